@@ -1,0 +1,1 @@
+"""Shared machinery of IntegoReport: configuration, the Freshservice client, files, the simulator."""

@@ -1,0 +1,74 @@
+"""Write companies_list.json: the MSP's clients (Freshservice departments, called companies in MSP mode).
+
+    python utils/client_manager.py [--url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the project importable from any directory
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from utils.cli import build_parser, run_main
+from utils.config import COMPANIES_FILE, ensure_writable_dir, load_config
+from utils.errors import EXIT_OK, NotFoundError
+from utils.files import write_json_atomic
+from utils.freshservice_client import FreshserviceClient, client_from_config
+
+log = logging.getLogger("client_manager")
+
+
+def fetch_clients(client: FreshserviceClient) -> list[dict]:
+    """The account's clients as `{"id", "name", "entity_type"}`, sorted by name.
+
+    `/companies` is tried first, as the original design did, so an account that has it keeps
+    working; the documented API answers 404 there and serves the clients as departments.
+    """
+    entity_type = "company"
+    try:
+        records = list(client.paginate("companies", "companies"))
+    except NotFoundError:
+        records = []
+    if not records:
+        entity_type = "department"
+        records = list(client.paginate("departments", "departments"))
+    clients = [
+        {"id": record["id"], "name": str(record.get("name") or f"Client {record['id']}"), "entity_type": entity_type}
+        for record in records
+        if isinstance(record, dict) and record.get("id") is not None
+    ]
+    return sorted(clients, key=lambda c: (c["name"].casefold(), str(c["id"])))
+
+
+def write_companies_list(home: Path, clients: list[dict]) -> Path:
+    """Replace companies_list.json in `home` atomically (a corrupt old file is simply replaced)."""
+    return write_json_atomic(home / COMPANIES_FILE, clients)
+
+
+def refresh_companies_list(client: FreshserviceClient, home: Path) -> tuple[list[dict], Path]:
+    """Fetch the clients and write them; return both."""
+    clients = fetch_clients(client)
+    return clients, write_companies_list(home, clients)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(url=args.url)
+    ensure_writable_dir(config.home)
+    client = client_from_config(config)
+    clients, path = refresh_companies_list(client, config.home)
+    kind = {"company": "companies", "department": "departments"}[clients[0]["entity_type"]] if clients else "clients"
+    log.info("Found %d clients (%s); wrote %s", len(clients), kind, path)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser("List the helpdesk's clients (departments or companies) into companies_list.json.")
+    return run_main(parser, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

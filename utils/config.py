@@ -1,0 +1,167 @@
+"""Configuration shared by every script: where the project home is, which helpdesk, which key.
+
+Precedence, highest first: command-line flags, environment variables, files in the project home.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from utils.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_HOME = "INTEGOREPORT_HOME"
+ENV_URL = "FRESHSERVICE_URL"
+ENV_KEY = "FRESHSERVICE_API_KEY"
+ENV_RESERVE = "FRESHSERVICE_RATE_RESERVE"
+TOKEN_FILE = "token.txt"
+COMPANIES_FILE = "companies_list.json"
+RAW_DIR = "raw_data"
+REPORTS_DIR = "reports"
+OUTPUT_REPORT = "output_report.html"
+
+DEFAULT_RATE_RESERVE = 0.10  # share of X-Ratelimit-Total left for the account's other integrations
+
+log = logging.getLogger(__name__)
+_warned_token_paths: set[Path] = set()
+
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_HOST_NAME = re.compile(r"^[A-Za-z0-9.-]+$")
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a network script needs: the helpdesk URL, the API key, the home folder, the reserve."""
+
+    url: str
+    api_key: str
+    home: Path
+    rate_reserve: float = DEFAULT_RATE_RESERVE
+
+
+def home_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The project home: INTEGOREPORT_HOME, else the project root (never the current directory, so cron works)."""
+    env = os.environ if env is None else env
+    value = env.get(ENV_HOME, "").strip()
+    return Path(value).expanduser().resolve() if value else PROJECT_ROOT
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http:// may reach."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_url(value: str | None) -> str:
+    """Turn `acme`, `acme.freshservice.com` or a full URL into `https://acme.freshservice.com` form.
+
+    Plain http:// is accepted only for loopback hosts, so the key never crosses a network in clear text.
+    """
+    if value is None or not value.strip():
+        raise ConfigError(f"no Freshservice URL: set {ENV_URL} (for example 'acme' or 'https://acme.freshservice.com') or pass --url")
+    text = value.strip()
+    if "://" not in text:
+        if _ACCOUNT_NAME.match(text):
+            return f"https://{text.lower()}.freshservice.com"
+        if _HOST_NAME.match(text) and "." in text and ".." not in text:
+            text = "https://" + text
+        else:
+            raise ConfigError(f"malformed Freshservice URL {text!r}: use 'acme', 'acme.freshservice.com' or 'https://acme.freshservice.com'")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"malformed Freshservice URL {text!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"malformed Freshservice URL {text!r}: use 'https://acme.freshservice.com'")
+    if not (_HOST_NAME.match(host) or ":" in host):
+        raise ConfigError(f"malformed Freshservice URL {text!r}: bad host name")
+    path = parts.path.rstrip("/")
+    if path not in ("", "/api/v2"):
+        raise ConfigError(f"malformed Freshservice URL {text!r}: give the helpdesk address without a path")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ConfigError(f"refusing plain http:// to {host}: the API key would cross the network unencrypted; use https://")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc.lower()}"
+
+
+def load_api_key(home: Path, env: Mapping[str, str] | None = None) -> str:
+    """The API key: FRESHSERVICE_API_KEY if set, else token.txt in the home (whitespace stripped)."""
+    env = os.environ if env is None else env
+    from_env = env.get(ENV_KEY)
+    if from_env is not None and from_env.strip():
+        return from_env.strip()
+    token_path = home / TOKEN_FILE
+    try:
+        key = token_path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        key = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the API key from {token_path}: {exc}") from None
+    if not key:
+        raise ConfigError(f"no Freshservice API key: set {ENV_KEY} or put the key in {token_path}")
+    _warn_if_readable_by_others(token_path)
+    return key
+
+
+def _warn_if_readable_by_others(token_path: Path) -> None:
+    try:
+        mode = token_path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH) and token_path not in _warned_token_paths:
+        _warned_token_paths.add(token_path)
+        log.warning("%s is readable by other users; run: chmod 600 %s", token_path, token_path)
+
+
+def parse_reserve(value: str | None) -> float:
+    """The rate-limit reserve as a share of the budget, from '0.1' or '10%'."""
+    if value is None or not value.strip():
+        return DEFAULT_RATE_RESERVE
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"{ENV_RESERVE} must be a share such as 0.1 or 10%, not {value!r}") from None
+    if not 0 <= share < 1:
+        raise ConfigError(f"{ENV_RESERVE} must be between 0 and 1 (or 0% and 99%), not {value!r}")
+    return share
+
+
+def load_config(url: str | None = None, env: Mapping[str, str] | None = None, home: Path | None = None) -> Config:
+    """Resolve the configuration of a network script; `url` (from --url) beats FRESHSERVICE_URL."""
+    env = os.environ if env is None else env
+    home = home_dir(env) if home is None else home
+    return Config(
+        url=normalise_url(url if url else env.get(ENV_URL)),
+        api_key=load_api_key(home, env),
+        home=home,
+        rate_reserve=parse_reserve(env.get(ENV_RESERVE)),
+    )
+
+
+def ensure_writable_dir(path: Path) -> Path:
+    """Create `path` if needed and check we may write there, with a one-line error if not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create folder {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"folder {path} is not writable")
+    return path

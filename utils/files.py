@@ -1,0 +1,56 @@
+"""Atomic file writing: a crash or Ctrl-C leaves the last good file in place."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from utils.errors import DataError
+
+
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """Write `text` to `path` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException as exc:
+        # Any failure, Ctrl-C included, removes the half-written temporary file and keeps the old one.
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+    return path
+
+
+def write_json_atomic(path: Path | str, data: Any) -> Path:
+    """Write `data` as indented UTF-8 JSON, atomically."""
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path | str, what: str = "file") -> Any:
+    """Read a JSON file, turning every failure into a one-line DataError naming the file."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError as exc:
+        raise DataError(f"{what} not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {what} {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{what} {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc

@@ -1,0 +1,345 @@
+"""The one HTTP client through which every Freshservice request goes.
+
+It owns authentication, timeouts, retries with back-off, rate-limit pacing shared by all threads
+of a run, pagination, typed errors, and the per-run counters that land in the raw data.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from utils.cli import redact, register_secret
+from utils.errors import APIError, AuthenticationError, ConnectionFailed, ForbiddenError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "IntegoReport/1.0 (+monthly MSP client reports; python-requests)"
+FILTER_PAGE_SIZE = 30  # /tickets/filter returns 30 a page whatever per_page says
+FILTER_PAGE_CAP = 10  # and, like Freshdesk's search, at most 10 pages (see freshservice-api.md Part 1)
+LIST_PAGE_SIZE = 100
+
+
+@dataclass
+class UsageCounters:
+    """What a run cost: these go into the raw data (`api_usage`) and the logs."""
+
+    requests: int = 0
+    credits: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    seconds_waited: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "credits": self.credits,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "seconds_waited": round(self.seconds_waited, 2),
+            "seconds_total": round(time.monotonic() - self.started, 2),
+        }
+
+
+class RateLimiter:
+    """Pacing shared by every thread of a run.
+
+    After a 429 nobody sends before Retry-After has passed. While X-Ratelimit-Remaining is below
+    the reserve (a share of X-Ratelimit-Total), requests are spaced at the rate the budget refills,
+    so the account's other integrations keep some credits.
+    """
+
+    def __init__(self, reserve: float = 0.10, window_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.reserve = reserve
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._blocked_until = 0.0
+        self._next_slot = 0.0
+        self.total: int | None = None
+        self.remaining: int | None = None
+
+    def wait_turn(self, cost: int = 1) -> float:
+        """Block until this thread may send a request of about `cost` credits; return seconds waited."""
+        with self._lock:
+            now = self._clock()
+            start_at = max(now, self._blocked_until)
+            if self.total and self.remaining is not None and self.remaining < self.reserve * self.total:
+                # Refill rate of the budget, less the reserve: one credit every `interval` seconds.
+                interval = self.window_seconds / (self.total * (1 - self.reserve))
+                self._next_slot = max(self._next_slot, start_at)
+                start_at = self._next_slot
+                self._next_slot += interval * cost
+        waited = start_at - self._clock()
+        if waited > 0:
+            self._sleep(waited)
+            return waited
+        return 0.0
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Read the X-Ratelimit-* headers of a response."""
+        total = _int_header(headers, "X-Ratelimit-Total")
+        remaining = _int_header(headers, "X-Ratelimit-Remaining")
+        with self._lock:
+            if total is not None:
+                self.total = total
+            if remaining is not None:
+                self.remaining = remaining
+
+    def block(self, seconds: float) -> None:
+        """A 429 arrived: nobody sends again for `seconds`."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+            self.remaining = 0
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retry_after_seconds(headers: Mapping[str, str], default: float) -> float:
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+class FreshserviceClient:
+    """A read-only Freshservice API v2 client; safe to share between worker threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_tries: int = 5,
+        max_rate_limited_tries: int = 30,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        rate_reserve: float = 0.10,
+        rate_window_seconds: float = 60.0,
+        limiter: RateLimiter | None = None,
+        counters: UsageCounters | None = None,
+    ):
+        register_secret(api_key)
+        self.base_url = base_url.rstrip("/")
+        self._origin = urlsplit(self.base_url)[:2]
+        self._api_key = api_key
+        self.timeout = timeout
+        self.max_tries = max_tries
+        self.max_rate_limited_tries = max_rate_limited_tries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.limiter = limiter or RateLimiter(reserve=rate_reserve, window_seconds=rate_window_seconds)
+        self.counters = counters or UsageCounters()
+        self._counter_lock = threading.Lock()
+        self._local = threading.local()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.auth = (self._api_key, "X")
+            session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+            self._local.session = session
+        return session
+
+    def _count(self, **increments: float) -> None:
+        with self._counter_lock:
+            for name, value in increments.items():
+                setattr(self.counters, name, getattr(self.counters, name) + value)
+
+    def _url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            # A `link` header must never send our key to another host.
+            if urlsplit(path_or_url)[:2] != self._origin:
+                raise APIError(f"refusing to follow a link to another host: {urlsplit(path_or_url).netloc}")
+            return path_or_url
+        return f"{self.base_url}/api/v2/{path_or_url.lstrip('/')}"
+
+    def request(self, path: str, params: Mapping[str, Any] | None = None, expected_cost: int = 1) -> requests.Response:
+        """GET `path` (relative to /api/v2/ or a full same-host URL) with retries and pacing; return the 2xx response."""
+        url = self._url(path)
+        shown_path = urlsplit(url).path
+        failures = 0
+        rate_limited = 0
+        while True:
+            waited = self.limiter.wait_turn(expected_cost)
+            if waited:
+                self._count(seconds_waited=waited)
+            try:
+                response = self._session().get(url, params=params, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self._count(requests=1)
+                failures += 1
+                reason = _describe_connection_error(exc)
+                if failures >= self.max_tries:
+                    raise ConnectionFailed(f"cannot reach {self._origin[1]}: {reason} (gave up after {failures} tries)", path=shown_path) from None
+                self._backoff(failures, f"{reason} on {shown_path}")
+                continue
+            self._count(requests=1, credits=_int_header(response.headers, "X-Ratelimit-Used-CurrentRequest") or 0)
+            self.limiter.observe(response.headers)
+            status = response.status_code
+            if status == 429:
+                rate_limited += 1
+                self._count(rate_limited=1)
+                pause = _retry_after_seconds(response.headers, default=self.limiter.window_seconds)
+                pause += random.uniform(0, 0.25)  # so paused threads do not all return at the same instant
+                self.limiter.block(pause)
+                if rate_limited >= self.max_rate_limited_tries:
+                    raise APIError(f"the rate limit stayed exhausted through {rate_limited} waits; other integrations may be using the whole budget", status, shown_path)
+                log.info("rate limit reached on %s; pausing %.1f s as Freshservice asks", shown_path, pause)
+                self._count(retries=1)
+                continue
+            if status >= 500:
+                failures += 1
+                if failures >= self.max_tries:
+                    raise APIError(f"Freshservice answered {status} for {shown_path} {failures} times: {_error_message(response)}", status, shown_path)
+                self._backoff(failures, f"HTTP {status} on {shown_path}")
+                continue
+            if status >= 400:
+                raise _typed_error(response, shown_path)
+            return response
+
+    def _backoff(self, failures: int, what: str) -> None:
+        # Exponential back-off with full jitter, capped.
+        delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1)))
+        log.debug("%s; retry %d in %.2f s", what, failures, delay)
+        self._count(retries=1, seconds_waited=delay)
+        time.sleep(delay)
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, expected_cost: int = 1) -> Any:
+        """GET and decode JSON, with a one-line error when the server answers something else."""
+        response = self.request(path, params, expected_cost)
+        return _decode_json(response, urlsplit(response.url).path)
+
+    # -- pagination ---------------------------------------------------------------------------
+
+    def paginate(self, path: str, key: str, params: Mapping[str, Any] | None = None,
+                 per_page: int = LIST_PAGE_SIZE, max_pages: int = 1000, expected_cost: int = 1) -> Iterator[dict]:
+        """Yield every item of a `link`-header list (`{key: [...]}` bodies), following rel="next"."""
+        query: dict[str, Any] | None = {**(params or {}), "per_page": per_page}
+        url = path
+        seen: set[str] = set()
+        for _page in range(max_pages):
+            response = self.request(url, query, expected_cost)
+            body = _decode_json(response, urlsplit(response.url).path)
+            items = body.get(key) if isinstance(body, dict) else body if isinstance(body, list) else None
+            if not isinstance(items, list):
+                raise APIError(f"unexpected answer from {urlsplit(response.url).path}: no {key!r} list", response.status_code, urlsplit(response.url).path)
+            yield from items
+            next_url = response.links.get("next", {}).get("url")
+            if not next_url or not items:
+                return
+            if next_url in seen or next_url == response.url:
+                raise APIError(f"pagination loop on {urlsplit(next_url).path}: the next page repeats", path=urlsplit(next_url).path)
+            seen.add(response.url)
+            url, query = next_url, None  # the next URL carries every parameter
+        raise APIError(f"more than {max_pages} pages from {path}; stopping rather than looping for ever", path=path)
+
+    def filter_page(self, query: str, page: int) -> tuple[list[dict], int]:
+        """One page of /tickets/filter: (tickets, total)."""
+        body = self.get_json("tickets/filter", {"query": f'"{query}"', "page": page})
+        if not isinstance(body, dict) or not isinstance(body.get("tickets"), list):
+            raise APIError("unexpected answer from /api/v2/tickets/filter: no 'tickets' list", path="/api/v2/tickets/filter")
+        return body["tickets"], int(body.get("total") or 0)
+
+    def filter_tickets(self, query: str, max_pages: int = FILTER_PAGE_CAP) -> tuple[list[dict], int]:
+        """Every ticket a filter query can return, with its `total`.
+
+        The filter has no `link` header and caps at `max_pages` pages; when `total` is more than the
+        pages can hold, the tickets returned are incomplete and the caller must split the query.
+        """
+        tickets, total = self.filter_page(query, 1)
+        seen_ids = {ticket.get("id") for ticket in tickets}
+        page = 1
+        while len(tickets) < total and page < max_pages:
+            page += 1
+            batch, total = self.filter_page(query, page)
+            fresh = [ticket for ticket in batch if ticket.get("id") not in seen_ids]
+            if not fresh:
+                break  # an empty page, or a page repeating the last one: nothing more to read
+            seen_ids.update(ticket.get("id") for ticket in fresh)
+            tickets.extend(fresh)
+            if len(batch) < FILTER_PAGE_SIZE:
+                break
+        return tickets, total
+
+    def filter_total(self, query: str) -> int:
+        """How many tickets match a filter query, for the price of one page."""
+        return self.filter_page(query, 1)[1]
+
+
+def _describe_connection_error(exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo failed" in text or "NameResolutionError" in text:
+        return "DNS lookup failed (check FRESHSERVICE_URL)"
+    if "Connection refused" in text or "ConnectionRefusedError" in text:
+        return "connection refused"
+    if "RemoteDisconnected" in text or "Connection aborted" in text or "reset by peer" in text:
+        return "connection dropped"
+    return "connection failed"
+
+
+def _decode_json(response: requests.Response, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
+        raise APIError(f"Freshservice answered {path} with {kind} that is not valid JSON (is the helpdesk URL right?)",
+                       response.status_code, path) from None
+
+
+def _error_message(response: requests.Response) -> str:
+    """Freshservice's own words for an error: `message`, or the validation `errors` list."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or "no details"
+    if isinstance(body, dict):
+        if isinstance(body.get("errors"), list) and body["errors"]:
+            parts = [f"{e.get('field')}: {e.get('message')}" for e in body["errors"] if isinstance(e, dict)]
+            return redact(f"{body.get('description', 'Validation failed')} ({'; '.join(parts)})")
+        if body.get("message"):
+            return redact(str(body["message"]))
+        if body.get("description"):
+            return redact(str(body["description"]))
+    return response.reason or "no details"
+
+
+def _typed_error(response: requests.Response, path: str) -> APIError:
+    status = response.status_code
+    message = _error_message(response)
+    if status == 401:
+        return AuthenticationError(f"Freshservice refused the API key (401: {message}); check FRESHSERVICE_API_KEY or token.txt", status, path)
+    if status == 403:
+        return ForbiddenError(f"the API key may not read {path} (403: {message})", status, path)
+    if status == 404:
+        return NotFoundError(f"not found: {path} (404)", status, path)
+    return APIError(f"Freshservice answered {status} for {path}: {message}", status, path)
+
+
+def client_from_config(config: Any, **options: Any) -> FreshserviceClient:
+    """A client for a resolved `utils.config.Config`."""
+    return FreshserviceClient(config.url, config.api_key, rate_reserve=config.rate_reserve, **options)
