@@ -1,0 +1,548 @@
+"""Pull one client's month from Freshservice into raw_data/freshservice_CLIENT_ID.json.
+
+    python data_pullers/freshservice.py CLIENT_ID [--type department|company] [--month YYYY-MM] [--tz ZONE] [--workers N]
+
+How it stays cheap (Freshservice credits are shared by every integration of the account):
+- the client's tickets are found with /tickets/filter (30 tickets for one credit): those updated
+  since the day before the period, plus those open now (an old ticket open at the period's end may
+  not have been touched since);
+- stats, requester and tags come from one account-wide list sweep (`include=stats,requester,tags`,
+  7 credits for 100 tickets) when that is cheaper than asking ticket by ticket (4 credits each);
+- per ticket: one conversations call and one time-entries call (100 a page); the CSAT call only
+  for tickets with a feedback conversation, since every other ticket would answer 404;
+- the six-month trend comes from the filter's `total`, one credit a month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if __package__ in (None, ""):  # run as a script: make the project importable from any directory
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dateutil.relativedelta import relativedelta
+
+from utils.cli import build_parser, run_main
+from utils.config import RAW_DIR, ensure_writable_dir, load_config
+from utils.errors import EXIT_OK, APIError, ConfigError, ForbiddenError, NotFoundError
+from utils.files import write_json_atomic
+from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
+
+log = logging.getLogger("freshservice")
+
+SCHEMA_VERSION = 1
+ENV_TIMEZONE = "REPORT_TIMEZONE"
+DEFAULT_WORKERS = 4
+TREND_MONTHS = 6
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December"]
+
+STATUS_LABELS = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
+RESOLVED_STATUSES = {4, 5}
+PRIORITY_LABELS = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
+SOURCE_LABELS = {1: "Email", 2: "Portal", 3: "Phone", 4: "Chat", 5: "Feedback widget", 6: "Yammer", 7: "AWS Cloudwatch",
+                 8: "Pagerduty", 9: "Walkup", 10: "Slack", 11: "Chatbot", 12: "Workplace", 13: "Employee Onboarding",
+                 14: "Alerts", 15: "MS Teams", 18: "Employee Offboarding"}
+FEEDBACK_SOURCE = 5  # conversation source of a submitted satisfaction survey
+
+# Credit prices (freshservice-api.md Part 1): a list call costs 1 + 2 per include, a view 1 + 1 per include.
+SWEEP_INCLUDES = ("stats", "requester", "tags")
+VIEW_INCLUDES = ("stats", "requester", "tags", "conversations")
+EMBEDDED_CONVERSATIONS_MAX = 10  # include=conversations embeds at most the first ten
+
+FILTER_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # lower bound when splitting an open-ended window
+
+
+# -- the period --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """One calendar month [start, end) in the report time zone."""
+
+    start: datetime
+    end: datetime
+    timezone: str
+
+    @property
+    def month(self) -> str:
+        return f"{self.start.year:04d}-{self.start.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{MONTH_NAMES[self.start.month - 1]} {self.start.year}"
+
+    def contains(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "timezone": self.timezone, "label": self.label}
+
+
+def machine_timezone() -> str:
+    """The machine's IANA zone name (TZ, /etc/timezone, /etc/localtime), else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                ZoneInfo(name)
+                return name
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return "UTC"
+
+
+def resolve_timezone(name: str | None) -> str:
+    """--tz, else REPORT_TIMEZONE, else the machine's zone; a one-line error for an unknown zone."""
+    name = (name or os.environ.get(ENV_TIMEZONE, "")).strip() or machine_timezone()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {name!r}: use an IANA name such as Europe/London or America/New_York") from None
+    return name
+
+
+def report_period(month: str | None, timezone: str, now: datetime | None = None) -> Period:
+    """The month to report on: `month` ('YYYY-MM') or the previous full month as of now in `timezone`."""
+    zone = ZoneInfo(timezone)
+    now_local = (now or datetime.now(UTC)).astimezone(zone)
+    if month:
+        match = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ConfigError(f"malformed month {month!r}: use YYYY-MM, for example 2026-10")
+        year, number = int(match.group(1)), int(match.group(2))
+    else:
+        previous = now_local.replace(day=1) - timedelta(days=1)
+        year, number = previous.year, previous.month
+    start = datetime(year, number, 1, tzinfo=zone)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    if start > now_local:
+        raise ConfigError(f"{year:04d}-{number:02d} is in the future: nothing to report yet")
+    if end > now_local:
+        log.warning("%s is not over yet: the report will cover it up to now", f"{year:04d}-{number:02d}")
+    return Period(start, end, timezone)
+
+
+# -- small helpers on ticket data --------------------------------------------------------------
+
+def parse_time(value: Any) -> datetime | None:
+    """Freshservice's UTC timestamps ('2026-10-01T03:30:00Z', sometimes with milliseconds) as aware datetimes."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def filter_time(moment: datetime) -> str:
+    """A datetime as the filter query wants it: quoted later, UTC, whole seconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolved_time(ticket: dict) -> datetime | None:
+    """stats.resolved_at, else stats.closed_at (report-metrics.md, 'resolved time')."""
+    stats = ticket.get("stats") or {}
+    return parse_time(stats.get("resolved_at")) or parse_time(stats.get("closed_at"))
+
+
+def time_entry_moment(entry: dict) -> datetime | None:
+    return parse_time(entry.get("executed_at")) or parse_time(entry.get("start_time")) or parse_time(entry.get("created_at"))
+
+
+def core_reason(ticket: dict, period: Period) -> bool:
+    """Created in the period, resolved in it, or open at its end: decidable from the ticket and its stats."""
+    created = parse_time(ticket.get("created_at"))
+    if created is None or created >= period.end:
+        return False
+    resolved = resolved_time(ticket)
+    return period.contains(created) or period.contains(resolved) or not (resolved is not None and resolved < period.end)
+
+
+def touches_period(ticket: dict, period: Period) -> bool:
+    """Whether the raw data must hold this ticket (report-metrics.md, 'Which tickets the raw data must hold')."""
+    if core_reason(ticket, period):
+        return True
+    if any(period.contains(time_entry_moment(entry)) for entry in ticket.get("time_entries") or []):
+        return True
+    csat = ticket.get("csat")
+    return bool(csat) and period.contains(parse_time(csat.get("created_at")))
+
+
+# -- what one run shares between clients -------------------------------------------------------
+
+@dataclass
+class AccountContext:
+    """Reference data and the ticket sweep, fetched once per run and shared by every client pulled in it."""
+
+    client: FreshserviceClient
+    status_labels: dict[int, str] = field(default_factory=lambda: dict(STATUS_LABELS))
+    source_labels: dict[int, str] = field(default_factory=lambda: dict(SOURCE_LABELS))
+    agents: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    status_labels_known: bool = False
+    requesters_forbidden: bool = False
+    sweep_since: datetime | None = None
+    sweep: dict[int, dict] = field(default_factory=dict)
+    _loaded: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load_reference_data(self) -> None:
+        """Ticket form fields (custom status and source labels) and agents' names, once."""
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            body = self.client.get_json("ticket_form_fields")
+            for form_field in body.get("ticket_fields", []) if isinstance(body, dict) else []:
+                labels = {"status": self.status_labels, "source": self.source_labels}.get(form_field.get("name"))
+                for choice in (form_field.get("choices") or []) if labels is not None else []:
+                    if isinstance(choice, dict) and isinstance(choice.get("id"), int) and choice.get("value"):
+                        labels[choice["id"]] = str(choice["value"])
+            self.status_labels_known = True
+        except ForbiddenError:
+            self.warnings.append("custom status labels are not available: the API key may not read ticket form fields (403)")
+        try:
+            for agent in self.client.paginate("agents", "agents"):
+                name = " ".join(str(part) for part in (agent.get("first_name"), agent.get("last_name")) if part)
+                if agent.get("id") is not None:
+                    self.agents[str(agent["id"])] = name or str(agent.get("email") or f"Agent {agent['id']}")
+        except ForbiddenError:
+            self.warnings.append("agent names are not available: the API key may not read agents (403)")
+
+    def open_status_ids(self, seen: set[int]) -> list[int]:
+        """Every status that is not resolved or closed: the built-in two plus custom ones."""
+        ids = set(self.status_labels) | seen | {2, 3}
+        return sorted(status for status in ids if status not in RESOLVED_STATUSES)
+
+    def includes(self, wanted: tuple[str, ...]) -> str:
+        return ",".join(name for name in wanted if not (name == "requester" and self.requesters_forbidden))
+
+    def forbid_requesters(self) -> None:
+        with self._lock:
+            if not self.requesters_forbidden:
+                self.requesters_forbidden = True
+                self.warnings.append("requester names are not available: the API key may not read requesters (403)")
+
+    def ensure_sweep(self, since: datetime) -> None:
+        """One account-wide list of tickets updated since `since`, with stats, requester and tags."""
+        if self.sweep_since is not None and self.sweep_since <= since:
+            return
+        params = {"updated_since": filter_time(since), "include": self.includes(SWEEP_INCLUDES), "order_type": "asc"}
+        try:
+            tickets = list(self.client.paginate("tickets", "tickets", params, expected_cost=1 + 2 * len(params["include"].split(","))))
+        except ForbiddenError:
+            if self.requesters_forbidden:
+                raise
+            self.forbid_requesters()
+            params["include"] = self.includes(SWEEP_INCLUDES)
+            tickets = list(self.client.paginate("tickets", "tickets", params, expected_cost=1 + 2 * len(params["include"].split(","))))
+        self.sweep = {ticket["id"]: ticket for ticket in tickets if isinstance(ticket, dict) and "id" in ticket}
+        self.sweep_since = since
+        log.debug("sweep: %d tickets updated since %s", len(self.sweep), filter_time(since))
+
+    def sweep_cost(self, since: datetime) -> int:
+        """Credits a sweep since `since` would cost, for one credit spent on a filter `total`."""
+        total = self.client.filter_total(f"updated_at:>'{filter_time(since)}'")
+        pages = max(1, -(-total // LIST_PAGE_SIZE))
+        return pages * (1 + 2 * len(self.includes(SWEEP_INCLUDES).split(",")))
+
+
+# -- finding the client and its tickets --------------------------------------------------------
+
+def fetch_client_record(client: FreshserviceClient, client_id: str, entity_type: str = "department") -> tuple[dict, str]:
+    """The department (or company) record, trying the other kind when the first answers 404."""
+    if not re.fullmatch(r"\d+", str(client_id)):
+        raise NotFoundError(f"client id must be a number, not {client_id!r} (see companies_list.json)")
+    kinds = [entity_type, "company" if entity_type == "department" else "department"]
+    for kind in kinds:
+        resource = "companies" if kind == "company" else "departments"
+        try:
+            body = client.get_json(f"{resource}/{client_id}")
+        except NotFoundError:
+            continue
+        record = body.get(kind) if isinstance(body, dict) else None
+        if isinstance(record, dict):
+            return record, kind
+    raise NotFoundError(f"no department or company with id {client_id} in this helpdesk (see companies_list.json)")
+
+
+def describe_client(record: dict, entity_type: str) -> dict:
+    """The client as the raw file carries it: the record plus the names the report uses."""
+    custom = record.get("custom_fields") or {}
+    client_type = next((custom[key] for key in ("type_of_client", "client_type", "type") if custom.get(key)), None)
+    return {**record, "entity_type": entity_type, "client_type": client_type,
+            "prime_user_name": record.get("prime_user_name"), "head_name": record.get("head_name")}
+
+
+def fetch_filtered(client: FreshserviceClient, base: str, field_name: str, low: datetime, high: datetime) -> list[dict]:
+    """Every ticket matching `base AND low <= field_name <= high`, splitting the window past the page cap."""
+    query = f"{base} AND {field_name}:>'{filter_time(low)}' AND {field_name}:<'{filter_time(high)}'"
+    first, total = client.filter_page(query, 1)
+    if total > FILTER_PAGE_CAP * FILTER_PAGE_SIZE and high - low > timedelta(seconds=1):
+        # The filter returns at most 10 pages: halve the window until each half fits.
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        return fetch_filtered(client, base, field_name, low, middle) + fetch_filtered(client, base, field_name, middle + timedelta(seconds=1), high)
+    if total > FILTER_PAGE_CAP * FILTER_PAGE_SIZE:
+        raise APIError(f"more than {FILTER_PAGE_CAP * FILTER_PAGE_SIZE} tickets share one second of {field_name}; cannot page through them")
+    tickets = list(first)
+    page = 1
+    while len(tickets) < total and len(first) == FILTER_PAGE_SIZE and page < FILTER_PAGE_CAP:
+        page += 1
+        first, total = client.filter_page(query, page)
+        if not first:
+            break
+        tickets.extend(first)
+    if len({t.get("id") for t in tickets}) < total:
+        # Tickets changed while we paged (filter results are newest first): read the window again.
+        log.debug("filter total moved while paging (%d of %d); reading again", len(tickets), total)
+        tickets = client.filter_tickets(query)[0]
+    return tickets
+
+
+def discover_tickets(context: AccountContext, client_record: dict, period: Period, now: datetime) -> dict[int, dict]:
+    """Filter results for every ticket of the client that may touch the period, keyed by id."""
+    client = context.client
+    department = f"department_id:{client_record['id']}"
+    since = period.start - timedelta(days=1)
+    found = {t["id"]: t for t in fetch_filtered(client, department, "updated_at", since, now + timedelta(days=1))}
+    # Open now and untouched since before the period: still part of the backlog at the period's end.
+    seen_statuses = {t.get("status") for t in found.values() if isinstance(t.get("status"), int)}
+    statuses = " OR ".join(f"status:{status}" for status in context.open_status_ids(seen_statuses))
+    for ticket in fetch_filtered(client, f"{department} AND ({statuses})", "created_at", FILTER_EPOCH, period.end + timedelta(days=1)):
+        found.setdefault(ticket["id"], ticket)
+    if not context.status_labels_known and len(seen_statuses - set(STATUS_LABELS)) > 0:
+        log.debug("custom statuses seen without labels: %s", sorted(seen_statuses - set(STATUS_LABELS)))
+    return {
+        ticket_id: ticket for ticket_id, ticket in found.items()
+        if ticket.get("department_id") == client_record["id"]  # never another client's ticket
+        and not ticket.get("spam") and not ticket.get("deleted")
+        and (parse_time(ticket.get("created_at")) or period.end) < period.end
+    }
+
+
+# -- per-ticket detail ---------------------------------------------------------------------------
+
+def fetch_ticket_view(context: AccountContext, ticket_id: int) -> dict:
+    """One ticket with stats, requester, tags and its first ten conversations, in one call."""
+    while True:
+        include = context.includes(VIEW_INCLUDES)
+        try:
+            body = context.client.get_json(f"tickets/{ticket_id}", {"include": include}, expected_cost=1 + len(include.split(",")))
+        except ForbiddenError:
+            if context.requesters_forbidden:
+                raise
+            context.forbid_requesters()
+            continue
+        ticket = body.get("ticket") if isinstance(body, dict) else None
+        if not isinstance(ticket, dict):
+            raise APIError(f"unexpected answer for ticket {ticket_id}: no 'ticket' object", path=f"/api/v2/tickets/{ticket_id}")
+        return ticket
+
+
+def fetch_ticket_details(context: AccountContext, ticket: dict) -> dict:
+    """Complete one ticket: stats/requester/tags (from the sweep or a view), conversations, time entries, CSAT."""
+    client = context.client
+    ticket_id = ticket["id"]
+    swept = context.sweep.get(ticket_id)
+    embedded: list[dict] | None = None
+    if swept is not None:
+        record = {**ticket, **swept}
+    else:
+        viewed = fetch_ticket_view(context, ticket_id)
+        embedded = viewed.pop("conversations", None)
+        record = {**ticket, **viewed}
+    if embedded is not None and len(embedded) < EMBEDDED_CONVERSATIONS_MAX:
+        conversations = embedded  # the embed held them all: no conversations call needed
+    else:
+        conversations = list(client.paginate(f"tickets/{ticket_id}/conversations", "conversations"))
+    record["conversations"] = sorted(conversations, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
+    record["time_entries"] = sorted(client.paginate(f"tickets/{ticket_id}/time_entries", "time_entries"),
+                                    key=lambda e: (e.get("executed_at") or e.get("created_at") or "", e.get("id") or 0))
+    record["csat"] = None
+    if any(conversation.get("source") == FEEDBACK_SOURCE for conversation in conversations):
+        try:
+            body = client.get_json(f"tickets/{ticket_id}/csat_response")
+            record["csat"] = body.get("csat_response") if isinstance(body, dict) else None
+        except NotFoundError:
+            record["csat"] = None  # no survey answered: Freshservice says so with a 404
+    record.setdefault("stats", None)
+    record.setdefault("tags", [])
+    requester = record.get("requester")
+    record["requester"] = ({"id": requester.get("id"), "name": requester.get("name"), "email": requester.get("email")}
+                           if isinstance(requester, dict) else None)
+    record["status_text"] = context.status_labels.get(record.get("status"), f"Status {record.get('status')}")
+    record["priority_text"] = PRIORITY_LABELS.get(record.get("priority"), f"Priority {record.get('priority')}")
+    record["source_text"] = context.source_labels.get(record.get("source"), f"Source {record.get('source')}")
+    return record
+
+
+class Progress:
+    """A live line on a terminal; a few plain log lines otherwise."""
+
+    def __init__(self, total: int, client: FreshserviceClient, label: str):
+        self.total, self.client, self.label = total, client, label
+        self.done = 0
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty() and log.isEnabledFor(logging.INFO)
+        self._lock = threading.Lock()
+        self._next_log = 0.25
+
+    def step(self) -> None:
+        with self._lock:
+            self.done += 1
+            elapsed = time.monotonic() - self.started
+            left = elapsed / self.done * (self.total - self.done)
+            line = f"{self.label}: {self.done}/{self.total} tickets, {self.client.counters.credits} credits, ~{left:.0f} s left"
+            if self.tty:
+                sys.stderr.write("\r" + line + " " * 8)
+                if self.done == self.total:
+                    sys.stderr.write("\n")
+                sys.stderr.flush()
+            elif self.total and self.done / self.total >= self._next_log:
+                self._next_log += 0.25
+                log.info(line)
+
+
+def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int, label: str) -> list[dict]:
+    """Complete every ticket with bounded worker threads; the first failure stops the lot."""
+    progress = Progress(len(tickets), context.client, label)
+    results: list[dict] = []
+    if not tickets:
+        return results
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ticket")
+    try:
+        futures = [pool.submit(fetch_ticket_details, context, ticket) for ticket in tickets]
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                error = future.exception()
+                if error is not None:
+                    raise APIError(f"ticket details could not be fetched, so no file was written: {error}") from error
+                progress.step()
+        results = [future.result() for future in futures]
+    finally:
+        # On an error or Ctrl-C, drop the queued work instead of finishing it.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+# -- the whole pull --------------------------------------------------------------------------
+
+def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period, created_this_month: int) -> list[dict]:
+    """Tickets created in each of the six months ending with the report month, from the filter's `total`."""
+    zone = ZoneInfo(period.timezone)
+    trend = []
+    for back in range(TREND_MONTHS - 1, 0, -1):
+        start = (period.start.replace(tzinfo=None) - relativedelta(months=back)).replace(tzinfo=zone)
+        end = (start.replace(tzinfo=None) + relativedelta(months=1)).replace(tzinfo=zone)
+        query = (f"department_id:{client_record['id']} AND created_at:>'{filter_time(start)}'"
+                 f" AND created_at:<'{filter_time(end - timedelta(seconds=1))}'")
+        trend.append({"month": f"{start.year:04d}-{start.month:02d}", "created": client.filter_total(query), "resolved": None})
+    # The report month's counts come from the tickets themselves, so they match the report exactly.
+    trend.append({"month": period.month, "created": created_this_month, "resolved": None})
+    return trend
+
+
+def pull_client_month(context: AccountContext, client_id: str, period: Period, entity_type: str = "department",
+                      workers: int = DEFAULT_WORKERS, now: datetime | None = None, force_sweep: bool = False) -> dict:
+    """Everything about one client's tickets for `period`, as the raw-data document."""
+    client = context.client
+    now = now or datetime.now(UTC)
+    client_record, entity_type = fetch_client_record(client, client_id, entity_type)
+    name = client_record.get("name") or f"Client {client_id}"
+    context.load_reference_data()
+    candidates = discover_tickets(context, client_record, period, now)
+    since = period.start - timedelta(days=1)
+    recent = [t for t in candidates.values() if (parse_time(t.get("updated_at")) or since) >= since]
+    if recent and (force_sweep or context.sweep_since is not None and context.sweep_since <= since
+                   or context.sweep_cost(since) < 4 * len(recent)):
+        context.ensure_sweep(since)
+    log.info("%s: %d candidate tickets for %s", name, len(candidates), period.label)
+    detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name)
+    tickets = [ticket for ticket in detailed if touches_period(ticket, period)]
+    created = sum(1 for ticket in tickets if period.contains(parse_time(ticket.get("created_at"))))
+    trend = fetch_trend(client, client_record, period, created)
+    warnings = list(context.warnings)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": "freshservice",
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "freshservice_url": client.base_url,
+        "client": describe_client(client_record, entity_type),
+        "entity_type": entity_type,
+        "period": period.as_dict(),
+        "tickets": tickets,
+        "trend": trend,
+        "agents": dict(sorted(context.agents.items())),
+        "warnings": warnings,
+        "api_usage": client.counters.as_dict(),
+    }
+
+
+def raw_data_path(home: Path, client_id: str) -> Path:
+    return home / RAW_DIR / f"freshservice_{client_id}.json"
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    timezone = resolve_timezone(args.tz)
+    period = report_period(args.month, timezone)
+    if not re.fullmatch(r"\d+", args.client_id):
+        raise NotFoundError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
+    config = load_config(url=args.url)
+    ensure_writable_dir(config.home / RAW_DIR)
+    client = client_from_config(config)
+    context = AccountContext(client)
+    document = pull_client_month(context, args.client_id, period, args.type, args.workers)
+    path = write_json_atomic(raw_data_path(config.home, args.client_id), document)
+    usage = document["api_usage"]
+    log.info("%s, %s: %d tickets, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,
+             len(document["tickets"]), usage["credits"], usage["requests"], usage["seconds_total"], path)
+    for warning in document["warnings"]:
+        log.warning(warning)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser("Pull one client's month of Freshservice tickets into raw_data/freshservice_CLIENT_ID.json.")
+    parser.add_argument("client_id", metavar="CLIENT_ID", help="the department (or company) id, from companies_list.json")
+    parser.add_argument("--type", choices=("department", "company"), default="department", help="what the id names (default department)")
+    parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
+    parser.add_argument("--tz", help=f"the report time zone, an IANA name (default ${ENV_TIMEZONE}, else the machine's zone)")
+    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, help=f"parallel requests (default {DEFAULT_WORKERS})")
+    return run_main(parser, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Shared fixtures: a simulator on 127.0.0.1 and a clean environment for every test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from utils.simulator import Account, Simulator, SimulatorSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SIM_KEY = "sim-secret-key-9f3a7c"
+
+_OUR_VARIABLES = ("INTEGOREPORT_HOME", "FRESHSERVICE_URL", "FRESHSERVICE_API_KEY", "FRESHSERVICE_RATE_RESERVE", "REPORT_TIMEZONE",
+                  "INTEGOREPORT_MSP_NAME", "INTEGOREPORT_BUSINESS_HOURS", "INTEGOREPORT_PROACTIVE_TAGS")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No test sees the developer's own configuration; the home is a fresh folder."""
+    for name in _OUR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("INTEGOREPORT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def home(clean_environment) -> Path:
+    return clean_environment
+
+
+@pytest.fixture
+def start_simulator():
+    """Start simulators with a given account and settings; all are stopped after the test."""
+    started: list[Simulator] = []
+
+    def start(account: Account | None = None, **settings) -> Simulator:
+        settings.setdefault("api_key", SIM_KEY)
+        simulator = Simulator(account=account or Account(), settings=SimulatorSettings(**settings))
+        simulator.start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+def run_script(script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120):
+    """Run one of the project's scripts as a user would, from another working directory."""
+    full_env = {key: value for key, value in os.environ.items()}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, str(PROJECT_ROOT / script), *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or Path("/"), timeout=timeout)
