@@ -1,0 +1,66 @@
+"""Build a client's monthly report from a raw data file: HTML email, and optionally metrics JSON and plain text.
+
+    python build_report.py [RAW_JSON] [--out PATH] [--json PATH] [--text PATH] [--template NAME]
+
+With no RAW_JSON it takes the newest raw_data/freshservice_*.json in the project home (by the
+`generated_at` inside, then modification time) and writes output_report.html there. It never
+calls the network. Settings: INTEGOREPORT_MSP_NAME, INTEGOREPORT_BUSINESS_HOURS,
+INTEGOREPORT_PROACTIVE_TAGS, INTEGOREPORT_SHOW_CSAT_COMMENTS (see the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from utils.cli import build_parser, run_main  # noqa: E402
+from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir  # noqa: E402
+from utils.files import write_json_atomic, write_text_atomic  # noqa: E402
+from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file  # noqa: E402
+
+log = logging.getLogger("build_report")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = build_parser("Build a client's monthly HTML email report from a raw Freshservice data file (no network).", network=False)
+    parser.add_argument("raw", nargs="?", metavar="RAW_JSON", help="raw data file (default: the newest raw_data/freshservice_*.json in the home)")
+    parser.add_argument("--out", metavar="PATH", help=f"where to write the HTML report (default: {OUTPUT_REPORT} in the home)")
+    parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")
+    parser.add_argument("--text", metavar="PATH", help="also write the plain-text version here")
+    parser.add_argument("--template", metavar="NAME", default=DEFAULT_TEMPLATE,
+                        help=f"HTML template: a file name in templates/ or a path (default: {DEFAULT_TEMPLATE})")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = ReportSettings.from_env()
+    home = home_dir()
+    raw_path = Path(args.raw) if args.raw else newest_raw_file(home / RAW_DIR)
+    raw = load_raw(raw_path)
+    html, text, metrics = build_outputs(raw, template=args.template, settings=settings)
+    # Everything is built before anything is written, so a failure leaves every old output untouched.
+    out = Path(args.out) if args.out else home / OUTPUT_REPORT
+    write_text_atomic(out, html)
+    if args.json:
+        write_json_atomic(args.json, metrics)
+    if args.text:
+        write_text_atomic(args.text, text)
+    volume = metrics["volume"]
+    log.info(
+        "%s, %s: %d new, %d resolved, %d open at month end -> %s (%.0f KB)",
+        metrics["client"]["name"], metrics["period"]["label"], volume["created"], volume["resolved"], volume["open_at_end"],
+        out, len(html.encode("utf-8")) / 1024,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(make_parser(), run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,498 @@
+"""The report: rendering, email safety, privacy, wording, and build_report.py as a command."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from tests.report_fixtures import PRIVATE_MARKER, conversation, csat, raw_file, synthetic_month, ticket, time_entry
+from utils.errors import DataError
+from utils.report import (
+    ReportSettings,
+    build_outputs,
+    format_duration,
+    format_pct,
+    inline_css,
+    load_raw,
+    newest_raw_file,
+    render_index,
+    render_template,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EMAIL_LINT = Path(__file__).resolve().parents[1].parent / "shared/tools/email-lint"
+SIZE_BUDGET = 90_000
+
+FORBIDDEN = [
+    r"<svg", r"src=\"data:", r"url\(", r"display:\s*flex", r"display:\s*grid", r"position:", r"var\(--", r"@font-face", r"@import",
+    r"rgba?\([^)]*/", r"<link[^>]+stylesheet", r"background-image", r"\d+(\.\d+)?r?em\b", r"<script", r"\bon\w+=\"",
+]
+
+
+@pytest.fixture(autouse=True)
+def no_report_settings(monkeypatch):
+    for name in ("INTEGOREPORT_MSP_NAME", "INTEGOREPORT_SHOW_CSAT_COMMENTS", "INTEGOREPORT_BUSINESS_HOURS", "INTEGOREPORT_PROACTIVE_TAGS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def month300():
+    raw = synthetic_month(300)
+    html, text, metrics = build_outputs(raw)
+    return raw, html, text, metrics
+
+
+def pull_demo_month() -> dict:
+    """The biggest client of the simulator's demo account for October 2026, pulled over real HTTP by the puller."""
+    from datetime import UTC, datetime
+
+    try:
+        from data_pullers.freshservice import AccountContext, pull_client_month, report_period
+        from utils.demo_account import build_demo_account
+        from utils.freshservice_client import FreshserviceClient
+        from utils.simulator import Simulator, SimulatorSettings
+    except ImportError as exc:  # the simulator and the puller are other issues' work
+        pytest.skip(f"the simulator or the puller is not importable: {exc}")
+    now = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
+    simulator = Simulator(account=build_demo_account(now=now), settings=SimulatorSettings(api_key="report-test-key"))
+    url = simulator.start()
+    try:
+        context = AccountContext(FreshserviceClient(url, "report-test-key"))
+        period = report_period("2026-10", "America/New_York", now=now)
+        return pull_client_month(context, "21000351601", period, "department", 4, now=now)
+    finally:
+        simulator.stop()
+
+
+@pytest.fixture(scope="module", params=["synthetic", "demo"])
+def month(request, month300):
+    """A big month (about 300 tickets): the synthetic one, and the simulator's demo account pulled by the puller."""
+    if request.param == "synthetic":
+        return month300
+    raw = pull_demo_month()
+    html, text, metrics = build_outputs(raw)
+    assert metrics["volume"]["created"] >= 250
+    return raw, html, text, metrics
+
+
+def visible_text(html: str) -> str:
+    """The body's text as a reader sees it (the hidden preheader included), whitespace collapsed."""
+    return re.sub(r"[ \t\r\n]+", " ", lxml_html.fromstring(html).find("body").text_content()).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# A full month
+
+
+def test_full_month_has_every_section_in_order(month300):
+    _, html, _, _ = month300
+    text = visible_text(html)
+    headings = ["Contoso Ltd", "Your month at a glance", "New tickets", "Six-month trend", "Agreed response and resolution targets",
+                "Where the work went", "Time spent", "Satisfaction", "Open tickets handed to November", "Recent tickets",
+                "How these numbers are counted", "Data pulled from Freshservice on November 1, 2026 at 05:00 (America/New York time)"]
+    positions = [text.find(h) for h in headings]
+    assert -1 not in positions, [h for h, p in zip(headings, positions, strict=True) if p < 0]
+    assert positions == sorted(positions)
+    assert "Your IT team" in text
+
+
+def test_size_under_budget_for_300_tickets(month):
+    _, html, _, _ = month
+    assert len(html.encode("utf-8")) < SIZE_BUDGET
+
+
+def test_no_forbidden_patterns_and_no_template_leftovers(month):
+    _, html, text, _ = month
+    for pattern in FORBIDDEN:
+        assert not re.search(pattern, html, re.IGNORECASE), pattern
+    for output in (html, text):
+        assert "{{" not in output and "{%" not in output and "{#" not in output
+
+
+def test_document_structure_for_email(month):
+    _, html, _, metrics = month
+    doc = lxml_html.fromstring(html)
+    assert doc.get("lang") == "en"
+    assert doc.find(".//title").text.strip()
+    for img in doc.iter("img"):
+        assert img.get("alt") is not None
+    for table in doc.iter("table"):
+        has_header = table.xpath("./tr/th | ./thead/tr/th | ./tbody/tr/th")
+        assert table.get("role") == "presentation" or has_header, lxml_html.tostring(table)[:200]
+    for th in doc.iter("th"):
+        assert th.get("scope") == "col"
+    # The preheader is the first thing in the body, hidden, and starts with the headline numbers.
+    first = doc.find("body")[0]
+    assert first.tag == "div" and "display:none" in first.get("style").replace(" ", "")
+    volume = metrics["volume"]
+    assert first.text_content().startswith(f"October 2026: {volume['created']:,} new, {volume['resolved']:,} resolved")
+    # Font sizes in px only.
+    for size in re.findall(r"font-size:\s*([^;\"!]+)", html):
+        assert size.strip().endswith("px") or size.strip() in ("0",), size
+
+
+def test_media_rules_keep_important_and_css_is_inlined(month):
+    _, html, _, _ = month
+    head_style = lxml_html.fromstring(html).find(".//head/style").text
+    assert "@media" in head_style and "!important" in head_style
+    assert ".p {" not in head_style  # base rules were inlined, not left behind
+    assert 'class="p" style="' in html
+
+
+def test_inline_css_is_quiet(capfd):
+    inline_css("<html><head><style>td{mso-line-height-rule:exactly;-webkit-text-size-adjust:100%}</style></head>"
+               "<body><table role=\"presentation\"><tr><td>x</td></tr></table></body></html>")
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def _luminance(colour: str) -> float:
+    colour = colour.lstrip("#")
+    if len(colour) == 3:
+        colour = "".join(c * 2 for c in colour)
+    channels = []
+    for i in (0, 2, 4):
+        c = int(colour[i:i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(foreground: str, background: str) -> float:
+    light, dark = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _style(element) -> dict[str, str]:
+    pairs = (item.split(":", 1) for item in (element.get("style") or "").split(";") if ":" in item)
+    return {key.strip().lower(): value.strip().lower() for key, value in pairs}
+
+
+def test_text_contrast_at_least_4_5(month):
+    _, html, _, _ = month
+    doc = lxml_html.fromstring(html)
+    checked = 0
+    for element in doc.iter():
+        if not isinstance(element.tag, str) or not (element.text or "").strip():
+            continue
+        chain = [element, *element.iterancestors()]
+        if any(_style(e).get("display") == "none" or _style(e).get("font-size") == "0" for e in chain):
+            continue
+        colour = next((_style(e)["color"] for e in chain if "color" in _style(e)), "#000000")
+        background = next((e.get("bgcolor") or _style(e).get("background-color") for e in chain
+                           if e.get("bgcolor") or _style(e).get("background-color")), "#ffffff")
+        assert contrast(colour, background) >= 4.5, (element.text, colour, background)
+        checked += 1
+    assert checked > 100
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="email-lint is a bash script")
+def test_email_lint_reports_no_errors(month, tmp_path):
+    _, html, _, _ = month
+    if not EMAIL_LINT.exists():
+        pytest.skip(f"email-lint not found at {EMAIL_LINT}")
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("email-lint needs node and npm, which are not installed")
+    report = tmp_path / "report.html"
+    report.write_text(html, encoding="utf-8")
+    result = subprocess.run(["bash", str(EMAIL_LINT), str(report)], capture_output=True, text=True, timeout=600)
+    if result.returncode == 2:
+        pytest.skip(f"email-lint could not run: {result.stderr.strip() or result.stdout.strip()}")
+    assert result.returncode == 0, result.stdout
+    assert "0 errors" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Privacy and escaping
+
+
+def test_private_text_never_reaches_any_output(month300):
+    raw, html, text, metrics = month300
+    assert PRIVATE_MARKER in json.dumps(raw)  # planted in descriptions, bodies, private notes, time notes, custom fields
+    for output in (html, text, json.dumps(metrics, ensure_ascii=False)):
+        assert PRIVATE_MARKER not in output
+
+
+def test_demo_month_bodies_and_descriptions_stay_out():
+    raw = pull_demo_month()
+    html, text, metrics = build_outputs(raw)
+    subjects = " ".join(str(t.get("subject")) for t in raw["tickets"])
+    secrets = {t.get("description_text") for t in raw["tickets"]}
+    secrets |= {c.get("body_text") for t in raw["tickets"] for c in t.get("conversations") or []}
+    secrets = {s.strip() for s in secrets if isinstance(s, str) and len(s.strip()) > 30 and s.strip() not in subjects}
+    assert secrets
+    outputs = (html, text, json.dumps(metrics, ensure_ascii=False))
+    for secret in secrets:
+        assert not any(secret in output for output in outputs), secret
+
+
+def test_private_note_marker_on_a_single_ticket():
+    marker = "SECRET-NOTE-42"
+    t = ticket(1, "2026-10-05T12:00:00Z", description=f"<p>{marker}</p>", description_text=marker,
+               stats={"first_responded_at": "2026-10-05T12:30:00Z", "resolved_at": "2026-10-05T14:00:00Z"},
+               conversations=[conversation("2026-10-05T12:10:00Z", private=True, source=2, body=marker),
+                              conversation("2026-10-05T12:30:00Z", body=f"public {marker}")],
+               csat=csat("2026-10-06T08:00:00Z", 4, 4, comment="Fine"))
+    html, text, metrics = build_outputs(raw_file([t]), settings=ReportSettings(show_csat_comments=True))
+    for output in (html, text, json.dumps(metrics)):
+        assert marker not in output
+
+
+def test_ticket_text_is_escaped():
+    hostile = "<script>alert(1)</script>"
+    t = ticket(1, "2026-10-05T12:00:00Z", subject=hostile, category="<b>Cat</b>", type="<i>T</i>",
+               requester={"id": 5, "name": "<img src=x onerror=alert(2)>", "email": "x@example.com"}, requester_id=5)
+    raw = raw_file([t], client={"id": 1, "name": "Evil & <Co>"})
+    html, text, _ = build_outputs(raw, settings=ReportSettings(msp_name="A&B <IT>"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html and "<img" not in html and "<b>Cat" not in html
+    assert hostile in visible_text(html)  # shown as text
+    assert "Evil &amp; &lt;Co&gt;" in html and "A&amp;B &lt;IT&gt;" in html
+    assert hostile in text and "&lt;" not in text  # the plain-text version is not HTML-escaped
+
+
+# ---------------------------------------------------------------------------------------------
+# Months with little or missing data
+
+
+def test_empty_month_is_short_and_friendly():
+    raw = raw_file([])
+    html, text, metrics = build_outputs(raw)
+    words = visible_text(html)
+    assert "A quiet month" in words
+    assert "no tickets were raised or resolved in October 2026, and nothing is waiting" in words
+    assert "Recent tickets" not in words and "Time spent" not in words
+    assert "How these numbers are counted" in words
+    assert metrics["volume"] == {"created": 0, "resolved": 0, "open_at_start": 0, "open_at_end": 0}
+    assert "A QUIET MONTH" in text
+    assert len(html.encode()) < 40_000
+
+
+def test_empty_month_without_trend_history():
+    raw = raw_file([], trend=[])
+    html, _, metrics = build_outputs(raw)
+    assert "Six-month trend" not in visible_text(html)
+    assert metrics["trend"][-1] == {"month": "2026-10", "created": 0, "resolved": 0}
+
+
+def test_missing_data_says_not_available_with_the_reason():
+    tickets = [ticket(i, "2026-10-05T12:00:00Z", requester=None) for i in range(1, 4)]
+    raw = raw_file(tickets, warnings=["requester names are not available: the API key may not read requesters (403)"])
+    html, text, metrics = build_outputs(raw)
+    words = visible_text(html)
+    assert "Not available: no satisfaction surveys were answered this month." in words
+    assert "Not available: no time was logged on this client's tickets this month." in words
+    assert "Names not available: the Freshservice API key may not read requesters" in words
+    assert "requester names are not available" in words  # the puller's warning is in the footnote
+    assert "Not available: no satisfaction surveys" in text
+    # Nothing was measured for SLA, CSAT or first replies: no "0%" and no sentence about them.
+    assert not re.search(r"(?<!\d)0%", words)
+    assert "first reply within" not in words and "met their agreed target" not in words and "survey responses were" not in words
+    assert metrics["csat"]["responses"] == 0 and metrics["time"]["total_minutes"] is None
+
+
+def test_csat_comment_text_only_when_allowed():
+    t = ticket(1, "2026-10-05T12:00:00Z", csat=csat("2026-10-06T08:00:00Z", 4, 4, comment="Lovely & quick"))
+    raw = raw_file([t])
+    html, _, _ = build_outputs(raw)
+    assert "Lovely" not in html and "1 comment" in visible_text(html)
+    html, text, _ = build_outputs(raw, settings=ReportSettings(show_csat_comments=True))
+    assert "Lovely &amp; quick" in html and "Lovely & quick" in text
+
+
+def test_recent_tickets_capped_with_a_count_of_the_rest():
+    tickets = [ticket(i, f"2026-10-{i:02d}T12:00:00Z", subject=f"Subject number {i}") for i in range(1, 31)]
+    html, text, _ = build_outputs(raw_file(tickets))
+    words = visible_text(html)
+    assert "Subject number 30" in words and "Subject number 6" in words and "Subject number 5 " not in words + " "
+    assert "…and 5 more tickets created this month." in words
+    assert "…and 5 more tickets created this month." in text
+
+
+def test_summary_compares_with_last_month_and_skips_nulls():
+    tickets = [ticket(i, "2026-10-05T12:00:00Z", stats={"first_responded_at": "2026-10-05T12:42:00Z"}) for i in range(1, 13)]
+    raw = raw_file(tickets)
+    raw["trend"][-2] = {"month": "2026-09", "created": 10, "resolved": 9}
+    html, text, _ = build_outputs(raw)
+    words = visible_text(html)
+    assert "In October 2026 your team raised 12 tickets and we resolved 0." in words
+    assert "That is 2 more new tickets than in September (10)." in words
+    assert "Half of the new tickets had a first reply within 42\u00a0min." in words
+    assert "fixed within" not in words  # no resolution time: no sentence
+    assert "▲ 2 vs Sep (10)" in words
+
+
+def test_msp_name_and_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("INTEGOREPORT_MSP_NAME", "Northwind IT")
+    monkeypatch.setenv("INTEGOREPORT_SHOW_CSAT_COMMENTS", "yes")
+    monkeypatch.setenv("INTEGOREPORT_BUSINESS_HOURS", "Mon-Fri 09:00-17:00")
+    settings = ReportSettings.from_env()
+    assert settings.msp_name == "Northwind IT" and settings.show_csat_comments
+    html, _, _ = build_outputs(raw_file([ticket(1, "2026-10-05T12:00:00Z")]), settings=settings)
+    assert "Northwind IT" in html and "Monday to Friday, 09:00 to 17:00" in visible_text(html)
+
+
+def test_time_section_lists_agents():
+    t = ticket(1, "2026-10-05T12:00:00Z", time_entries=[time_entry("105:30", "2026-10-06T12:00:00Z"),
+                                                         time_entry("00:30", "2026-10-06T12:00:00Z", agent_id=9002, billable=False)])
+    words = visible_text(build_outputs(raw_file([t]))[0])
+    assert "106\u00a0h logged in 2 time entries: 105.5\u00a0h billable, 30\u00a0min non-billable." in words
+    assert "Sam Agent" in words and "Riley Tech" in words
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(None, "n/a"), (45, "45\u00a0sec"), (2520, "42\u00a0min"), (5400, "1.5\u00a0h"),
+                                               (7200, "2\u00a0h"), (3 * 86400, "3\u00a0days")])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(("rate", "text"), [(None, "n/a"), (0, "0%"), (0.001, "1%"), (0.996, "99%"), (1, "100%"), (0.5, "50%")])
+def test_format_pct_never_overstates(rate, text):
+    assert format_pct(rate) == text
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates and files
+
+
+def test_template_errors_are_one_line_data_errors(tmp_path):
+    with pytest.raises(DataError, match="template not found"):
+        render_template("missing_template.html", {})
+    broken = tmp_path / "broken.html"
+    broken.write_text("<p>{{ no_such_variable }}</p>")
+    with pytest.raises(DataError, match="failed to render") as caught:
+        render_template(broken, {})
+    assert "\n" not in str(caught.value)
+    bad_syntax = tmp_path / "syntax.html"
+    bad_syntax.write_text("<p>{% if %}</p>")
+    with pytest.raises(DataError, match="syntax error on line 1"):
+        render_template(bad_syntax, {})
+
+
+def test_load_raw_and_newest_file(tmp_path):
+    older = raw_file([], generated_at="2026-11-01T06:00:00+00:00")
+    newer = raw_file([], generated_at="2026-11-02T06:00:00+00:00")
+    (tmp_path / "freshservice_2.json").write_text(json.dumps(newer))
+    (tmp_path / "freshservice_1.json").write_text(json.dumps(older))  # written last, so the newest by mtime
+    assert newest_raw_file(tmp_path).name == "freshservice_2.json"
+    assert load_raw(tmp_path / "freshservice_2.json")["generated_at"] == "2026-11-02T06:00:00+00:00"
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(DataError, match=r"bad\.json: not an IntegoReport raw data file"):
+        load_raw(tmp_path / "bad.json")
+    with pytest.raises(DataError, match="no raw data file found"):
+        newest_raw_file(tmp_path / "nothing")
+
+
+# ---------------------------------------------------------------------------------------------
+# build_report.py as a command
+
+
+def run_build(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGOREPORT_", "FRESHSERVICE_"))}
+    env["INTEGOREPORT_HOME"] = str(home)
+    return subprocess.run([sys.executable, str(PROJECT_ROOT / "build_report.py"), *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = tmp_path / "home"
+    (home / "raw_data").mkdir(parents=True)
+    return home
+
+
+def test_cli_builds_from_the_newest_raw_file_from_any_directory(home, tmp_path):
+    (home / "raw_data" / "freshservice_1.json").write_text(json.dumps(raw_file([ticket(1, "2026-10-05T12:00:00Z")])))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_build("--json", str(tmp_path / "m.json"), "--text", str(tmp_path / "r.txt"), home=home, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    html = (home / "output_report.html").read_text(encoding="utf-8")
+    assert "Contoso Ltd" in html
+    assert json.loads((tmp_path / "m.json").read_text())["volume"]["created"] == 1
+    assert "YOUR MONTH AT A GLANCE" in (tmp_path / "r.txt").read_text(encoding="utf-8")
+
+
+def test_cli_out_option_and_help(home, tmp_path):
+    raw_path = tmp_path / "raw.json"
+    raw_path.write_text(json.dumps(raw_file([])))
+    result = run_build(str(raw_path), "--out", str(tmp_path / "x.html"), home=home, cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "x.html").exists()
+    assert not (home / "output_report.html").exists()
+    assert run_build("--help", home=home, cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "template", "expected"),
+    [
+        (None, None, "no raw data file found"),
+        ("{not json", None, "is not valid JSON"),
+        ('{"schema_version": 1, "tickets": "nope"}', None, "wrong shape"),
+        ('{"schema_version": 2, "tickets": []}', None, "schema_version 2 is newer"),
+        ("VALID", "no_such_template.html", "template not found"),
+        ("VALID", "BROKEN", "failed to render"),
+    ],
+)
+def test_cli_errors_are_one_line_and_keep_the_old_report(home, tmp_path, content, template, expected):
+    old_report = home / "output_report.html"
+    old_report.write_text("OLD REPORT")
+    args = []
+    if content is not None:
+        raw_path = home / "raw_data" / "freshservice_5.json"
+        raw_path.write_text(json.dumps(raw_file([])) if content == "VALID" else content)
+    if template == "BROKEN":
+        broken = tmp_path / "broken.html"
+        broken.write_text("<p>{{ missing_value }}</p>")
+        template = str(broken)
+    if template:
+        args += ["--template", template]
+    result = run_build(*args, home=home, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], result.stderr
+    if content not in (None, "VALID"):
+        assert "freshservice_5.json" in lines[0]  # the message names the file
+    assert "Traceback" not in result.stderr
+    assert old_report.read_text() == "OLD REPORT"
+    assert [p.name for p in home.iterdir() if p.name.startswith(".output_report")] == []
+
+
+def test_building_never_touches_the_network(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report builder tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    raw = synthetic_month(40)
+    html, _, _ = build_outputs(raw, template=PROJECT_ROOT / "templates" / "email_report_template.html")
+    assert "Contoso Ltd" in html
+
+
+def test_cli_debug_shows_a_traceback(home, tmp_path):
+    (home / "raw_data" / "freshservice_9.json").write_text("{broken")
+    quiet = run_build(home=home, cwd=tmp_path)
+    loud = run_build("--debug", home=home, cwd=tmp_path)
+    assert quiet.returncode == loud.returncode == 1
+    assert "Traceback" not in quiet.stderr and "Traceback" in loud.stderr
+
+
+def test_render_index_for_the_batch():
+    _, _, metrics = build_outputs(raw_file([ticket(1, "2026-10-05T12:00:00Z")]))
+    page = render_index({"label": "October 2026"}, [
+        {"client": {"id": 1, "name": "Contoso <Ltd>"}, "report": "contoso-ltd-1.html", "metrics": metrics, "tickets": 1, "error": None},
+        {"client": {"id": 2, "name": "Fabrikam"}, "report": None, "metrics": None, "tickets": 0, "error": "403 on its tickets"},
+    ])
+    assert "Client reports for October 2026" in page
+    assert 'href="contoso-ltd-1.html"' in page and "Contoso &lt;Ltd&gt;" in page
+    assert "failed: 403 on its tickets" in page and "1 built, 1 failed" in page
+    assert "{{" not in page
