@@ -61,6 +61,7 @@ FEEDBACK_SOURCE = 5  # conversation source of a submitted satisfaction survey
 SWEEP_INCLUDES = ("stats", "requester", "tags")
 VIEW_INCLUDES = ("stats", "requester", "tags", "conversations")
 EMBEDDED_CONVERSATIONS_MAX = 10  # include=conversations embeds at most the first ten
+VIEW_COST = 1 + len(SWEEP_INCLUDES)  # stats, requester and tags for one ticket by view
 
 FILTER_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # lower bound when splitting an open-ended window
 
@@ -205,7 +206,10 @@ class AccountContext:
     status_labels_known: bool = False
     requesters_forbidden: bool = False
     sweep_since: datetime | None = None
+    sweep_created_before: datetime | None = None
     sweep: dict[int, dict] = field(default_factory=dict)
+    open_tickets_until: datetime | None = None
+    open_tickets: dict[int, dict] = field(default_factory=dict)
     _loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -246,28 +250,78 @@ class AccountContext:
                 self.requesters_forbidden = True
                 self.warnings.append("requester names are not available: the API key may not read requesters (403)")
 
-    def ensure_sweep(self, since: datetime) -> None:
-        """One account-wide list of tickets updated since `since`, with stats, requester and tags."""
-        if self.sweep_since is not None and self.sweep_since <= since:
-            return
-        params = {"updated_since": filter_time(since), "include": self.includes(SWEEP_INCLUDES), "order_type": "asc"}
-        try:
-            tickets = list(self.client.paginate("tickets", "tickets", params, expected_cost=1 + 2 * len(params["include"].split(","))))
-        except ForbiddenError:
-            if self.requesters_forbidden:
-                raise
-            self.forbid_requesters()
-            params["include"] = self.includes(SWEEP_INCLUDES)
-            tickets = list(self.client.paginate("tickets", "tickets", params, expected_cost=1 + 2 * len(params["include"].split(","))))
-        self.sweep = {ticket["id"]: ticket for ticket in tickets if isinstance(ticket, dict) and "id" in ticket}
-        self.sweep_since = since
-        log.debug("sweep: %d tickets updated since %s", len(self.sweep), filter_time(since))
+    def sweep_covers(self, since: datetime, created_before: datetime) -> bool:
+        return (self.sweep_since is not None and self.sweep_since <= since
+                and self.sweep_created_before is not None and self.sweep_created_before >= created_before)
 
-    def sweep_cost(self, since: datetime) -> int:
-        """Credits a sweep since `since` would cost, for one credit spent on a filter `total`."""
-        total = self.client.filter_total(f"updated_at:>'{filter_time(since)}'")
-        pages = max(1, -(-total // LIST_PAGE_SIZE))
-        return pages * (1 + 2 * len(self.includes(SWEEP_INCLUDES).split(",")))
+    def ensure_sweep(self, since: datetime, created_before: datetime) -> None:
+        """One account-wide list of the tickets updated since `since` and created before `created_before`,
+        with stats, requester and tags."""
+        if self.sweep_covers(since, created_before):
+            return
+        ordered = OrderedStop(created_before)
+        while True:
+            include = self.includes(SWEEP_INCLUDES)
+            params = {"updated_since": filter_time(since), "include": include, "order_type": "asc"}
+            try:
+                tickets = list(self.client.paginate("tickets", "tickets", params, expected_cost=sweep_page_cost(include), stop=ordered))
+                break
+            except ForbiddenError:
+                if self.requesters_forbidden:
+                    raise
+                self.forbid_requesters()
+        self.sweep = {ticket["id"]: ticket for ticket in tickets if isinstance(ticket, dict) and "id" in ticket}
+        self.sweep_since, self.sweep_created_before = since, created_before
+        log.debug("sweep: %d tickets updated since %s (stopped early: %s)", len(self.sweep), filter_time(since), ordered.stopped)
+
+    def ensure_open_tickets(self, until: datetime) -> None:
+        """Every ticket of the account open now and created before `until`, for all clients at once."""
+        if self.open_tickets_until is not None and self.open_tickets_until >= until:
+            return
+        seen = {t.get("status") for t in self.sweep.values() if isinstance(t.get("status"), int)}
+        base = "(" + " OR ".join(f"status:{status}" for status in self.open_status_ids(seen)) + ")"
+        self.open_tickets = {t["id"]: t for t in fetch_filtered(self.client, base, "created_at", FILTER_EPOCH, until)}
+        self.open_tickets_until = until
+
+    def prepare_batch(self, period: Period) -> None:
+        """Fetch once what every client of a batch needs: reference data, the sweep, the open tickets.
+
+        Each client's candidates then come from these, with no filter query per client.
+        """
+        self.load_reference_data()
+        self.ensure_sweep(period.start - timedelta(days=1), period.end + timedelta(days=1))
+        self.ensure_open_tickets(period.end + timedelta(days=1))
+
+    def sweep_cost(self, since: datetime, created_before: datetime) -> int:
+        """What a sweep would cost at most, for one credit: the account's tickets updated since `since`
+        and created before `created_before`, a hundred a page."""
+        total = self.client.filter_total(f"updated_at:>'{filter_time(since)}' AND created_at:<'{filter_time(created_before)}'")
+        return max(1, -(-total // LIST_PAGE_SIZE)) * sweep_page_cost(self.includes(SWEEP_INCLUDES))
+
+
+def sweep_page_cost(include: str) -> int:
+    """A list call costs one credit plus two per include."""
+    return 1 + 2 * len([name for name in include.split(",") if name])
+
+
+class OrderedStop:
+    """Stops the sweep once it reaches tickets created after the window, if (and only if) the pages
+    really come oldest-created first; the order of GET /tickets is not documented, so it is checked."""
+
+    def __init__(self, created_before: datetime):
+        self.created_before = created_before
+        self.last: datetime | None = None
+        self.in_order = True
+        self.stopped = False
+
+    def __call__(self, page: list[dict]) -> bool:
+        for ticket in page:
+            created = parse_time(ticket.get("created_at"))
+            if created is None or (self.last is not None and created < self.last):
+                self.in_order = False
+            self.last = created or self.last
+        self.stopped = self.in_order and self.last is not None and self.last >= self.created_before
+        return self.stopped
 
 
 # -- finding the client and its tickets --------------------------------------------------------
@@ -297,45 +351,71 @@ def describe_client(record: dict, entity_type: str) -> dict:
             "prime_user_name": record.get("prime_user_name"), "head_name": record.get("head_name")}
 
 
-def fetch_filtered(client: FreshserviceClient, base: str, field_name: str, low: datetime, high: datetime) -> list[dict]:
-    """Every ticket matching `base AND low <= field_name <= high`, splitting the window past the page cap."""
-    query = f"{base} AND {field_name}:>'{filter_time(low)}' AND {field_name}:<'{filter_time(high)}'"
-    first, total = client.filter_page(query, 1)
-    if total > FILTER_PAGE_CAP * FILTER_PAGE_SIZE and high - low > timedelta(seconds=1):
-        # The filter returns at most 10 pages: halve the window until each half fits.
-        middle = low + (high - low) / 2
-        middle = middle.replace(microsecond=0)
-        return fetch_filtered(client, base, field_name, low, middle) + fetch_filtered(client, base, field_name, middle + timedelta(seconds=1), high)
+def range_query(base: str, field_name: str, low: datetime, high: datetime) -> str:
+    """`base` narrowed to `low <= field_name <= high` (the filter's :> and :< are inclusive)."""
+    return f"{base} AND {field_name}:>'{filter_time(low)}' AND {field_name}:<'{filter_time(high)}'"
+
+
+def fetch_filtered(client: FreshserviceClient, base: str, field_name: str, low: datetime, high: datetime,
+                   first: tuple[list[dict], int] | None = None) -> list[dict]:
+    """Every ticket matching `range_query(...)`, splitting the window past the page cap.
+
+    `first` is page 1 of that same query when the caller already has it.
+    """
+    query = range_query(base, field_name, low, high)
+    page_tickets, total = first if first is not None else client.filter_page(query, 1)
     if total > FILTER_PAGE_CAP * FILTER_PAGE_SIZE:
-        raise APIError(f"more than {FILTER_PAGE_CAP * FILTER_PAGE_SIZE} tickets share one second of {field_name}; cannot page through them")
-    tickets = list(first)
+        if high - low <= timedelta(seconds=1):
+            raise APIError(f"more than {FILTER_PAGE_CAP * FILTER_PAGE_SIZE} tickets share one second of {field_name}; cannot page through them")
+        # The filter returns at most 10 pages: halve the window until each half fits.
+        middle = (low + (high - low) / 2).replace(microsecond=0)
+        return (fetch_filtered(client, base, field_name, low, middle)
+                + fetch_filtered(client, base, field_name, middle + timedelta(seconds=1), high))
+    tickets = {ticket.get("id"): ticket for ticket in page_tickets}
     page = 1
-    while len(tickets) < total and len(first) == FILTER_PAGE_SIZE and page < FILTER_PAGE_CAP:
+    while len(tickets) < total and len(page_tickets) == FILTER_PAGE_SIZE and page < FILTER_PAGE_CAP:
         page += 1
-        first, total = client.filter_page(query, page)
-        if not first:
-            break
-        tickets.extend(first)
-    if len({t.get("id") for t in tickets}) < total:
-        # Tickets changed while we paged (filter results are newest first): read the window again.
+        page_tickets, total = client.filter_page(query, page)
+        tickets.update((ticket.get("id"), ticket) for ticket in page_tickets)
+    if len(tickets) < total:
+        # Results are newest first, so a ticket created while we paged shifts the pages: read the window again.
         log.debug("filter total moved while paging (%d of %d); reading again", len(tickets), total)
-        tickets = client.filter_tickets(query)[0]
-    return tickets
+        return fetch_filtered(client, base, field_name, low, high)
+    return list(tickets.values())
 
 
 def discover_tickets(context: AccountContext, client_record: dict, period: Period, now: datetime) -> dict[int, dict]:
-    """Filter results for every ticket of the client that may touch the period, keyed by id."""
+    """Every ticket of the client that may touch the period, keyed by id (filter or sweep records).
+
+    That is every ticket updated since the day before the period (creating, resolving, logging
+    time and rating all update a ticket), plus every ticket open now, which may not have been
+    touched since before the period yet was open at its end.
+    """
     client = context.client
     department = f"department_id:{client_record['id']}"
-    since = period.start - timedelta(days=1)
-    found = {t["id"]: t for t in fetch_filtered(client, department, "updated_at", since, now + timedelta(days=1))}
-    # Open now and untouched since before the period: still part of the backlog at the period's end.
-    seen_statuses = {t.get("status") for t in found.values() if isinstance(t.get("status"), int)}
-    statuses = " OR ".join(f"status:{status}" for status in context.open_status_ids(seen_statuses))
-    for ticket in fetch_filtered(client, f"{department} AND ({statuses})", "created_at", FILTER_EPOCH, period.end + timedelta(days=1)):
+    since, until = period.start - timedelta(days=1), period.end + timedelta(days=1)
+    recent_base = f"{department} AND created_at:<'{filter_time(until)}'"
+    if context.sweep_covers(since, until):
+        found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]}
+    else:
+        first = client.filter_page(range_query(recent_base, "updated_at", since, now + timedelta(days=1)), 1)
+        client_total = first[1]
+        # Stats, requester and tags cost 4 credits a ticket by view; a sweep of the whole account's
+        # recent tickets costs 7 credits a hundred. Ask what the sweep would cost only when it could win.
+        if VIEW_COST * client_total > sweep_page_cost(context.includes(SWEEP_INCLUDES)) \
+                and context.sweep_cost(since, until) < VIEW_COST * client_total:
+            context.ensure_sweep(since, until)
+            found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]}
+        else:
+            found = {t["id"]: t for t in fetch_filtered(client, recent_base, "updated_at", since, now + timedelta(days=1), first)}
+    if context.open_tickets_until is not None and context.open_tickets_until >= until:
+        open_now = [t for t in context.open_tickets.values() if t.get("department_id") == client_record["id"]]
+    else:
+        seen_statuses = {t.get("status") for t in found.values() if isinstance(t.get("status"), int)}
+        statuses = " OR ".join(f"status:{status}" for status in context.open_status_ids(seen_statuses))
+        open_now = fetch_filtered(client, f"{department} AND ({statuses})", "created_at", FILTER_EPOCH, until)
+    for ticket in open_now:
         found.setdefault(ticket["id"], ticket)
-    if not context.status_labels_known and len(seen_statuses - set(STATUS_LABELS)) > 0:
-        log.debug("custom statuses seen without labels: %s", sorted(seen_statuses - set(STATUS_LABELS)))
     return {
         ticket_id: ticket for ticket_id, ticket in found.items()
         if ticket.get("department_id") == client_record["id"]  # never another client's ticket
@@ -454,22 +534,35 @@ def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int
 # -- the whole pull --------------------------------------------------------------------------
 
 def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period, created_this_month: int) -> list[dict]:
-    """Tickets created in each of the six months ending with the report month, from the filter's `total`."""
+    """Tickets created in each of the six months ending with the report month.
+
+    One filter query over the five earlier months; when they hold few tickets, reading those pages
+    and counting locally is cheapest, otherwise each month's `total` costs one credit.
+    """
     zone = ZoneInfo(period.timezone)
-    trend = []
-    for back in range(TREND_MONTHS - 1, 0, -1):
-        start = (period.start.replace(tzinfo=None) - relativedelta(months=back)).replace(tzinfo=zone)
-        end = (start.replace(tzinfo=None) + relativedelta(months=1)).replace(tzinfo=zone)
-        query = (f"department_id:{client_record['id']} AND created_at:>'{filter_time(start)}'"
-                 f" AND created_at:<'{filter_time(end - timedelta(seconds=1))}'")
-        trend.append({"month": f"{start.year:04d}-{start.month:02d}", "created": client.filter_total(query), "resolved": None})
-    # The report month's counts come from the tickets themselves, so they match the report exactly.
+    starts = [(period.start.replace(tzinfo=None) - relativedelta(months=back)).replace(tzinfo=zone) for back in range(TREND_MONTHS - 1, -1, -1)]
+    months = [f"{start.year:04d}-{start.month:02d}" for start in starts]
+    base = f"department_id:{client_record['id']}"
+    last_second = timedelta(seconds=1)
+    first = client.filter_page(range_query(base, "created_at", starts[0], period.start - last_second), 1)
+    counts: dict[str, int] = dict.fromkeys(months[:-1], 0)
+    if -(-first[1] // FILTER_PAGE_SIZE) <= TREND_MONTHS - 2:
+        for ticket in fetch_filtered(client, base, "created_at", starts[0], period.start - last_second, first):
+            created = parse_time(ticket.get("created_at"))
+            if created is not None:
+                local = created.astimezone(zone)
+                counts[f"{local.year:04d}-{local.month:02d}"] = counts.get(f"{local.year:04d}-{local.month:02d}", 0) + 1
+    else:
+        for month, start, end in zip(months[:-1], starts[:-1], starts[1:], strict=True):
+            counts[month] = client.filter_total(range_query(base, "created_at", start, end - last_second))
+    trend = [{"month": month, "created": counts.get(month, 0), "resolved": None} for month in months[:-1]]
+    # The report month's count comes from the tickets themselves, so it matches the report exactly.
     trend.append({"month": period.month, "created": created_this_month, "resolved": None})
     return trend
 
 
 def pull_client_month(context: AccountContext, client_id: str, period: Period, entity_type: str = "department",
-                      workers: int = DEFAULT_WORKERS, now: datetime | None = None, force_sweep: bool = False) -> dict:
+                      workers: int = DEFAULT_WORKERS, now: datetime | None = None) -> dict:
     """Everything about one client's tickets for `period`, as the raw-data document."""
     client = context.client
     now = now or datetime.now(UTC)
@@ -477,11 +570,6 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     name = client_record.get("name") or f"Client {client_id}"
     context.load_reference_data()
     candidates = discover_tickets(context, client_record, period, now)
-    since = period.start - timedelta(days=1)
-    recent = [t for t in candidates.values() if (parse_time(t.get("updated_at")) or since) >= since]
-    if recent and (force_sweep or context.sweep_since is not None and context.sweep_since <= since
-                   or context.sweep_cost(since) < 4 * len(recent)):
-        context.ensure_sweep(since)
     log.info("%s: %d candidate tickets for %s", name, len(candidates), period.label)
     detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name)
     tickets = [ticket for ticket in detailed if touches_period(ticket, period)]

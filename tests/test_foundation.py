@@ -321,7 +321,8 @@ def test_link_to_another_host_is_refused(start_simulator):
 # -- files -----------------------------------------------------------------------------------------
 
 def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
-    target = tmp_path / "data.json"
+    folder = tmp_path / "atomic"
+    target = folder / "data.json"
     write_json_atomic(target, {"version": 1})
 
     def interrupted(*_args):
@@ -331,7 +332,7 @@ def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         write_json_atomic(target, {"version": 2})
     assert read_json(target) == {"version": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["data.json"]  # no temporary file left behind
+    assert [p.name for p in folder.iterdir()] == ["data.json"]  # no temporary file left behind
 
 
 def test_read_json_errors_name_the_file(tmp_path):

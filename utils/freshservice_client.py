@@ -234,9 +234,12 @@ class FreshserviceClient:
 
     # -- pagination ---------------------------------------------------------------------------
 
-    def paginate(self, path: str, key: str, params: Mapping[str, Any] | None = None,
-                 per_page: int = LIST_PAGE_SIZE, max_pages: int = 1000, expected_cost: int = 1) -> Iterator[dict]:
-        """Yield every item of a `link`-header list (`{key: [...]}` bodies), following rel="next"."""
+    def paginate(self, path: str, key: str, params: Mapping[str, Any] | None = None, per_page: int = LIST_PAGE_SIZE,
+                 max_pages: int = 1000, expected_cost: int = 1, stop: Callable[[list], bool] | None = None) -> Iterator[dict]:
+        """Yield every item of a `link`-header list (`{key: [...]}` bodies), following rel="next".
+
+        `stop(page_items)`, when given and true after a page, ends the paging early.
+        """
         query: dict[str, Any] | None = {**(params or {}), "per_page": per_page}
         url = path
         seen: set[str] = set()
@@ -248,7 +251,7 @@ class FreshserviceClient:
                 raise APIError(f"unexpected answer from {urlsplit(response.url).path}: no {key!r} list", response.status_code, urlsplit(response.url).path)
             yield from items
             next_url = response.links.get("next", {}).get("url")
-            if not next_url or not items:
+            if not next_url or not items or (stop is not None and stop(items)):
                 return
             if next_url in seen or next_url == response.url:
                 raise APIError(f"pagination loop on {urlsplit(next_url).path}: the next page repeats", path=urlsplit(next_url).path)
