@@ -443,10 +443,19 @@ def fetch_ticket_view(context: AccountContext, ticket_id: int) -> dict:
         return ticket
 
 
-def fetch_ticket_details(context: AccountContext, ticket: dict) -> dict:
-    """Complete one ticket: stats/requester/tags (from the sweep or a view), conversations, time entries, CSAT."""
+def fetch_time_entries(client: FreshserviceClient, ticket_id: int) -> list[dict]:
+    return sorted(client.paginate(f"tickets/{ticket_id}/time_entries", "time_entries"),
+                  key=lambda e: (e.get("executed_at") or e.get("created_at") or "", e.get("id") or 0))
+
+
+def fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: ThreadPoolExecutor | None = None) -> dict:
+    """Complete one ticket: stats/requester/tags (from the sweep or a view), conversations, time entries, CSAT.
+
+    The time entries do not depend on anything else, so they are fetched on `side_pool` meanwhile.
+    """
     client = context.client
     ticket_id = ticket["id"]
+    time_entries = side_pool.submit(fetch_time_entries, client, ticket_id) if side_pool else None
     swept = context.sweep.get(ticket_id)
     embedded: list[dict] | None = None
     if swept is not None:
@@ -460,8 +469,7 @@ def fetch_ticket_details(context: AccountContext, ticket: dict) -> dict:
     else:
         conversations = list(client.paginate(f"tickets/{ticket_id}/conversations", "conversations"))
     record["conversations"] = sorted(conversations, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
-    record["time_entries"] = sorted(client.paginate(f"tickets/{ticket_id}/time_entries", "time_entries"),
-                                    key=lambda e: (e.get("executed_at") or e.get("created_at") or "", e.get("id") or 0))
+    record["time_entries"] = time_entries.result() if time_entries else fetch_time_entries(client, ticket_id)
     record["csat"] = None
     if any(conversation.get("source") == FEEDBACK_SOURCE for conversation in conversations):
         try:
@@ -513,9 +521,13 @@ def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int
     results: list[dict] = []
     if not tickets:
         return results
+    # `workers` tickets at a time; each also fetches its time entries on the side pool, so up to
+    # twice as many requests are in flight. All of them share the client's rate-limit pacing.
+    # With one worker, everything goes one request at a time.
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ticket")
+    side_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ticket-side") if workers > 1 else None
     try:
-        futures = [pool.submit(fetch_ticket_details, context, ticket) for ticket in tickets]
+        futures = [pool.submit(fetch_ticket_details, context, ticket, side_pool) for ticket in tickets]
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
@@ -528,6 +540,8 @@ def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int
     finally:
         # On an error or Ctrl-C, drop the queued work instead of finishing it.
         pool.shutdown(wait=True, cancel_futures=True)
+        if side_pool is not None:
+            side_pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 

@@ -262,31 +262,73 @@ def test_429_honours_retry_after_and_pauses_every_thread(start_simulator):
 
 
 def test_rate_limiter_blocks_all_threads_until_retry_after():
-    clock = [100.0]
-    slept: list[float] = []
+    limiter = RateLimiter(reserve=0.1, window_seconds=60)
+    limiter.block(0.5)
+    waits: list[float] = []
 
-    def sleep(seconds):
-        slept.append(seconds)
+    def take_turn():
+        with limiter.turn() as waited:
+            waits.append(waited)
 
-    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=lambda: clock[0], sleep=sleep)
-    limiter.block(7.0)
-    for _ in range(3):
-        limiter.wait_turn()
-    assert slept == [7.0, 7.0, 7.0]
+    threads = [threading.Thread(target=take_turn) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(waits) == 3 and min(waits) >= 0.45
 
 
-def test_rate_limiter_paces_below_the_reserve():
-    clock = [0.0]
-    slept: list[float] = []
-    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=lambda: clock[0], sleep=slept.append)
+class FakeClock:
+    """Time that moves only when somebody sleeps, so pacing can be checked exactly."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_rate_limiter_paces_below_the_reserve_until_it_knows_the_window():
+    clock = FakeClock()
+    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=clock, sleep=clock.sleep)
     limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "150"})
-    assert limiter.wait_turn() == 0.0  # plenty left: no pause
+    with limiter.turn() as waited:
+        assert waited == 0.0  # plenty left: no pause
     limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "15"})
-    waits = [limiter.wait_turn() for _ in range(4)]
-    # Below 10 %: one credit every 60 / (200 * 0.9) seconds, queued one after another.
-    step = 60 / 180
-    assert waits[0] == 0.0
-    assert waits[1:] == pytest.approx([step, 2 * step, 3 * step])
+    waits = []
+    for _ in range(4):
+        with limiter.turn() as waited:
+            waits.append(waited)
+    # Below 10 %, with no 429 seen yet: one request at a time, one credit every 60 / (200 * 0.9) s.
+    assert waits == pytest.approx([0.0, 60 / 180, 60 / 180, 60 / 180])
+
+
+def test_rate_limiter_waits_for_the_next_window_once_it_knows_it():
+    clock = FakeClock()
+    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=clock, sleep=clock.sleep)
+    limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "0"})
+    limiter.block(5.0)  # a 429 said: the window resets in 5 s
+    with limiter.turn() as waited:
+        assert waited == pytest.approx(5.0)
+    limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "150"})
+    with limiter.turn() as waited:
+        assert waited == 0.0
+    clock.now = 30.0
+    limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "12"})
+    with limiter.turn() as waited:
+        # Below the reserve: wait for the next reset (5 + 60 s), leaving the reserve to others.
+        assert waited == pytest.approx(35.0)
+
+
+def test_rate_limiter_counts_requests_in_flight():
+    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=FakeClock(), sleep=lambda s: None)
+    limiter.observe({"X-Ratelimit-Total": "100", "X-Ratelimit-Remaining": "14"})
+    with limiter.turn(3), limiter.turn(3):
+        assert limiter._low()  # 14 - 6 in flight is below the reserve of 10
+    assert not limiter._low()
 
 
 def test_key_never_appears_in_errors_or_logs(start_simulator, caplog):

@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,9 +54,12 @@ class UsageCounters:
 class RateLimiter:
     """Pacing shared by every thread of a run.
 
-    After a 429 nobody sends before Retry-After has passed. While X-Ratelimit-Remaining is below
-    the reserve (a share of X-Ratelimit-Total), requests are spaced at the rate the budget refills,
-    so the account's other integrations keep some credits.
+    - After a 429 nobody sends before Retry-After has passed, and that moment tells us when the
+      budget's window resets (Freshservice's budget is per minute; `window_seconds`).
+    - While X-Ratelimit-Remaining, less what is in flight, is below the reserve (a share of
+      X-Ratelimit-Total), the run waits for the next reset when it knows when that is; until it
+      knows, it sends one request at a time at the rate the budget refills. Either way the
+      account's other integrations keep the reserve, and a fixed window sees at most one 429.
     """
 
     def __init__(self, reserve: float = 0.10, window_seconds: float = 60.0,
@@ -65,27 +69,62 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._one_at_a_time = threading.Lock()
         self._blocked_until = 0.0
         self._next_slot = 0.0
+        self._in_flight = 0
+        self.reset_at: float | None = None
         self.total: int | None = None
         self.remaining: int | None = None
 
-    def wait_turn(self, cost: int = 1) -> float:
-        """Block until this thread may send a request of about `cost` credits; return seconds waited."""
-        with self._lock:
-            now = self._clock()
-            start_at = max(now, self._blocked_until)
-            if self.total and self.remaining is not None and self.remaining < self.reserve * self.total:
-                # Refill rate of the budget, less the reserve: one credit every `interval` seconds.
-                interval = self.window_seconds / (self.total * (1 - self.reserve))
-                self._next_slot = max(self._next_slot, start_at)
-                start_at = self._next_slot
-                self._next_slot += interval * cost
-        waited = start_at - self._clock()
-        if waited > 0:
-            self._sleep(waited)
-            return waited
-        return 0.0
+    def _low(self) -> bool:
+        return bool(self.total) and self.remaining is not None and self.remaining - self._in_flight < self.reserve * self.total
+
+    def _delay(self) -> tuple[float, bool]:
+        """(seconds to wait before sending, whether to send one at a time); call with the lock held."""
+        now = self._clock()
+        if self.reset_at is not None and now >= self.reset_at:
+            # A window has reset since we last looked: the budget is fresh until a response says otherwise.
+            while self.reset_at <= now:
+                self.reset_at += self.window_seconds
+            self.remaining = None
+        start_at = max(now, self._blocked_until)
+        if not self._low():
+            return start_at - now, False
+        if self.reset_at is not None:
+            return max(start_at, self.reset_at) - now, False
+        return max(start_at, self._next_slot) - now, True
+
+    @contextmanager
+    def turn(self, cost: int = 1) -> Iterator[float]:
+        """Hold a turn to send a request of about `cost` credits; yields the seconds waited for it."""
+        waited = 0.0
+        one_at_a_time = False
+        try:
+            while True:
+                with self._lock:
+                    delay, serial = self._delay()
+                    if delay <= 0 and (one_at_a_time or not serial):
+                        if serial:
+                            # The refill rate less the reserve: one credit every `interval` seconds.
+                            interval = self.window_seconds / (self.total * (1 - self.reserve))  # type: ignore[operator]
+                            self._next_slot = max(self._clock(), self._next_slot) + interval * cost
+                        self._in_flight += cost
+                        break
+                if serial and not one_at_a_time:
+                    self._one_at_a_time.acquire()
+                    one_at_a_time = True
+                    continue  # look again: the state may have changed while we queued
+                self._sleep(delay)
+                waited += delay
+            try:
+                yield waited
+            finally:
+                with self._lock:
+                    self._in_flight -= cost
+        finally:
+            if one_at_a_time:
+                self._one_at_a_time.release()
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the X-Ratelimit-* headers of a response."""
@@ -95,12 +134,16 @@ class RateLimiter:
             if total is not None:
                 self.total = total
             if remaining is not None:
-                self.remaining = remaining
+                # Responses to concurrent requests arrive out of order; within a window whose reset we
+                # know, the budget only shrinks, so a late, higher figure is stale.
+                known_window = self.reset_at is not None and self.remaining is not None
+                self.remaining = min(self.remaining, remaining) if known_window else remaining  # type: ignore[type-var]
 
     def block(self, seconds: float) -> None:
-        """A 429 arrived: nobody sends again for `seconds`."""
+        """A 429 arrived: nobody sends again for `seconds`, when the window resets."""
         with self._lock:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+            self.reset_at = self._blocked_until
             self.remaining = 0
 
 
@@ -183,11 +226,12 @@ class FreshserviceClient:
         failures = 0
         rate_limited = 0
         while True:
-            waited = self.limiter.wait_turn(expected_cost)
-            if waited:
-                self._count(seconds_waited=waited)
             try:
-                response = self._session().get(url, params=params, timeout=self.timeout)
+                with self.limiter.turn(expected_cost) as waited:
+                    if waited:
+                        self._count(seconds_waited=waited)
+                    response = self._session().get(url, params=params, timeout=self.timeout)
+                    self.limiter.observe(response.headers)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self._count(requests=1)
                 failures += 1
@@ -197,13 +241,11 @@ class FreshserviceClient:
                 self._backoff(failures, f"{reason} on {shown_path}")
                 continue
             self._count(requests=1, credits=_int_header(response.headers, "X-Ratelimit-Used-CurrentRequest") or 0)
-            self.limiter.observe(response.headers)
             status = response.status_code
             if status == 429:
                 rate_limited += 1
                 self._count(rate_limited=1)
                 pause = _retry_after_seconds(response.headers, default=self.limiter.window_seconds)
-                pause += random.uniform(0, 0.25)  # so paused threads do not all return at the same instant
                 self.limiter.block(pause)
                 if rate_limited >= self.max_rate_limited_tries:
                     raise APIError(f"the rate limit stayed exhausted through {rate_limited} waits; other integrations may be using the whole budget", status, shown_path)
