@@ -1,0 +1,239 @@
+"""The monthly batch end to end: pull_info.py run as cron would, against the simulator."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pull_info import slugify
+from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
+from utils.demo_account import build_demo_account
+from utils.simulator import Account
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+MONTH = "2026-10"
+
+
+def small_account() -> tuple[Account, list[int]]:
+    """Three clients with a few October tickets each, one of them with none."""
+    account = Account(now=NOW)
+    ids = []
+    for name, count in (("Acme Law", 5), ("Beta Dental", 3), ("Quiet Co", 0)):
+        department = account.add_department(name)["id"]
+        ids.append(department)
+        for n in range(count):
+            account.add_ticket(department, f"2026-10-{n + 2:02d}T10:00:00Z", subject=f"{name} ticket {n}",
+                               stats={"resolved_at": f"2026-10-{n + 2:02d}T15:00:00Z", "first_responded_at": f"2026-10-{n + 2:02d}T10:30:00Z"})
+    return account, ids
+
+
+def batch_env(simulator) -> dict[str, str]:
+    return {"FRESHSERVICE_URL": simulator.url, "FRESHSERVICE_API_KEY": SIM_KEY, "REPORT_TIMEZONE": "UTC"}
+
+
+def run_batch(simulator, *args: str, **kwargs):
+    return run_script("pull_info.py", "--month", MONTH, *args, env=batch_env(simulator), **kwargs)
+
+
+def report_dir(home: Path) -> Path:
+    return home / "reports" / MONTH
+
+
+def test_batch_of_every_demo_client(start_simulator, home):
+    account = build_demo_account(now=NOW)
+    simulator = start_simulator(account)
+    result = run_batch(simulator)
+    assert result.returncode == 0, result.stderr
+    folder = report_dir(home)
+    for department in account.departments.values():
+        stem = f"{slugify(department['name'])}-{department['id']}"
+        html = (folder / f"{stem}.html").read_text()
+        metrics = json.loads((folder / f"{stem}.json").read_text())
+        text = (folder / f"{stem}.txt").read_text()
+        assert metrics["client"]["id"] == department["id"] and metrics["period"]["label"] == "October 2026"
+        assert department["name"].split()[0] in text
+        assert "October 2026" in html and "{{" not in html
+        assert (home / "raw_data" / f"freshservice_{department['id']}.json").exists()
+    index = (folder / "index.html").read_text()
+    assert index.count('href="') >= len(account.departments)
+    assert "failed" not in index.lower()
+    assert f"Index: {folder / 'index.html'}" in result.stdout
+    assert "6 clients done, 0 failed" in result.stderr
+    # The batch shares one sweep: it costs no more a ticket than pulling the biggest client alone.
+    assert json.loads((home / "companies_list.json").read_text())[0]["entity_type"] == "department"
+    assert SIM_KEY not in result.stderr + result.stdout
+    log_files = list((home / "logs").glob("pull_info-*.log"))
+    assert len(log_files) == 1 and "clients done" in log_files[0].read_text()
+
+
+def test_failing_client_is_marked_and_the_others_complete(start_simulator, home):
+    account, (acme, beta, quiet) = small_account()
+    simulator = start_simulator(account, failing_department_ids={beta})
+    result = run_batch(simulator)
+    assert result.returncode == 1
+    index = (report_dir(home) / "index.html").read_text()
+    assert "Beta Dental" in index and "failed" in index and "500" in index
+    assert (report_dir(home) / f"acme-law-{acme}.html").exists()
+    assert (report_dir(home) / f"quiet-co-{quiet}.html").exists()
+    assert not (report_dir(home) / f"beta-dental-{beta}.html").exists()
+    assert "2 clients done, 1 failed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_client_with_no_tickets_still_gets_a_report(start_simulator, home):
+    account, (_acme, _beta, quiet) = small_account()
+    simulator = start_simulator(account)
+    result = run_batch(simulator, "--client", str(quiet))
+    assert result.returncode == 0, result.stderr
+    html = (report_dir(home) / f"quiet-co-{quiet}.html").read_text()
+    assert "Quiet Co" in html
+    assert len(list(report_dir(home).glob("*.html"))) == 2  # its report and the index
+
+
+def test_unknown_client_is_named_and_the_others_run(start_simulator, home):
+    account, (acme, _beta, _quiet) = small_account()
+    simulator = start_simulator(account)
+    result = run_batch(simulator, "--client", str(acme), "--client", "424242")
+    assert result.returncode == 1
+    assert "unknown client id 424242" in result.stderr
+    assert (report_dir(home) / f"acme-law-{acme}.html").exists()
+
+
+def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(start_simulator, home):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    lock = home / ".pull_info.lock"
+    lock.write_text(f"{os.getpid()}\n")  # this test's own process: alive
+    result = run_batch(simulator)
+    assert result.returncode == 1
+    assert f"another run is in progress (pid {os.getpid()})" in result.stderr
+    assert simulator.counters()["requests"] == 0
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    lock.write_text(f"{gone.pid}\n")
+    result = run_batch(simulator)
+    assert result.returncode == 0, result.stderr
+    assert "stale lock" in result.stderr
+    assert not lock.exists()
+
+
+def test_previous_raw_files_are_archived_not_lost(start_simulator, home):
+    account, (acme, beta, quiet) = small_account()
+    simulator = start_simulator(account)
+    raw = home / "raw_data"
+    raw.mkdir()
+    old = {"period": {"start": "2026-09-01T00:00:00+00:00"}, "tickets": [], "marker": "september"}
+    (raw / f"freshservice_{acme}.json").write_text(json.dumps(old))
+    (raw / "freshservice_999.json").write_text("not json at all")
+    archived_before = raw / "archive" / "2026-09"
+    archived_before.mkdir(parents=True)
+    (archived_before / f"freshservice_{acme}.json").write_text('{"an": "older archive"}')
+    result = run_batch(simulator, "--no-build")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((archived_before / f"freshservice_{acme}.2.json").read_text())["marker"] == "september"
+    assert json.loads((archived_before / f"freshservice_{acme}.json").read_text()) == {"an": "older archive"}
+    assert (raw / "archive" / "unknown" / "freshservice_999.json").read_text() == "not json at all"
+    current = sorted(p.name for p in raw.glob("freshservice_*.json"))
+    assert current == sorted(f"freshservice_{i}.json" for i in (acme, beta, quiet))
+    assert not (home / "reports").exists()  # --no-build
+
+
+def test_corrupt_client_list_is_refreshed(start_simulator, home):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    (home / "companies_list.json").write_text("[{broken")
+    result = run_batch(simulator, "--no-build")
+    assert result.returncode == 0, result.stderr
+    assert "corrupt" in result.stderr
+    assert len(json.loads((home / "companies_list.json").read_text())) == 3
+
+
+def test_unwritable_reports_folder_fails_before_pulling(start_simulator, home):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    (home / "reports").write_text("a file where the reports folder should be")
+    result = run_batch(simulator)
+    assert result.returncode == 1
+    assert "reports" in result.stderr and "Traceback" not in result.stderr
+    assert simulator.counters()["requests"] == 0
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_demo_leaves_a_real_home_untouched(home, tmp_path):
+    (home / "token.txt").write_text("real-key-do-not-touch")
+    (home / "companies_list.json").write_text('[{"id": 1, "name": "Real client", "entity_type": "department"}]')
+    (home / "raw_data").mkdir()
+    (home / "raw_data" / "freshservice_1.json").write_text('{"real": true}')
+    before = tree_digest(home)
+    demo_home = tmp_path / "demo"
+    result = run_script("pull_info.py", "--demo", env={"INTEGOREPORT_DEMO_HOME": str(demo_home)}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(home) == before
+    index_line = next(line for line in result.stdout.splitlines() if line.startswith("Index: "))
+    assert Path(index_line.removeprefix("Index: ")).is_file()
+    assert str(demo_home) in index_line
+    report_line = next(line for line in result.stdout.splitlines() if line.startswith("Report for "))
+    assert Path(report_line.split(": ", 1)[1]).is_file()
+    assert len(list((demo_home / "reports").glob("*/*.html"))) == 7  # six clients and the index
+
+
+def test_second_run_replaces_the_reports(start_simulator, home):
+    account, (acme, _beta, _quiet) = small_account()
+    simulator = start_simulator(account)
+    assert run_batch(simulator).returncode == 0
+    report = report_dir(home) / f"acme-law-{acme}.html"
+    report.write_text("stale")
+    result = run_batch(simulator)
+    assert result.returncode == 0, result.stderr
+    assert "Acme Law" in report.read_text()
+    leftovers = [p.name for p in report_dir(home).iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    assert len(list((home / "raw_data" / "archive" / MONTH).glob("*.json"))) == 3  # the first run's raw files
+
+
+def test_logs_are_rotated_to_the_last_twelve(start_simulator, home):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    logs = home / "logs"
+    logs.mkdir()
+    for n in range(15):
+        (logs / f"pull_info-20250101-0000{n:02d}.log").write_text("old")
+    assert run_batch(simulator, "--no-build").returncode == 0
+    kept = sorted(p.name for p in logs.glob("pull_info-*.log"))
+    assert len(kept) == 12
+    assert not (logs / "pull_info-20250101-000000.log").exists()
+
+
+def test_ctrl_c_stops_releases_the_lock_and_exits_130(start_simulator, home):
+    account = build_demo_account(now=NOW)
+    simulator = start_simulator(account, latency_seconds=0.05)
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "pull_info.py"), "--month", MONTH],
+                               env={**os.environ, **batch_env(simulator)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while simulator.counters()["by_endpoint"]["tickets.conversations"]["requests"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert not (home / ".pull_info.lock").exists()
+    for folder in (home / "raw_data", report_dir(home)):
+        if folder.exists():
+            assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no half-written files
+
+
+@pytest.mark.parametrize("name, slug", [("Müller & Söhne GmbH", "muller-sohne-gmbh"), ("日本語", "client"), ("  A--B  ", "a-b")])
+def test_slugify(name, slug):
+    assert slugify(name) == slug
