@@ -1,12 +1,12 @@
 """What pulling one client's month costs, in credits and time, on the simulator's demo account.
 
-    python bench/pull_benchmark.py [--latency 0.1] [--budget 200] [--window 10] [--part 1|2|3]
+    python bench/pull_benchmark.py [--latency 0.1] [--budget 200] [--window 5] [--part 1|2|3]
 
 Three measurements, each against a fresh simulator on 127.0.0.1:
 1. credits: every demo client pulled on its own (no rate limit), credits per ticket each and overall;
    target at most 3 on average;
 2. rate limit: the largest client under a budget of --budget credits per --window seconds (Growth's
-   200 a minute, scaled six times faster by default); target: within 1.25 times the least possible time
+   200 a minute, scaled twelve times faster by default); target: within 1.25 times the least possible time
    (credits / budget * window), no failed request, at most one 429 per window;
 3. latency: the second-largest client with --latency seconds added to every response and no rate
    limit, default workers against one request at a time; target: at least 4 times faster.
@@ -46,7 +46,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--budget", type=int, default=200)
-    parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument("--window", type=float, default=5.0)
     parser.add_argument("--part", type=int, choices=(1, 2, 3), action="append", help="run only this measurement (repeatable)")
     args = parser.parse_args()
 

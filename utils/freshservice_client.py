@@ -60,12 +60,17 @@ class RateLimiter:
       X-Ratelimit-Total), the run waits for the next reset when it knows when that is; until it
       knows, it sends one request at a time at the rate the budget refills. Either way the
       account's other integrations keep the reserve, and a fixed window sees at most one 429.
+    - When a reset is due, one request goes first; only when its answer shows the fresh budget do
+      the others follow (a server whose windows start late would otherwise see them all early).
     """
+
+    FREE, PACED, PROBE = "free", "paced", "probe"
 
     def __init__(self, reserve: float = 0.10, window_seconds: float = 60.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.reserve = reserve
         self.window_seconds = window_seconds
+        self.recheck_seconds = min(1.0, window_seconds / 20)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -73,6 +78,9 @@ class RateLimiter:
         self._blocked_until = 0.0
         self._next_slot = 0.0
         self._in_flight = 0
+        self._awaiting_reset = False
+        self._recheck_at = 0.0
+        self._low_water: int | None = None
         self.reset_at: float | None = None
         self.total: int | None = None
         self.remaining: int | None = None
@@ -80,20 +88,20 @@ class RateLimiter:
     def _low(self) -> bool:
         return bool(self.total) and self.remaining is not None and self.remaining - self._in_flight < self.reserve * self.total
 
-    def _delay(self) -> tuple[float, bool]:
-        """(seconds to wait before sending, whether to send one at a time); call with the lock held."""
+    def _delay(self) -> tuple[float, str]:
+        """(seconds to wait before sending, how to send); call with the lock held."""
         now = self._clock()
-        if self.reset_at is not None and now >= self.reset_at:
-            # A window has reset since we last looked: the budget is fresh until a response says otherwise.
-            while self.reset_at <= now:
-                self.reset_at += self.window_seconds
-            self.remaining = None
         start_at = max(now, self._blocked_until)
+        if not self._awaiting_reset and self.reset_at is not None and now >= self.reset_at:
+            self._awaiting_reset, self._recheck_at, self._low_water = True, now, self.remaining
+            self.remaining = None
+        if self._awaiting_reset:
+            return max(start_at, self._recheck_at) - now, self.PROBE
         if not self._low():
-            return start_at - now, False
+            return start_at - now, self.FREE
         if self.reset_at is not None:
-            return max(start_at, self.reset_at) - now, False
-        return max(start_at, self._next_slot) - now, True
+            return max(start_at, self.reset_at) - now, self.FREE
+        return max(start_at, self._next_slot) - now, self.PACED
 
     @contextmanager
     def turn(self, cost: int = 1) -> Iterator[float]:
@@ -103,15 +111,15 @@ class RateLimiter:
         try:
             while True:
                 with self._lock:
-                    delay, serial = self._delay()
-                    if delay <= 0 and (one_at_a_time or not serial):
-                        if serial:
+                    delay, mode = self._delay()
+                    if delay <= 0 and (one_at_a_time or mode == self.FREE):
+                        if mode == self.PACED:
                             # The refill rate less the reserve: one credit every `interval` seconds.
                             interval = self.window_seconds / (self.total * (1 - self.reserve))  # type: ignore[operator]
                             self._next_slot = max(self._clock(), self._next_slot) + interval * cost
                         self._in_flight += cost
                         break
-                if serial and not one_at_a_time:
+                if mode != self.FREE and not one_at_a_time:
                     self._one_at_a_time.acquire()
                     one_at_a_time = True
                     continue  # look again: the state may have changed while we queued
@@ -126,24 +134,38 @@ class RateLimiter:
             if one_at_a_time:
                 self._one_at_a_time.release()
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Read the X-Ratelimit-* headers of a response."""
+    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
+        """Read the X-Ratelimit-* headers of a response to a request sent at `sent_at` (clock time)."""
         total = _int_header(headers, "X-Ratelimit-Total")
         remaining = _int_header(headers, "X-Ratelimit-Remaining")
         with self._lock:
             if total is not None:
                 self.total = total
-            if remaining is not None:
-                # Responses to concurrent requests arrive out of order; within a window whose reset we
-                # know, the budget only shrinks, so a late, higher figure is stale.
-                known_window = self.reset_at is not None and self.remaining is not None
-                self.remaining = min(self.remaining, remaining) if known_window else remaining  # type: ignore[type-var]
+            if remaining is None:
+                return
+            if self._awaiting_reset:
+                if self._low_water is None or remaining > self._low_water:
+                    # The fresh budget: the window began about when this request was sent.
+                    self._awaiting_reset = False
+                    if self.reset_at is not None:
+                        self.reset_at = max(self.reset_at, sent_at or 0.0) + self.window_seconds
+                else:
+                    self._recheck_at = self._clock() + self.recheck_seconds  # not reset yet: look again shortly
+                    self._low_water = remaining
+                self.remaining = remaining
+            elif self.reset_at is not None and self.remaining is not None:
+                # Answers to concurrent requests arrive out of order; within a known window the
+                # budget only shrinks, so a late, higher figure is stale.
+                self.remaining = min(self.remaining, remaining)
+            else:
+                self.remaining = remaining
 
     def block(self, seconds: float) -> None:
         """A 429 arrived: nobody sends again for `seconds`, when the window resets."""
         with self._lock:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
             self.reset_at = self._blocked_until
+            self._awaiting_reset = False
             self.remaining = 0
 
 
@@ -230,8 +252,9 @@ class FreshserviceClient:
                 with self.limiter.turn(expected_cost) as waited:
                     if waited:
                         self._count(seconds_waited=waited)
+                    sent_at = time.monotonic()
                     response = self._session().get(url, params=params, timeout=self.timeout)
-                    self.limiter.observe(response.headers)
+                    self.limiter.observe(response.headers, sent_at)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self._count(requests=1)
                 failures += 1

@@ -24,6 +24,7 @@ from utils.metrics import MetricsSettings, check_raw, compute_report_data
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = "email_report_template.html"
 TEXT_TEMPLATE = "email_report_template.txt"
+INDEX_TEMPLATE = "index_template.html"
 
 ENV_MSP_NAME = "INTEGOREPORT_MSP_NAME"
 ENV_CSAT_COMMENTS = "INTEGOREPORT_SHOW_CSAT_COMMENTS"
@@ -638,39 +639,6 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     return html, text, result.metrics
 
 
-_INDEX_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Client reports for {{ label }}</title>
-</head>
-<body style="margin:0;padding:24px 12px;background-color:#eef2f7;font-family:Arial, Helvetica, sans-serif;color:#1f2933;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td align="center">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="max-width:960px;background-color:#ffffff;">
-<tr><td bgcolor="#243b53" style="padding:24px 28px;background-color:#243b53;">
-<h1 style="margin:0;font-size:24px;line-height:30px;color:#ffffff;">Client reports for {{ label }}</h1>
-<p style="margin:6px 0 0 0;font-size:14px;line-height:20px;color:#d9e2ec;">{{ done }} built{% if failed %}, {{ failed }} failed{% endif %}.</p>
-</td></tr>
-<tr><td style="padding:20px 28px 28px 28px;">
-<table width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:13px;line-height:18px;">
-<tr>{% for heading in headings %}<th scope="col" align="{{ 'left' if loop.index <= 1 or loop.last else 'right' }}" style="padding:6px 8px;border-bottom:2px solid #d9e2ec;color:#52606d;font-size:11px;text-transform:uppercase;">{{ heading }}</th>{% endfor %}</tr>
-{% for row in rows %}
-<tr bgcolor="{{ loop.cycle('#ffffff', '#f5f7fa') }}">
-<td style="padding:8px;border-bottom:1px solid #e4e7eb;">{% if row.href %}<a href="{{ row.href }}" style="color:#1d4f91;font-weight:bold;">{{ row.name }}</a>{% else %}<strong>{{ row.name }}</strong>{% endif %}</td>
-{% for value in row.numbers %}<td align="right" style="padding:8px;border-bottom:1px solid #e4e7eb;">{{ value }}</td>{% endfor %}
-<td style="padding:8px;border-bottom:1px solid #e4e7eb;{% if row.error %}color:#b42318;font-weight:bold;{% endif %}">{{ row.status }}</td>
-</tr>
-{% endfor %}
-</table>
-</td></tr>
-</table>
-</td></tr></table>
-</body>
-</html>
-"""
-
-
 def render_index(period: Any, clients: list[dict]) -> str:
     """The MSP's own index of a batch run: one row per client with its headline numbers and a link to its report.
 
@@ -704,11 +672,10 @@ def render_index(period: Any, clients: list[dict]) -> str:
             "error": bool(error),
             "status": f"failed: {error}" if error else "built",
         })
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return environment.from_string(_INDEX_TEMPLATE).render(
-        label=label, rows=rows, done=sum(1 for r in rows if not r["error"]), failed=sum(1 for r in rows if r["error"]),
-        headings=["Client", "New", "Resolved", "Open at end", "Resolved on time", "Positive ratings", "Hours", "Status"],
-    )
+    return render_template(INDEX_TEMPLATE, {
+        "label": label, "rows": rows, "done": sum(1 for r in rows if not r["error"]), "failed": sum(1 for r in rows if r["error"]),
+        "headings": ["Client", "New", "Resolved", "Open at end", "Resolved on time", "Positive ratings", "Hours", "Status"],
+    })
 
 
 def load_raw(path: Path | str) -> dict:
