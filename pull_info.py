@@ -322,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-build", action="store_true", help="pull the raw data only; build no reports")
     parser.add_argument("--refresh-clients", action="store_true", help="refresh companies_list.json first")
     parser.add_argument("--tz", help="the report time zone, an IANA name (default $REPORT_TIMEZONE, else the machine's zone)")
-    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, help=f"parallel requests (default {DEFAULT_WORKERS})")
+    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
+                        help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
     return run_main(parser, run, argv)
 
 

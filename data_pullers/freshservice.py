@@ -642,7 +642,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--type", choices=("department", "company"), default="department", help="what the id names (default department)")
     parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
     parser.add_argument("--tz", help=f"the report time zone, an IANA name (default ${ENV_TIMEZONE}, else the machine's zone)")
-    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, help=f"parallel requests (default {DEFAULT_WORKERS})")
+    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
+                        help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
     return run_main(parser, run, argv)
 
 

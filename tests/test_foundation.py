@@ -323,6 +323,22 @@ def test_rate_limiter_waits_for_the_next_window_once_it_knows_it():
         assert waited == pytest.approx(35.0)
 
 
+def test_rate_limiter_probes_until_the_window_really_resets():
+    clock = FakeClock()
+    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=clock, sleep=clock.sleep)
+    limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "4"})
+    limiter.block(5.0)
+    with limiter.turn() as waited:  # one request goes first when the reset is due
+        assert waited == pytest.approx(5.0)
+    limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "3"}, sent_at=5.0)  # the server's window had not reset
+    with limiter.turn() as waited:
+        assert waited == pytest.approx(limiter.recheck_seconds)  # it looks again shortly, not a whole window later
+    limiter.observe({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "199"}, sent_at=clock.now)
+    with limiter.turn() as waited:
+        assert waited == 0.0  # the fresh budget: everybody goes
+    assert limiter.reset_at == pytest.approx(5.0 + limiter.recheck_seconds + 60)  # the window began with that request
+
+
 def test_rate_limiter_counts_requests_in_flight():
     limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=FakeClock(), sleep=lambda s: None)
     limiter.observe({"X-Ratelimit-Total": "100", "X-Ratelimit-Remaining": "14"})

@@ -166,7 +166,8 @@ class RateLimiter:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
             self.reset_at = self._blocked_until
             self._awaiting_reset = False
-            self.remaining = 0
+            if self.remaining is None:
+                self.remaining = 0  # keep what the 429's own headers said, if they said anything
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
