@@ -221,12 +221,14 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
         summary.outcomes.append(outcome)
         started_credits = client.counters.credits
         try:
-            raw = pull_client_month(context, str(entry["id"]), period, entry.get("entity_type", "department"), workers)
+            raw = pull_client_month(context, str(entry["id"]), period, entry.get("entity_type", "department"), workers,
+                                    progress_level=logging.DEBUG)  # one summary line a client is enough in a batch log
             outcome.raw_path = write_json_atomic(raw_data_path(home, str(entry["id"])), raw)
             outcome.tickets = len(raw["tickets"])
             if build:
                 build_client_report(raw, outcome, reports_dir)
-            log.info("%s: %d tickets, %d credits", entry.get("name"), outcome.tickets, client.counters.credits - started_credits)
+            log.info("%s: %d ticket%s, %d credits", entry.get("name"), outcome.tickets, "" if outcome.tickets == 1 else "s",
+                     client.counters.credits - started_credits)
         except AuthenticationError:
             raise  # a refused key fails every client alike: stop now
         except IntegoError as exc:

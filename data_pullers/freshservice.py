@@ -491,8 +491,9 @@ def fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: Threa
 class Progress:
     """A live line on a terminal; a few plain log lines otherwise."""
 
-    def __init__(self, total: int, client: FreshserviceClient, label: str):
-        self.total, self.client, self.label = total, client, label
+    def __init__(self, total: int, client: FreshserviceClient, label: str, log_level: int = logging.INFO):
+        self.total, self.client, self.label, self.log_level = total, client, label, log_level
+        self.credits_before = client.counters.credits
         self.done = 0
         self.started = time.monotonic()
         self.tty = sys.stderr.isatty() and log.isEnabledFor(logging.INFO)
@@ -504,7 +505,8 @@ class Progress:
             self.done += 1
             elapsed = time.monotonic() - self.started
             left = elapsed / self.done * (self.total - self.done)
-            line = f"{self.label}: {self.done}/{self.total} tickets, {self.client.counters.credits} credits, ~{left:.0f} s left"
+            credits = self.client.counters.credits - self.credits_before
+            line = f"{self.label}: {self.done}/{self.total} tickets, {credits} credits, ~{left:.0f} s left"
             if self.tty:
                 sys.stderr.write("\r" + line + " " * 8)
                 if self.done == self.total:
@@ -512,12 +514,13 @@ class Progress:
                 sys.stderr.flush()
             elif self.total and self.done / self.total >= self._next_log:
                 self._next_log += 0.25
-                log.info(line)
+                log.log(self.log_level, line)
 
 
-def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int, label: str) -> list[dict]:
+def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int, label: str,
+                      progress_level: int = logging.INFO) -> list[dict]:
     """Complete every ticket with bounded worker threads; the first failure stops the lot."""
-    progress = Progress(len(tickets), context.client, label)
+    progress = Progress(len(tickets), context.client, label, progress_level)
     results: list[dict] = []
     if not tickets:
         return results
@@ -576,16 +579,19 @@ def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period,
 
 
 def pull_client_month(context: AccountContext, client_id: str, period: Period, entity_type: str = "department",
-                      workers: int = DEFAULT_WORKERS, now: datetime | None = None) -> dict:
-    """Everything about one client's tickets for `period`, as the raw-data document."""
+                      workers: int = DEFAULT_WORKERS, now: datetime | None = None, progress_level: int = logging.INFO) -> dict:
+    """Everything about one client's tickets for `period`, as the raw-data document.
+
+    Progress shows as a live line on a terminal, else as log lines at `progress_level`.
+    """
     client = context.client
     now = now or datetime.now(UTC)
     client_record, entity_type = fetch_client_record(client, client_id, entity_type)
     name = client_record.get("name") or f"Client {client_id}"
     context.load_reference_data()
     candidates = discover_tickets(context, client_record, period, now)
-    log.info("%s: %d candidate tickets for %s", name, len(candidates), period.label)
-    detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name)
+    log.debug("%s: %d candidate tickets for %s", name, len(candidates), period.label)
+    detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name, progress_level)
     tickets = [ticket for ticket in detailed if touches_period(ticket, period)]
     created = sum(1 for ticket in tickets if period.contains(parse_time(ticket.get("created_at"))))
     trend = fetch_trend(client, client_record, period, created)
@@ -629,8 +635,9 @@ def run(args: argparse.Namespace) -> int:
     document = pull_client_month(context, args.client_id, period, args.type, args.workers)
     path = write_json_atomic(raw_data_path(config.home, args.client_id), document)
     usage = document["api_usage"]
-    log.info("%s, %s: %d tickets, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,
-             len(document["tickets"]), usage["credits"], usage["requests"], usage["seconds_total"], path)
+    count = len(document["tickets"])
+    log.info("%s, %s: %d ticket%s, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,
+             count, "" if count == 1 else "s", usage["credits"], usage["requests"], usage["seconds_total"], path)
     for warning in document["warnings"]:
         log.warning(warning)
     return EXIT_OK

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,12 @@ def run_script(script: str, *args: str, env: dict[str, str] | None = None, cwd: 
     full_env.update(env or {})
     return subprocess.run([sys.executable, str(PROJECT_ROOT / script), *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or Path("/"), timeout=timeout)
+
+
+def run_in_threads(target: Callable[[], None], count: int) -> None:
+    """Run `target` in `count` threads at once and wait for them all."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

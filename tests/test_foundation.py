@@ -8,13 +8,12 @@ import logging
 import os
 import socket
 import stat
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
+from tests.conftest import PROJECT_ROOT, SIM_KEY, run_in_threads, run_script
 from utils import files
 from utils.config import load_api_key, load_config, normalise_url, parse_reserve
 from utils.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, ForbiddenError, NotFoundError
@@ -247,11 +246,7 @@ def test_429_honours_retry_after_and_pauses_every_thread(start_simulator):
             errors.append(exc)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(worker, 4)
     elapsed = time.monotonic() - started
     assert errors == []
     assert simulator.counters()["status"][200] == 40
@@ -270,11 +265,7 @@ def test_rate_limiter_blocks_all_threads_until_retry_after():
         with limiter.turn() as waited:
             waits.append(waited)
 
-    threads = [threading.Thread(target=take_turn) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(take_turn, 3)
     assert len(waits) == 3 and min(waits) >= 0.45
 
 

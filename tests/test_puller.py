@@ -264,7 +264,7 @@ def test_script_writes_the_file_and_a_summary(start_simulator, two_clients, home
     path = home / "raw_data" / f"freshservice_{ours}.json"
     document = json.loads(path.read_text())
     assert len(document["tickets"]) == 1
-    assert "1 tickets" in result.stderr and str(path) in result.stderr and "credits" in result.stderr
+    assert "1 ticket," in result.stderr and str(path) in result.stderr and "credits" in result.stderr
     assert SIM_KEY not in result.stderr + result.stdout
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from tests.conftest import run_in_threads
 from utils.demo_account import COMPANIES, build_demo_account
 from utils.simulator import STATS_KEYS, Account, Simulator, SimulatorSettings, format_timestamp
 
@@ -35,19 +36,9 @@ def filter_query(sim: Simulator, query: str, **params: object) -> requests.Respo
 
 
 @pytest.fixture
-def start():
-    """Start simulators for a test and stop them all afterwards."""
-    running: list[Simulator] = []
-
-    def _start(account: Account, **settings: object) -> Simulator:
-        simulator = Simulator(account, SimulatorSettings(api_key=KEY, **settings))
-        simulator.start()
-        running.append(simulator)
-        return simulator
-
-    yield _start
-    for simulator in running:
-        simulator.stop()
+def start(start_simulator):
+    """Start simulators that expect this file's key; conftest stops them after the test."""
+    return lambda account, **settings: start_simulator(account, api_key=KEY, **settings)
 
 
 # --------------------------------------------------------------------------- small accounts
@@ -627,11 +618,7 @@ def test_concurrent_clients_are_counted_exactly(start):
                 with lock:
                     results.append(status)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(worker, 8)
     assert results == [200] * 80
     assert sim.counters()["by_endpoint"]["tickets.filter"] == {"requests": 80, "credits": 80}
 
