@@ -26,7 +26,6 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
@@ -39,6 +38,7 @@ from utils.config import RAW_DIR, ensure_writable_dir, load_config
 from utils.errors import EXIT_OK, APIError, ConfigError, ForbiddenError, NotFoundError
 from utils.files import write_json_atomic
 from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
+from utils.timestamps import parse_timestamp, resolved_time
 
 log = logging.getLogger("freshservice")
 
@@ -147,35 +147,18 @@ def report_period(month: str | None, timezone: str, now: datetime | None = None)
 
 # -- small helpers on ticket data --------------------------------------------------------------
 
-def parse_time(value: Any) -> datetime | None:
-    """Freshservice's UTC timestamps ('2026-10-01T03:30:00Z', sometimes with milliseconds) as aware datetimes."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def filter_time(moment: datetime) -> str:
     """A datetime as the filter query wants it: quoted later, UTC, whole seconds."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def resolved_time(ticket: dict) -> datetime | None:
-    """stats.resolved_at, else stats.closed_at (report-metrics.md, 'resolved time')."""
-    stats = ticket.get("stats") or {}
-    return parse_time(stats.get("resolved_at")) or parse_time(stats.get("closed_at"))
-
-
 def time_entry_moment(entry: dict) -> datetime | None:
-    return parse_time(entry.get("executed_at")) or parse_time(entry.get("start_time")) or parse_time(entry.get("created_at"))
+    return parse_timestamp(entry.get("executed_at")) or parse_timestamp(entry.get("start_time")) or parse_timestamp(entry.get("created_at"))
 
 
 def core_reason(ticket: dict, period: Period) -> bool:
     """Created in the period, resolved in it, or open at its end: decidable from the ticket and its stats."""
-    created = parse_time(ticket.get("created_at"))
+    created = parse_timestamp(ticket.get("created_at"))
     if created is None or created >= period.end:
         return False
     resolved = resolved_time(ticket)
@@ -189,7 +172,7 @@ def touches_period(ticket: dict, period: Period) -> bool:
     if any(period.contains(time_entry_moment(entry)) for entry in ticket.get("time_entries") or []):
         return True
     csat = ticket.get("csat")
-    return bool(csat) and period.contains(parse_time(csat.get("created_at")))
+    return bool(csat) and period.contains(parse_timestamp(csat.get("created_at")))
 
 
 # -- what one run shares between clients -------------------------------------------------------
@@ -316,7 +299,7 @@ class OrderedStop:
 
     def __call__(self, page: list[dict]) -> bool:
         for ticket in page:
-            created = parse_time(ticket.get("created_at"))
+            created = parse_timestamp(ticket.get("created_at"))
             if created is None or (self.last is not None and created < self.last):
                 self.in_order = False
             self.last = created or self.last
@@ -420,7 +403,7 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
         ticket_id: ticket for ticket_id, ticket in found.items()
         if ticket.get("department_id") == client_record["id"]  # never another client's ticket
         and not ticket.get("spam") and not ticket.get("deleted")
-        and (parse_time(ticket.get("created_at")) or period.end) < period.end
+        and (parse_timestamp(ticket.get("created_at")) or period.end) < period.end
     }
 
 
@@ -565,7 +548,7 @@ def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period,
     counts: dict[str, int] = dict.fromkeys(months[:-1], 0)
     if -(-first[1] // FILTER_PAGE_SIZE) <= TREND_MONTHS - 2:
         for ticket in fetch_filtered(client, base, "created_at", starts[0], period.start - last_second, first):
-            created = parse_time(ticket.get("created_at"))
+            created = parse_timestamp(ticket.get("created_at"))
             if created is not None:
                 local = created.astimezone(zone)
                 counts[f"{local.year:04d}-{local.month:02d}"] = counts.get(f"{local.year:04d}-{local.month:02d}", 0) + 1
@@ -593,7 +576,7 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     log.debug("%s: %d candidate tickets for %s", name, len(candidates), period.label)
     detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name, progress_level)
     tickets = [ticket for ticket in detailed if touches_period(ticket, period)]
-    created = sum(1 for ticket in tickets if period.contains(parse_time(ticket.get("created_at"))))
+    created = sum(1 for ticket in tickets if period.contains(parse_timestamp(ticket.get("created_at"))))
     trend = fetch_trend(client, client_record, period, created)
     warnings = list(context.warnings)
     return {

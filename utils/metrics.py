@@ -15,12 +15,13 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.errors import ConfigError, DataError
+from utils.timestamps import parse_timestamp, resolved_time
 
 SCHEMA_VERSION = 1
 RECENT_TICKETS_LIMIT = 25
@@ -142,19 +143,6 @@ def parse_business_hours(text: str) -> tuple[frozenset[int], time, time]:
 
 # ---------------------------------------------------------------------------------------------
 # Small parsers
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An aware datetime from Freshservice's '2026-10-01T03:30:00Z' (milliseconds allowed); None if absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:  # Freshservice stamps are UTC even when a tool drops the Z
-        moment = moment.replace(tzinfo=UTC)
-    return moment
 
 
 def parse_time_spent(value: Any) -> int | None:
@@ -332,7 +320,7 @@ class _Ticket:
         stats = raw.get("stats")
         self.has_stats = isinstance(stats, dict)
         stats = stats if self.has_stats else {}
-        self.resolved = parse_timestamp(stats.get("resolved_at")) or parse_timestamp(stats.get("closed_at"))
+        self.resolved = resolved_time(raw)
         # Settled: without stats we cannot date a resolution; the status as pulled says whether there was one.
         self.resolved_unknown = not self.has_stats and raw.get("status") in (4, 5)
         self.first_response = parse_timestamp(stats.get("first_responded_at"))
