@@ -842,10 +842,11 @@ def test_demo_hides_spam_and_deleted_and_carries_hostile_text(demo, start):
     assert any(ord(ch) > 0x1F000 for s in subjects for ch in s)  # emoji
 
 
-def test_demo_defaults_to_the_current_time():
-    before = datetime.now(UTC).replace(microsecond=0)
+def test_demo_defaults_to_the_current_hour():
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     account = build_demo_account()
-    assert before <= account.now <= datetime.now(UTC)
+    assert hour - timedelta(hours=1) <= account.now <= datetime.now(UTC)  # the start of this hour (or the last, at the turn)
+    assert (account.now.minute, account.now.second) == (0, 0)
     newest = max(t["created_at"] for t in account.tickets.values())
     assert account.now - datetime.fromisoformat(newest.replace("Z", "+00:00")) < timedelta(days=3)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import calendar
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from utils.simulator import Account, to_utc
@@ -920,8 +920,13 @@ def _line_of_business_topic(company: Company) -> Topic:
 
 
 def build_demo_account(now: datetime | None = None, seed: int = 2026) -> Account:
-    """Build the demo account anchored at `now` (default: the current UTC time); deterministic per (now, seed)."""
-    builder = _Builder(now if now is None else to_utc(now), seed)
+    """Build the demo account anchored at `now`; deterministic per (now, seed).
+
+    The default anchor is the start of the current UTC hour, so demo runs within the same hour
+    show the same figures.
+    """
+    anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) if now is None else to_utc(now)
+    builder = _Builder(anchor, seed)
     builder.add_people()
     builder.plan_company_tickets()
     builder.plan_special_tickets()
