@@ -186,7 +186,6 @@ class AccountContext:
     source_labels: dict[int, str] = field(default_factory=lambda: dict(SOURCE_LABELS))
     agents: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    status_labels_known: bool = False
     requesters_forbidden: bool = False
     sweep_since: datetime | None = None
     sweep_created_before: datetime | None = None
@@ -208,7 +207,6 @@ class AccountContext:
                 for choice in (form_field.get("choices") or []) if labels is not None else []:
                     if isinstance(choice, dict) and isinstance(choice.get("id"), int) and choice.get("value"):
                         labels[choice["id"]] = str(choice["value"])
-            self.status_labels_known = True
         except ForbiddenError:
             self.warnings.append("custom status labels are not available: the API key may not read ticket form fields (403)")
         try:
@@ -354,17 +352,13 @@ def fetch_filtered(client: FreshserviceClient, base: str, field_name: str, low: 
         middle = (low + (high - low) / 2).replace(microsecond=0)
         return (fetch_filtered(client, base, field_name, low, middle)
                 + fetch_filtered(client, base, field_name, middle + timedelta(seconds=1), high))
-    tickets = {ticket.get("id"): ticket for ticket in page_tickets}
-    page = 1
-    while len(tickets) < total and len(page_tickets) == FILTER_PAGE_SIZE and page < FILTER_PAGE_CAP:
-        page += 1
-        page_tickets, total = client.filter_page(query, page)
-        tickets.update((ticket.get("id"), ticket) for ticket in page_tickets)
-    if len(tickets) < total:
-        # Results are newest first, so a ticket created while we paged shifts the pages: read the window again.
+    for attempt in range(2):
+        tickets, total = client.filter_tickets(query, first=(page_tickets, total) if attempt == 0 else None)
+        if len(tickets) >= total:
+            return tickets
+        # Results are newest first, so a ticket created while we paged shifts the pages: read them again.
         log.debug("filter total moved while paging (%d of %d); reading again", len(tickets), total)
-        return fetch_filtered(client, base, field_name, low, high)
-    return list(tickets.values())
+    raise APIError(f"the filter counted {total} tickets but its pages held {len(tickets)}; stopping rather than writing an incomplete file")
 
 
 def discover_tickets(context: AccountContext, client_record: dict, period: Period, now: datetime) -> dict[int, dict]:

@@ -332,13 +332,15 @@ class FreshserviceClient:
             raise APIError("unexpected answer from /api/v2/tickets/filter: no 'tickets' list", path="/api/v2/tickets/filter")
         return body["tickets"], int(body.get("total") or 0)
 
-    def filter_tickets(self, query: str, max_pages: int = FILTER_PAGE_CAP) -> tuple[list[dict], int]:
-        """Every ticket a filter query can return, with its `total`.
+    def filter_tickets(self, query: str, max_pages: int = FILTER_PAGE_CAP,
+                       first: tuple[list[dict], int] | None = None) -> tuple[list[dict], int]:
+        """Every ticket a filter query can return, with its `total`; `first` is page 1 if already read.
 
         The filter has no `link` header and caps at `max_pages` pages; when `total` is more than the
         pages can hold, the tickets returned are incomplete and the caller must split the query.
         """
-        tickets, total = self.filter_page(query, 1)
+        tickets, total = first if first is not None else self.filter_page(query, 1)
+        tickets = list(tickets)
         seen_ids = {ticket.get("id") for ticket in tickets}
         page = 1
         while len(tickets) < total and page < max_pages:

@@ -649,11 +649,6 @@ class Account:
 
     # ---- lookups for the server
 
-    def reindex(self) -> None:
-        """Rebuild the ticket indexes; call after editing a ticket's department or created_at by hand."""
-        with self._index_lock:
-            self._index_key = None
-
     def _indexes(self) -> tuple[list[int], dict[int | None, list[int]]]:
         key = (self._version, len(self.tickets))
         with self._index_lock:
@@ -1115,11 +1110,6 @@ class Simulator:
         with self._lock:
             self._counters = self._empty_counters()
             self._last_requests.clear()
-
-    def reset_budget(self) -> None:
-        """Start a fresh rate-limit window now."""
-        with self._lock:
-            self._window_start = None
 
     @property
     def last_requests(self) -> list[tuple[str, str, dict[str, str]]]:
