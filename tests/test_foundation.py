@@ -384,6 +384,18 @@ def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
     assert [p.name for p in folder.iterdir()] == ["data.json"]  # no temporary file left behind
 
 
+def test_atomic_write_gives_normal_permissions_and_keeps_existing_ones(tmp_path):
+    fresh = write_json_atomic(tmp_path / "fresh.json", {})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    private = tmp_path / "private.json"
+    private.write_text("{}")
+    private.chmod(0o600)
+    write_json_atomic(private, {"a": 1})
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+
+
 def test_read_json_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

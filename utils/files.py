@@ -10,6 +10,11 @@ from typing import Any
 
 from utils.errors import DataError
 
+# mkstemp creates files readable by their owner only; a report or client list should get the
+# permissions any new file gets (the umask), or keep those of the file it replaces.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_text_atomic(path: Path | str, text: str) -> Path:
     """Write `text` to `path` via a temporary file in the same folder and a rename."""
@@ -20,6 +25,11 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(tmp_name, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
