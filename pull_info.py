@@ -25,12 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data_pullers.freshservice import (
     DEFAULT_WORKERS,
     AccountContext,
-    Period,
     positive_int,
     pull_client_month,
     raw_data_path,
-    report_period,
-    resolve_timezone,
 )
 from utils.cli import RedactingFilter, build_parser, run_main
 from utils.client_manager import refresh_companies_list
@@ -38,6 +35,7 @@ from utils.config import COMPANIES_FILE, PROJECT_ROOT, RAW_DIR, REPORTS_DIR, Con
 from utils.errors import EXIT_FAILURE, EXIT_OK, AuthenticationError, ConfigError, DataError, IntegoError
 from utils.files import read_json, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient, client_from_config
+from utils.period import Period, report_period, resolve_timezone
 from utils.report import build_outputs, render_index
 
 log = logging.getLogger("pull_info")

@@ -23,10 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data_pullers.freshservice import AccountContext, pull_client_month, report_period  # noqa: E402
+from data_pullers.freshservice import AccountContext, pull_client_month  # noqa: E402
 from pull_info import run_batch  # noqa: E402
 from utils.demo_account import build_demo_account  # noqa: E402
 from utils.freshservice_client import FreshserviceClient  # noqa: E402
+from utils.period import report_period  # noqa: E402
 from utils.simulator import Simulator, SimulatorSettings  # noqa: E402
 
 KEY = "bench-key-123456"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
 import threading
@@ -26,7 +25,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,26 +34,19 @@ from dateutil.relativedelta import relativedelta
 
 from utils.cli import build_parser, run_main
 from utils.config import RAW_DIR, ensure_writable_dir, load_config
-from utils.errors import EXIT_OK, APIError, ConfigError, ForbiddenError, NotFoundError
+from utils.errors import EXIT_OK, APIError, ForbiddenError, NotFoundError
 from utils.files import write_json_atomic
 from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
-from utils.timestamps import parse_timestamp, resolved_time
+from utils.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
+from utils.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
 
 log = logging.getLogger("freshservice")
 
 SCHEMA_VERSION = 1
-ENV_TIMEZONE = "REPORT_TIMEZONE"
 DEFAULT_WORKERS = 4
 TREND_MONTHS = 6
-MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December"]
 
-STATUS_LABELS = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
 RESOLVED_STATUSES = {4, 5}
-PRIORITY_LABELS = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
-SOURCE_LABELS = {1: "Email", 2: "Portal", 3: "Phone", 4: "Chat", 5: "Feedback widget", 6: "Yammer", 7: "AWS Cloudwatch",
-                 8: "Pagerduty", 9: "Walkup", 10: "Slack", 11: "Chatbot", 12: "Workplace", 13: "Employee Onboarding",
-                 14: "Alerts", 15: "MS Teams", 18: "Employee Offboarding"}
 FEEDBACK_SOURCE = 5  # conversation source of a submitted satisfaction survey
 
 # Credit prices (freshservice-api.md Part 1): a list call costs 1 + 2 per include, a view 1 + 1 per include.
@@ -68,92 +60,11 @@ FILTER_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # lower bound when splitting an
 
 # -- the period --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Period:
-    """One calendar month [start, end) in the report time zone."""
-
-    start: datetime
-    end: datetime
-    timezone: str
-
-    @property
-    def month(self) -> str:
-        return f"{self.start.year:04d}-{self.start.month:02d}"
-
-    @property
-    def label(self) -> str:
-        return f"{MONTH_NAMES[self.start.month - 1]} {self.start.year}"
-
-    def contains(self, moment: datetime | None) -> bool:
-        return moment is not None and self.start <= moment < self.end
-
-    def as_dict(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "timezone": self.timezone, "label": self.label}
-
-
-def machine_timezone() -> str:
-    """The machine's IANA zone name (TZ, /etc/timezone, /etc/localtime), else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
-        candidates.append(Path("/etc/timezone").read_text().strip())
-    except OSError:
-        pass
-    try:
-        target = os.readlink("/etc/localtime")
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for name in candidates:
-        if name:
-            try:
-                ZoneInfo(name)
-                return name
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return "UTC"
-
-
-def resolve_timezone(name: str | None) -> str:
-    """--tz, else REPORT_TIMEZONE, else the machine's zone; a one-line error for an unknown zone."""
-    name = (name or os.environ.get(ENV_TIMEZONE, "")).strip() or machine_timezone()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {name!r}: use an IANA name such as Europe/London or America/New_York") from None
-    return name
-
-
-def report_period(month: str | None, timezone: str, now: datetime | None = None) -> Period:
-    """The month to report on: `month` ('YYYY-MM') or the previous full month as of now in `timezone`."""
-    zone = ZoneInfo(timezone)
-    now_local = (now or datetime.now(UTC)).astimezone(zone)
-    if month:
-        match = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise ConfigError(f"malformed month {month!r}: use YYYY-MM, for example 2026-10")
-        year, number = int(match.group(1)), int(match.group(2))
-    else:
-        previous = now_local.replace(day=1) - timedelta(days=1)
-        year, number = previous.year, previous.month
-    start = datetime(year, number, 1, tzinfo=zone)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
-    if start > now_local:
-        raise ConfigError(f"{year:04d}-{number:02d} is in the future: nothing to report yet")
-    if end > now_local:
-        log.warning("%s is not over yet: the report will cover it up to now", f"{year:04d}-{number:02d}")
-    return Period(start, end, timezone)
-
-
 # -- small helpers on ticket data --------------------------------------------------------------
 
 def filter_time(moment: datetime) -> str:
     """A datetime as the filter query wants it: quoted later, UTC, whole seconds."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def time_entry_moment(entry: dict) -> datetime | None:
-    return parse_timestamp(entry.get("executed_at")) or parse_timestamp(entry.get("start_time")) or parse_timestamp(entry.get("created_at"))
 
 
 def core_reason(ticket: dict, period: Period) -> bool:

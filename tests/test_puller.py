@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from data_pullers.freshservice import AccountContext, pull_client_month, report_period, resolve_timezone
+from data_pullers.freshservice import AccountContext, pull_client_month
 from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
 from utils.errors import ConfigError
 from utils.freshservice_client import FreshserviceClient
+from utils.period import report_period, resolve_timezone
 from utils.simulator import Account
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -55,9 +55,10 @@ def pull_demo_month() -> dict:
     from datetime import UTC, datetime
 
     try:
-        from data_pullers.freshservice import AccountContext, pull_client_month, report_period
+        from data_pullers.freshservice import AccountContext, pull_client_month
         from utils.demo_account import build_demo_account
         from utils.freshservice_client import FreshserviceClient
+        from utils.period import report_period
         from utils.simulator import Simulator, SimulatorSettings
     except ImportError as exc:  # the simulator and the puller are other issues' work
         pytest.skip(f"the simulator or the puller is not importable: {exc}")

@@ -21,7 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.errors import ConfigError, DataError
-from utils.timestamps import parse_timestamp, resolved_time
+from utils.period import Period
+from utils.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
 
 SCHEMA_VERSION = 1
 RECENT_TICKETS_LIMIT = 25
@@ -30,15 +31,7 @@ TOP_REQUESTERS_LIMIT = 5
 ENV_BUSINESS_HOURS = "INTEGOREPORT_BUSINESS_HOURS"
 ENV_PROACTIVE_TAGS = "INTEGOREPORT_PROACTIVE_TAGS"
 
-# Freshservice's built-in labels (freshservice-api.md §6.2), used when the puller left no *_text.
-STATUS_LABELS = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
-PRIORITY_LABELS = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
 PRIORITY_ORDER = ("Urgent", "High", "Medium", "Low")
-SOURCE_LABELS = {
-    1: "Email", 2: "Portal", 3: "Phone", 4: "Chat", 5: "Feedback widget", 6: "Yammer",
-    7: "AWS Cloudwatch", 8: "Pagerduty", 9: "Walkup", 10: "Slack", 11: "Chatbot", 12: "Workplace",
-    13: "Employee Onboarding", 14: "Alerts", 15: "MS Teams", 18: "Employee Offboarding",
-}
 # Conversation sources that are not replies: 3 status, 4 meta, 5 feedback (a different enum from tickets').
 NON_REPLY_SOURCES = frozenset({3, 4, 5})
 
@@ -240,23 +233,6 @@ def _sorted_counts(counter: Counter) -> dict[str, int]:
 # The raw file
 
 
-@dataclass(frozen=True)
-class Period:
-    """The report month: [start, end) as aware datetimes, its zone and its label."""
-
-    start: datetime
-    end: datetime
-    zone: ZoneInfo
-    label: str
-
-    @property
-    def timezone_name(self) -> str:
-        return self.zone.key
-
-    def contains(self, moment: datetime | None) -> bool:
-        return moment is not None and self.start <= moment < self.end
-
-
 def check_raw(raw: Any) -> None:
     """Raise DataError (without a file name) when `raw` is not a raw data file this version can read."""
     if not isinstance(raw, dict):
@@ -287,18 +263,14 @@ def read_period(raw: Mapping[str, Any]) -> Period:
     if not isinstance(zone_name, str) or not zone_name:
         raise DataError("wrong shape: 'period.timezone' is missing")
     try:
-        zone = ZoneInfo(zone_name)
+        ZoneInfo(zone_name)  # an unknown zone is a wrong-shape file, said here rather than deep in the metrics
     except (ZoneInfoNotFoundError, ValueError):
         raise DataError(f"wrong shape: unknown time zone {zone_name!r} in 'period.timezone'") from None
     start = parse_timestamp(period.get("start"))
     end = parse_timestamp(period.get("end"))
     if start is None or end is None or not end > start:
         raise DataError("wrong shape: 'period.start' and 'period.end' must be ISO 8601 times, start before end")
-    label = period.get("label")
-    if not isinstance(label, str) or not label.strip():
-        local = start.astimezone(zone)
-        label = f"{local:%B} {local.year}"
-    return Period(start=start, end=end, zone=zone, label=label.strip())
+    return Period(start=start, end=end, timezone=zone_name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,7 +404,7 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
     resolution = duration_summary(res_durations)
     resolution["by_priority"] = {
         label: {"count": len(by_priority[label]), "median_s": median_seconds(by_priority[label])}
-        for label in sorted(by_priority, key=_priority_rank)
+        for label in sorted(by_priority, key=priority_rank)
     }
 
     # SLA: first response over tickets created in the period that carry a target.
@@ -530,7 +502,7 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
         "period": {
             "start": start.astimezone(period.zone).isoformat(),
             "end": end.astimezone(period.zone).isoformat(),
-            "timezone": period.timezone_name,
+            "timezone": period.timezone,
             "label": period.label,
         },
         "volume": volume,
@@ -576,7 +548,8 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
     return MetricsResult(metrics=metrics, details=details)
 
 
-def _priority_rank(label: str) -> tuple[int, str]:
+def priority_rank(label: str) -> tuple[int, str]:
+    """Sort key for priority labels: Urgent, High, Medium, Low, then any other label alphabetically."""
     return (PRIORITY_ORDER.index(label), "") if label in PRIORITY_ORDER else (len(PRIORITY_ORDER), label.casefold())
 
 
@@ -687,8 +660,7 @@ def _time_spent(tickets: Iterable[_Ticket], period: Period, agents: Mapping[str,
         for entry in _as_list(t.raw.get("time_entries")):
             if not isinstance(entry, dict):
                 continue
-            when = parse_timestamp(entry.get("executed_at")) or parse_timestamp(entry.get("start_time")) or parse_timestamp(entry.get("created_at"))
-            if not period.contains(when):
+            if not period.contains(time_entry_moment(entry)):
                 continue
             minutes = parse_time_spent(entry.get("time_spent"))
             if minutes is None:

@@ -19,7 +19,7 @@ import jinja2
 
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
-from utils.metrics import MetricsSettings, check_raw, compute_report_data
+from utils.metrics import MetricsSettings, check_raw, compute_report_data, priority_rank
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = "email_report_template.html"
@@ -429,18 +429,13 @@ def _bar_rows(counts: Mapping[str, int], limit: int = BREAKDOWN_ROWS) -> list[di
 
 def _breakdowns(metrics: dict) -> list[dict]:
     breakdown = metrics["breakdown"]
-    priority = dict(sorted(breakdown["priority"].items(), key=lambda item: _priority_rank(item[0])))
+    priority = dict(sorted(breakdown["priority"].items(), key=lambda item: priority_rank(item[0])))
     return [
         {"title": "Category", "rows": _bar_rows(breakdown["category"])},
         {"title": "Priority", "rows": _bar_rows(priority)},
         {"title": "Type", "rows": _bar_rows(breakdown["type"])},
         {"title": "Channel", "rows": _bar_rows(breakdown["source"])},
     ]
-
-
-def _priority_rank(label: str) -> tuple[int, str]:
-    order = ("Urgent", "High", "Medium", "Low")
-    return (order.index(label), "") if label in order else (len(order), label)
 
 
 def _requesters(metrics: dict, details: dict) -> dict:
