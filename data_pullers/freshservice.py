@@ -103,6 +103,7 @@ class AccountContext:
     sweep: dict[int, dict] = field(default_factory=dict)
     open_tickets_until: datetime | None = None
     open_tickets: dict[int, dict] = field(default_factory=dict)
+    departments: dict[str, dict] = field(default_factory=dict)
     _loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -176,11 +177,13 @@ class AccountContext:
         self.open_tickets_until = until
 
     def prepare_batch(self, period: Period) -> None:
-        """Fetch once what every client of a batch needs: reference data, the sweep, the open tickets.
+        """Fetch once what every client of a batch needs: reference data, the department records,
+        the sweep, the open tickets.
 
-        Each client's candidates then come from these, with no filter query per client.
+        Each client's record and candidates then come from these, with no call per client.
         """
         self.load_reference_data()
+        self.departments = {str(d["id"]): d for d in self.client.paginate("departments", "departments") if isinstance(d, dict) and "id" in d}
         self.ensure_sweep(period.start - timedelta(days=1), period.end + timedelta(days=1))
         self.ensure_open_tickets(period.end + timedelta(days=1))
 
@@ -474,7 +477,10 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     """
     client = context.client
     now = now or datetime.now(UTC)
-    client_record, entity_type = fetch_client_record(client, client_id, entity_type)
+    if entity_type == "department" and str(client_id) in context.departments:
+        client_record = context.departments[str(client_id)]
+    else:
+        client_record, entity_type = fetch_client_record(client, client_id, entity_type)
     name = client_record.get("name") or f"Client {client_id}"
     context.load_reference_data()
     candidates = discover_tickets(context, client_record, period, now)
