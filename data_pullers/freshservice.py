@@ -21,10 +21,12 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
@@ -41,6 +43,7 @@ from utils.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
 from utils.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
 
 log = logging.getLogger("freshservice")
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 DEFAULT_WORKERS = 4
@@ -137,11 +140,20 @@ class AccountContext:
     def includes(self, wanted: tuple[str, ...]) -> str:
         return ",".join(name for name in wanted if not (name == "requester" and self.requesters_forbidden))
 
-    def forbid_requesters(self) -> None:
-        with self._lock:
-            if not self.requesters_forbidden:
-                self.requesters_forbidden = True
-                self.warnings.append("requester names are not available: the API key may not read requesters (403)")
+    def with_includes(self, wanted: tuple[str, ...], call: Callable[[str], T]) -> T:
+        """`call(include)` with the embeds we may read; when a 403 refuses the requester embed,
+        say so once in the warnings and call again without it."""
+        while True:
+            include = self.includes(wanted)
+            try:
+                return call(include)
+            except ForbiddenError:
+                if "requester" not in include.split(","):
+                    raise
+                with self._lock:
+                    if not self.requesters_forbidden:
+                        self.requesters_forbidden = True
+                        self.warnings.append("requester names are not available: the API key may not read requesters (403)")
 
     def sweep_covers(self, since: datetime, created_before: datetime) -> bool:
         return (self.sweep_since is not None and self.sweep_since <= since
@@ -152,20 +164,16 @@ class AccountContext:
         with stats, requester and tags."""
         if self.sweep_covers(since, created_before):
             return
-        ordered = OrderedStop(created_before)
-        while True:
-            include = self.includes(SWEEP_INCLUDES)
+
+        def sweep(include: str) -> list[dict]:
             params = {"updated_since": filter_time(since), "include": include, "order_type": "asc"}
-            try:
-                tickets = list(self.client.paginate("tickets", "tickets", params, expected_cost=sweep_page_cost(include), stop=ordered))
-                break
-            except ForbiddenError:
-                if self.requesters_forbidden:
-                    raise
-                self.forbid_requesters()
+            return list(self.client.paginate("tickets", "tickets", params, expected_cost=sweep_page_cost(include),
+                                             stop=OrderedStop(created_before)))
+
+        tickets = self.with_includes(SWEEP_INCLUDES, sweep)
         self.sweep = {ticket["id"]: ticket for ticket in tickets if isinstance(ticket, dict) and "id" in ticket}
         self.sweep_since, self.sweep_created_before = since, created_before
-        log.debug("sweep: %d tickets updated since %s (stopped early: %s)", len(self.sweep), filter_time(since), ordered.stopped)
+        log.debug("sweep: %d tickets updated since %s", len(self.sweep), filter_time(since))
 
     def ensure_open_tickets(self, until: datetime) -> None:
         """Every ticket of the account open now and created before `until`, for all clients at once."""
@@ -207,7 +215,6 @@ class OrderedStop:
         self.created_before = created_before
         self.last: datetime | None = None
         self.in_order = True
-        self.stopped = False
 
     def __call__(self, page: list[dict]) -> bool:
         for ticket in page:
@@ -215,8 +222,7 @@ class OrderedStop:
             if created is None or (self.last is not None and created < self.last):
                 self.in_order = False
             self.last = created or self.last
-        self.stopped = self.in_order and self.last is not None and self.last >= self.created_before
-        return self.stopped
+        return self.in_order and self.last is not None and self.last >= self.created_before
 
 
 # -- finding the client and its tickets --------------------------------------------------------
@@ -319,19 +325,12 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
 
 def fetch_ticket_view(context: AccountContext, ticket_id: int) -> dict:
     """One ticket with stats, requester, tags and its first ten conversations, in one call."""
-    while True:
-        include = context.includes(VIEW_INCLUDES)
-        try:
-            body = context.client.get_json(f"tickets/{ticket_id}", {"include": include}, expected_cost=1 + len(include.split(",")))
-        except ForbiddenError:
-            if context.requesters_forbidden:
-                raise
-            context.forbid_requesters()
-            continue
-        ticket = body.get("ticket") if isinstance(body, dict) else None
-        if not isinstance(ticket, dict):
-            raise APIError(f"unexpected answer for ticket {ticket_id}: no 'ticket' object", path=f"/api/v2/tickets/{ticket_id}")
-        return ticket
+    body = context.with_includes(VIEW_INCLUDES, lambda include: context.client.get_json(
+        f"tickets/{ticket_id}", {"include": include}, expected_cost=1 + len(include.split(","))))
+    ticket = body.get("ticket") if isinstance(body, dict) else None
+    if not isinstance(ticket, dict):
+        raise APIError(f"unexpected answer for ticket {ticket_id}: no 'ticket' object", path=f"/api/v2/tickets/{ticket_id}")
+    return ticket
 
 
 def fetch_time_entries(client: FreshserviceClient, ticket_id: int) -> list[dict]:
