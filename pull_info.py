@@ -269,8 +269,8 @@ def run(args: argparse.Namespace) -> int:
     period = report_period(args.month, timezone)
     simulator = None
     if args.demo:
-        from utils.demo_account import build_demo_account
-        from utils.simulator import Simulator, SimulatorSettings
+        from simulators.demo_freshservice import build_demo_account
+        from simulators.freshservice import Simulator, SimulatorSettings
 
         simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY))
         demo_home = Path(os.environ.get(ENV_DEMO_HOME) or PROJECT_ROOT / "demo").resolve()

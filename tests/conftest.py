@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from utils.simulator import Account, Simulator, SimulatorSettings
+from simulators.freshservice import Simulator, SimulatorSettings
+from simulators.freshservice_data import Account
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SIM_KEY = "sim-secret-key-9f3a7c"

@@ -13,13 +13,13 @@ from datetime import timedelta
 
 import pytest
 
+from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, run_in_threads, run_script
 from utils import files
 from utils.config import load_api_key, load_config, normalise_url, parse_reserve
 from utils.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, ForbiddenError, NotFoundError
 from utils.files import read_json, write_json_atomic
 from utils.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter
-from utils.simulator import Account
 
 
 def make_client(simulator, **options) -> FreshserviceClient:

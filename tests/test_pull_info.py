@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from pull_info import slugify
+from simulators.demo_freshservice import build_demo_account
+from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
-from utils.demo_account import build_demo_account
-from utils.simulator import Account
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from data_pullers.freshservice import AccountContext, pull_client_month
+from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
 from utils.errors import ConfigError
 from utils.freshservice_client import FreshserviceClient
 from utils.period import report_period, resolve_timezone
-from utils.simulator import Account
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OCTOBER_UTC = report_period("2026-10", "UTC", NOW)
@@ -194,7 +194,7 @@ def comparable(document: dict) -> dict:
 
 
 def test_429_storm_and_5xx_faults_give_the_same_file(start_simulator):
-    from utils.demo_account import build_demo_account
+    from simulators.demo_freshservice import build_demo_account
 
     account = build_demo_account(now=NOW)
     sizes = {d: sum(1 for t in account.tickets.values() if t["department_id"] == d) for d in account.departments}
@@ -210,7 +210,7 @@ def test_429_storm_and_5xx_faults_give_the_same_file(start_simulator):
 
 
 def test_credits_per_ticket_on_the_demo_account(start_simulator):
-    from utils.demo_account import build_demo_account
+    from simulators.demo_freshservice import build_demo_account
 
     account = build_demo_account(now=NOW)
     simulator = start_simulator(account)

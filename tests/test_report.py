@@ -56,10 +56,10 @@ def pull_demo_month() -> dict:
 
     try:
         from data_pullers.freshservice import AccountContext, pull_client_month
-        from utils.demo_account import build_demo_account
+        from simulators.demo_freshservice import build_demo_account
+        from simulators.freshservice import Simulator, SimulatorSettings
         from utils.freshservice_client import FreshserviceClient
         from utils.period import report_period
-        from utils.simulator import Simulator, SimulatorSettings
     except ImportError as exc:  # the simulator and the puller are other issues' work
         pytest.skip(f"the simulator or the puller is not importable: {exc}")
     now = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)

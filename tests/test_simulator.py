@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from simulators.demo_freshservice import COMPANIES, build_demo_account
+from simulators.freshservice import Simulator, SimulatorSettings
+from simulators.freshservice_data import STATS_KEYS, Account, format_timestamp
 from tests.conftest import run_in_threads
-from utils.demo_account import COMPANIES, build_demo_account
-from utils.simulator import STATS_KEYS, Account, Simulator, SimulatorSettings, format_timestamp
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 KEY = "test-key-123"
@@ -857,7 +858,7 @@ def test_demo_defaults_to_the_current_hour():
 def test_command_line_serves_the_demo_and_stops_cleanly_on_ctrl_c():
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "utils.simulator", "--port", "0", "--key", "cli-key",
+        [sys.executable, "-m", "simulators.freshservice", "--port", "0", "--key", "cli-key",
          "--now", "2026-11-26T12:00:00Z"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from utils.simulator import Account, to_utc
+from simulators.freshservice_data import Account, to_utc
 
 # Clients and technicians work on US Eastern time; business-hours weighting uses its
 # standard offset so the generator does not depend on the machine's tz database.
