@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable fr
 
 from dateutil.relativedelta import relativedelta
 
+from utils import clock
 from utils.cli import build_parser, run_main
 from utils.config import RAW_DIR, ensure_writable_dir, load_config
 from utils.errors import EXIT_OK, APIError, ForbiddenError, NotFoundError
@@ -475,7 +476,7 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     Progress shows as a live line on a terminal, else as log lines at `progress_level`.
     """
     client = context.client
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if entity_type == "department" and str(client_id) in context.departments:
         client_record = context.departments[str(client_id)]
     else:
@@ -492,7 +493,7 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     return {
         "schema_version": SCHEMA_VERSION,
         "source": "freshservice",
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": clock.now().isoformat(timespec="seconds"),
         "freshservice_url": client.base_url,
         "client": describe_client(client_record, entity_type),
         "entity_type": entity_type,

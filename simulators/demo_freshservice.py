@@ -16,10 +16,11 @@ from __future__ import annotations
 import calendar
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from simulators.freshservice_data import Account, to_utc
+from utils import clock
 
 # Clients and technicians work on US Eastern time; business-hours weighting uses its
 # standard offset so the generator does not depend on the machine's tz database.
@@ -925,7 +926,7 @@ def build_demo_account(now: datetime | None = None, seed: int = 2026) -> Account
     The default anchor is the start of the current UTC hour, so demo runs within the same hour
     show the same figures.
     """
-    anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) if now is None else to_utc(now)
+    anchor = clock.now().replace(minute=0, second=0, microsecond=0) if now is None else to_utc(now)
     builder = _Builder(anchor, seed)
     builder.add_people()
     builder.plan_company_tickets()

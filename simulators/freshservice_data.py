@@ -24,6 +24,8 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from utils import clock
+
 API_PREFIX = "/api/v2"
 SUPPORT_EMAIL = "helpdesk@intego.freshservice.com"
 # When no overall limit is configured the headers still carry a budget, as every real
@@ -268,7 +270,7 @@ class Account:
 
     def __init__(self, now: datetime | None = None) -> None:
         """Create an empty account whose "current time" is `now` (default: the current UTC time)."""
-        moment = to_utc(now) if now is not None else datetime.now(UTC)
+        moment = to_utc(now) if now is not None else clock.now()
         self.now: datetime = moment.replace(microsecond=0)
         self.departments: dict[int, dict] = {}
         self.agents: dict[int, dict] = {}

@@ -10,10 +10,11 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from utils import clock
 from utils.errors import ConfigError
 
 ENV_TIMEZONE = "REPORT_TIMEZONE"
@@ -86,7 +87,7 @@ def resolve_timezone(name: str | None) -> str:
 def report_period(month: str | None, timezone: str, now: datetime | None = None) -> Period:
     """The month to report on: `month` ('YYYY-MM') or the previous full month as of now in `timezone`."""
     zone = ZoneInfo(timezone)
-    now_local = (now or datetime.now(UTC)).astimezone(zone)
+    now_local = (now or clock.now()).astimezone(zone)
     if month:
         match = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
