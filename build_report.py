@@ -21,6 +21,7 @@ from utils.cli import build_parser, run_main  # noqa: E402
 from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir  # noqa: E402
 from utils.files import write_json_atomic, write_text_atomic  # noqa: E402
 from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file  # noqa: E402
+from utils.sources import load_source_files  # noqa: E402
 
 log = logging.getLogger("build_report")
 
@@ -41,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
     home = home_dir()
     raw_path = Path(args.raw) if args.raw else newest_raw_file(home / RAW_DIR)
     raw = load_raw(raw_path)
-    html, text, metrics = build_outputs(raw, template=args.template, settings=settings)
+    # The other sources' files for the same client and month sit beside the Freshservice file.
+    extra_raw, problems = load_source_files(raw_path.parent, str(raw["client"]["id"]), raw["period"])
+    for problem in problems:
+        log.warning("%s", problem)
+    html, text, metrics = build_outputs(raw, template=args.template, settings=settings, extra_raw=extra_raw)
     # Everything is built before anything is written, so a failure leaves every old output untouched.
     out = Path(args.out) if args.out else home / OUTPUT_REPORT
     write_text_atomic(out, html)

@@ -20,6 +20,7 @@ import jinja2
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
 from utils.metrics import MetricsSettings, check_raw, compute_report_data, priority_rank
+from utils.sources import compute_sections, section_views
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = "email_report_template.html"
@@ -566,8 +567,9 @@ def _pulled_at(generated_at: str | None, zone: str) -> str:
 
 def template_environment(directory: Path, html: bool = True) -> jinja2.Environment:
     """Jinja2 with undefined variables as errors, and autoescaping on for HTML (whatever the file is called)."""
+    # A restyled template kept elsewhere still finds the stock section partials (sections/*).
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory)),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(directory)), jinja2.FileSystemLoader(str(TEMPLATES_DIR))]),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -621,14 +623,21 @@ def inline_css(html: str) -> str:
     ).transform(pretty_print=False)
 
 
-def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: ReportSettings | None = None) -> tuple[str, str, dict]:
+def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: ReportSettings | None = None,
+                  extra_raw: Mapping[str, dict] | None = None, source_failures: Mapping[str, str] | None = None) -> tuple[str, str, dict]:
     """The inlined HTML email, its plain-text version and the metrics JSON for one raw data dictionary.
 
+    `extra_raw` holds the other sources' raw files for the same client and month ({source name: raw},
+    see utils.sources); `source_failures` says why a source could not be pulled this month.
     Without `settings`, they are read from the environment (ReportSettings.from_env).
     """
     settings = settings or ReportSettings.from_env()
     result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments)
+    result.metrics.update(compute_sections(extra_raw or {}))
     context = build_context(result.metrics, result.details, settings)
+    context["source_sections"], sentences, context["source_notes"] = section_views(result.metrics, source_failures)
+    if sentences:
+        context["summary"].append(" ".join(sentences))
     html = inline_css(compact_html(render_template(template, context)))
     text = render_template(TEXT_TEMPLATE, context, html=False)
     return html, text, result.metrics
