@@ -9,15 +9,17 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from pull_info import slugify
+import pull_info
 from simulators.demo_freshservice import build_demo_account
 from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
+from utils.batch import slugify
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"
@@ -40,18 +42,36 @@ def batch_env(simulator) -> dict[str, str]:
     return {"FRESHSERVICE_URL": simulator.url, "FRESHSERVICE_API_KEY": SIM_KEY, "REPORT_TIMEZONE": "UTC"}
 
 
-def run_batch(simulator, *args: str, **kwargs):
-    return run_script("pull_info.py", "--month", MONTH, *args, env=batch_env(simulator), **kwargs)
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_pull_info(monkeypatch, capsys):
+    """Run pull_info's main in this process, as cron would run the script, against `simulator`."""
+
+    def run(simulator, *args: str) -> Result:
+        for name, value in batch_env(simulator).items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        code = pull_info.main(["--month", MONTH, *args])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
 
 
 def report_dir(home: Path) -> Path:
     return home / "reports" / MONTH
 
 
-def test_batch_of_every_demo_client(start_simulator, home):
+def test_batch_of_every_demo_client(start_simulator, home, run_pull_info):
     account = build_demo_account(now=NOW)
     simulator = start_simulator(account)
-    result = run_batch(simulator)
+    result = run_pull_info(simulator)
     assert result.returncode == 0, result.stderr
     folder = report_dir(home)
     for department in account.departments.values():
@@ -75,10 +95,10 @@ def test_batch_of_every_demo_client(start_simulator, home):
     assert len(log_files) == 1 and "clients done" in log_files[0].read_text()
 
 
-def test_failing_client_is_marked_and_the_others_complete(start_simulator, home):
+def test_failing_client_is_marked_and_the_others_complete(start_simulator, home, run_pull_info):
     account, (acme, beta, quiet) = small_account()
     simulator = start_simulator(account, failing_department_ids={beta})
-    result = run_batch(simulator)
+    result = run_pull_info(simulator)
     assert result.returncode == 1
     index = (report_dir(home) / "index.html").read_text()
     assert "Beta Dental" in index and "failed" in index and "500" in index
@@ -89,44 +109,44 @@ def test_failing_client_is_marked_and_the_others_complete(start_simulator, home)
     assert "Traceback" not in result.stderr
 
 
-def test_client_with_no_tickets_still_gets_a_report(start_simulator, home):
+def test_client_with_no_tickets_still_gets_a_report(start_simulator, home, run_pull_info):
     account, (_acme, _beta, quiet) = small_account()
     simulator = start_simulator(account)
-    result = run_batch(simulator, "--client", str(quiet))
+    result = run_pull_info(simulator, "--client", str(quiet))
     assert result.returncode == 0, result.stderr
     html = (report_dir(home) / f"quiet-co-{quiet}.html").read_text()
     assert "Quiet Co" in html
     assert len(list(report_dir(home).glob("*.html"))) == 2  # its report and the index
 
 
-def test_unknown_client_is_named_and_the_others_run(start_simulator, home):
+def test_unknown_client_is_named_and_the_others_run(start_simulator, home, run_pull_info):
     account, (acme, _beta, _quiet) = small_account()
     simulator = start_simulator(account)
-    result = run_batch(simulator, "--client", str(acme), "--client", "424242")
+    result = run_pull_info(simulator, "--client", str(acme), "--client", "424242")
     assert result.returncode == 1
     assert "unknown client id 424242" in result.stderr
     assert (report_dir(home) / f"acme-law-{acme}.html").exists()
 
 
-def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(start_simulator, home):
+def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(start_simulator, home, run_pull_info):
     account, _ids = small_account()
     simulator = start_simulator(account)
     lock = home / ".pull_info.lock"
     lock.write_text(f"{os.getpid()}\n")  # this test's own process: alive
-    result = run_batch(simulator)
+    result = run_pull_info(simulator)
     assert result.returncode == 1
     assert f"another run is in progress (pid {os.getpid()})" in result.stderr
     assert simulator.counters()["requests"] == 0
     gone = subprocess.Popen(["true"])
     gone.wait()
     lock.write_text(f"{gone.pid}\n")
-    result = run_batch(simulator)
+    result = run_pull_info(simulator)
     assert result.returncode == 0, result.stderr
     assert "stale lock" in result.stderr
     assert not lock.exists()
 
 
-def test_previous_raw_files_are_archived_not_lost(start_simulator, home):
+def test_previous_raw_files_are_archived_not_lost(start_simulator, home, run_pull_info):
     account, (acme, beta, quiet) = small_account()
     simulator = start_simulator(account)
     raw = home / "raw_data"
@@ -137,7 +157,7 @@ def test_previous_raw_files_are_archived_not_lost(start_simulator, home):
     archived_before = raw / "archive" / "2026-09"
     archived_before.mkdir(parents=True)
     (archived_before / f"freshservice_{acme}.json").write_text('{"an": "older archive"}')
-    result = run_batch(simulator, "--no-build")
+    result = run_pull_info(simulator, "--no-build")
     assert result.returncode == 0, result.stderr
     assert json.loads((archived_before / f"freshservice_{acme}.2.json").read_text())["marker"] == "september"
     assert json.loads((archived_before / f"freshservice_{acme}.json").read_text()) == {"an": "older archive"}
@@ -147,21 +167,21 @@ def test_previous_raw_files_are_archived_not_lost(start_simulator, home):
     assert not (home / "reports").exists()  # --no-build
 
 
-def test_corrupt_client_list_is_refreshed(start_simulator, home):
+def test_corrupt_client_list_is_refreshed(start_simulator, home, run_pull_info):
     account, _ids = small_account()
     simulator = start_simulator(account)
     (home / "companies_list.json").write_text("[{broken")
-    result = run_batch(simulator, "--no-build")
+    result = run_pull_info(simulator, "--no-build")
     assert result.returncode == 0, result.stderr
     assert "corrupt" in result.stderr
     assert len(json.loads((home / "companies_list.json").read_text())) == 3
 
 
-def test_unwritable_reports_folder_fails_before_pulling(start_simulator, home):
+def test_unwritable_reports_folder_fails_before_pulling(start_simulator, home, run_pull_info):
     account, _ids = small_account()
     simulator = start_simulator(account)
     (home / "reports").write_text("a file where the reports folder should be")
-    result = run_batch(simulator)
+    result = run_pull_info(simulator)
     assert result.returncode == 1
     assert "reports" in result.stderr and "Traceback" not in result.stderr
     assert simulator.counters()["requests"] == 0
@@ -189,13 +209,13 @@ def test_demo_leaves_a_real_home_untouched(home, tmp_path):
     assert len(list((demo_home / "reports").glob("*/*.html"))) == 7  # six clients and the index
 
 
-def test_second_run_replaces_the_reports(start_simulator, home):
+def test_second_run_replaces_the_reports(start_simulator, home, run_pull_info):
     account, (acme, _beta, _quiet) = small_account()
     simulator = start_simulator(account)
-    assert run_batch(simulator).returncode == 0
+    assert run_pull_info(simulator).returncode == 0
     report = report_dir(home) / f"acme-law-{acme}.html"
     report.write_text("stale")
-    result = run_batch(simulator)
+    result = run_pull_info(simulator)
     assert result.returncode == 0, result.stderr
     assert "Acme Law" in report.read_text()
     leftovers = [p.name for p in report_dir(home).iterdir() if p.name.startswith(".")]
@@ -203,14 +223,14 @@ def test_second_run_replaces_the_reports(start_simulator, home):
     assert len(list((home / "raw_data" / "archive" / MONTH).glob("*.json"))) == 3  # the first run's raw files
 
 
-def test_logs_are_rotated_to_the_last_twelve(start_simulator, home):
+def test_logs_are_rotated_to_the_last_twelve(start_simulator, home, run_pull_info):
     account, _ids = small_account()
     simulator = start_simulator(account)
     logs = home / "logs"
     logs.mkdir()
     for n in range(15):
         (logs / f"pull_info-20250101-0000{n:02d}.log").write_text("old")
-    assert run_batch(simulator, "--no-build").returncode == 0
+    assert run_pull_info(simulator, "--no-build").returncode == 0
     kept = sorted(p.name for p in logs.glob("pull_info-*.log"))
     assert len(kept) == 12
     assert not (logs / "pull_info-20250101-000000.log").exists()

@@ -648,7 +648,8 @@ def render_index(period: Any, clients: list[dict]) -> str:
 
     `period` has a `label` (attribute or key); each client row is a dict with `client` ({"id", "name"}),
     `report` (the report's file name beside the index, or None), `metrics` (the metrics JSON or None),
-    `tickets` (tickets in the raw data) and `error` (why the client failed, or None).
+    `tickets` (tickets in the raw data), `error` (why the client failed, or None) and optionally
+    `steps_failed` ({source or step name: why it failed} for a client whose report was built).
     """
     from urllib.parse import quote
 
@@ -669,12 +670,14 @@ def render_index(period: Any, clients: list[dict]) -> str:
         else:
             numbers = ["–"] * 6
         error = item.get("error")
+        # A source or step that failed for this client (utils/batch.py) is named beside "built".
+        step_notes = "".join(f"; {name} failed: {detail}" for name, detail in (item.get("steps_failed") or {}).items())
         rows.append({
             "name": name,
             "href": quote(str(item["report"])) if item.get("report") else None,
             "numbers": numbers,
             "error": bool(error),
-            "status": f"failed: {error}" if error else "built",
+            "status": f"failed: {error}" if error else "built" + step_notes,
         })
     return render_template(INDEX_TEMPLATE, {
         "label": label, "rows": rows, "done": sum(1 for r in rows if not r["error"]), "failed": sum(1 for r in rows if r["error"]),

@@ -1,0 +1,82 @@
+"""utils/batch.py on its own: the hook for more sources and steps, and per-client isolation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import SIM_KEY
+from tests.test_pull_info import MONTH, run_pull_info, small_account  # noqa: F401 - run_pull_info is a fixture
+from utils.batch import ClientOutcome, ReportStep, SourceStep, run_batch
+from utils.errors import AuthenticationError
+from utils.freshservice_client import FreshserviceClient
+from utils.period import Period, report_period
+
+PERIOD = report_period(MONTH, "UTC")
+
+
+def batch(simulator, home: Path, **options):
+    client = FreshserviceClient(simulator.url, SIM_KEY)
+    return run_batch(client, home, PERIOD, None, False, True, 2, **options)
+
+
+def test_a_failing_source_marks_only_that_source_and_the_report_is_still_built(start_simulator, home):
+    account, (acme, beta, quiet) = small_account()
+    simulator = start_simulator(account)
+    pulled: list[str] = []
+
+    def pull_extra(client_id: str, period: Period) -> dict:
+        pulled.append(client_id)
+        if client_id == str(beta):
+            raise KeyError("tenant")  # not only our own errors: anything a source raises is isolated
+        return {"period": period.as_dict(), "devices": int(client_id)}
+
+    extra = SourceStep("extra", configured=lambda client_id: client_id != str(quiet), pull=pull_extra)
+    summary, index = batch(simulator, home, sources=[extra])
+    by_id = {o.client["id"]: o for o in summary.outcomes}
+    assert sorted(pulled) == sorted([str(acme), str(beta)])  # quiet is not configured for it
+    assert [o.error for o in summary.outcomes] == [None, None, None]
+    assert all(o.report_path and o.report_path.exists() for o in summary.outcomes)
+    assert by_id[acme].steps["extra"].status == "ok" and by_id[quiet].steps["extra"].status == "skipped"
+    assert by_id[beta].steps["extra"].status == "failed" and "KeyError" in by_id[beta].steps["extra"].detail
+    assert summary.with_failed_steps == [by_id[beta]]
+    assert json.loads((home / "raw_data" / f"extra_{acme}.json").read_text())["devices"] == acme
+    assert not (home / "raw_data" / f"extra_{beta}.json").exists()
+    assert index is not None
+    assert "extra failed: unexpected KeyError" in index.read_text()
+
+
+def test_a_refused_source_key_is_not_tried_again_and_a_report_step_sees_the_report(start_simulator, home):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    calls: list[str] = []
+
+    def refused(client_id: str, period: Period) -> dict:
+        calls.append(client_id)
+        raise AuthenticationError("the Microsoft 365 secret was refused (401)")
+
+    def send(outcome: ClientOutcome, period: Period) -> str:
+        assert outcome.report_path is not None and outcome.report_path.exists()
+        return f"sent {outcome.report_path.name}"
+
+    summary, _index = batch(simulator, home, sources=[SourceStep("m365", lambda _c: True, refused)],
+                            after_report=[ReportStep("email", lambda _c: True, send)])
+    assert len(calls) == 1
+    assert [o.steps["m365"].detail for o in summary.outcomes] == ["the Microsoft 365 secret was refused (401)"] * 3
+    assert all(o.steps["email"].status == "ok" and o.steps["email"].detail.startswith("sent ") for o in summary.outcomes)
+
+
+def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_info, monkeypatch):  # noqa: F811
+    import pull_info
+
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+
+    def broken(client_id: str, period: Period) -> dict:
+        raise RuntimeError("boom\nforged line")
+
+    monkeypatch.setattr(pull_info, "source_steps", lambda: [SourceStep("s1", lambda _c: True, broken)])
+    result = run_pull_info(simulator)
+    assert result.returncode == 1
+    assert "3 clients done, 0 failed" in result.stderr
+    assert "s1 failed: Acme Law" in result.stderr and "unexpected RuntimeError: boom forged line" in result.stderr

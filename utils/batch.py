@@ -1,0 +1,345 @@
+"""The monthly batch: every client's month pulled, its report built, and an index for the MSP.
+
+`pull_info.py` is the thin script around `run_batch`. For each client, in order:
+
+1. Freshservice: `pull_client_month` -> `raw_data/freshservice_<ID>.json`. Without it there is
+   no report, so a failure here marks the client failed (the other clients carry on).
+2. Every configured `SourceStep` (Microsoft 365, SentinelOne, ...) -> `raw_data/<name>_<ID>.json`.
+3. The report, built from those raw files, into `reports/<YYYY-MM>/`.
+4. Every configured `ReportStep` (sending the email), once the report is built.
+
+Adding a data source or a step after the report
+-----------------------------------------------
+Write a function that returns your step, or None when the run's settings do not configure it,
+and add it to `source_steps()` or `report_steps()` below (one line each). A step is a small
+frozen record of plain functions:
+
+    SourceStep(name="m365",                                # raw_data/m365_<ID>.json; the index says "m365"
+               configured=lambda client_id: ...,           # False: skipped for this client, silently
+               pull=lambda client_id, period: {...})       # the raw document; must hold "period": period.as_dict()
+
+    ReportStep(name="email",
+               configured=lambda client_id: ...,
+               run=lambda outcome, period: "sent to 2 recipients")   # a short note, or None
+
+Isolation: each step runs for each client on its own. An exception from `pull` or `run` marks
+only that step failed for that client (`ClientOutcome.steps[name]`, shown in the index row and the
+run summary, exit code 1); the report is still built and the other steps and clients still run.
+A step whose key is refused (`AuthenticationError`) or whose settings are wrong (`ConfigError`)
+is marked failed for the remaining clients without being called again. Ctrl-C (and SIGTERM/SIGHUP,
+which pull_info.py turns into the same) stops the run; what finished is kept.
+
+The raw file is written atomically by the batch (never by the step), after the previous one is
+archived under `raw_data/archive/<YYYY-MM>/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from data_pullers.freshservice import AccountContext, pull_client_month, raw_data_path
+from utils.cli import RedactingFilter
+from utils.client_manager import refresh_companies_list
+from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
+from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
+from utils.files import read_json, write_json_atomic, write_text_atomic
+from utils.freshservice_client import FreshserviceClient
+from utils.period import Period
+from utils.report import build_outputs, render_index
+
+log = logging.getLogger("pull_info")
+
+LOGS_DIR = "logs"
+KEEP_LOGS = 12
+COMPANIES_MAX_AGE = timedelta(days=7)
+
+
+# -- the hook for more sources and for steps after the report ----------------------------------
+
+@dataclass(frozen=True)
+class SourceStep:
+    """A data source pulled for each client after Freshservice, into raw_data/<name>_<ID>.json."""
+
+    name: str
+    configured: Callable[[str], bool]
+    pull: Callable[[str, Period], dict]
+
+
+@dataclass(frozen=True)
+class ReportStep:
+    """Something done with each client's built report (such as emailing it); returns a short note."""
+
+    name: str
+    configured: Callable[[str], bool]
+    run: Callable[[ClientOutcome, Period], str | None]
+
+
+def source_steps() -> list[SourceStep]:
+    """The data sources this run pulls besides Freshservice (each helper adds its one line here)."""
+    steps: list[SourceStep | None] = []
+    return [step for step in steps if step is not None]
+
+
+def report_steps() -> list[ReportStep]:
+    """What is done with each built report (the email delivery adds its line here)."""
+    steps: list[ReportStep | None] = []
+    return [step for step in steps if step is not None]
+
+
+# -- what a run produces -----------------------------------------------------------------------
+
+@dataclass
+class StepResult:
+    """How one step went for one client: "ok", "failed" or "skipped" (not configured for it)."""
+
+    status: str
+    detail: str = ""
+
+
+@dataclass
+class ClientOutcome:
+    """How one client's run went, for the index and the summary."""
+
+    client: dict
+    raw_path: Path | None = None
+    report_path: Path | None = None
+    metrics: dict | None = None
+    tickets: int = 0
+    error: str | None = None  # the client failed: no report
+    steps: dict[str, StepResult] = field(default_factory=dict)
+
+    @property
+    def failed_steps(self) -> dict[str, StepResult]:
+        return {name: result for name, result in self.steps.items() if result.status == "failed"}
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[ClientOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ClientOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.error]
+
+    @property
+    def with_failed_steps(self) -> list[ClientOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.error and outcome.failed_steps]
+
+
+# -- steps of the run --------------------------------------------------------------------------
+
+def load_clients(client: FreshserviceClient, home: Path, refresh: bool) -> list[dict]:
+    """companies_list.json, refreshed first when asked, missing, older than a week, or corrupt."""
+    path = home / COMPANIES_FILE
+    reason = "asked to" if refresh else None
+    if reason is None and not path.exists():
+        reason = "it is missing"
+    elif reason is None and datetime.now().timestamp() - path.stat().st_mtime > COMPANIES_MAX_AGE.total_seconds():
+        reason = "it is older than a week"
+    clients: list[dict] = []
+    if reason is None:
+        try:
+            clients = read_json(path, "client list")
+            if not isinstance(clients, list) or not all(isinstance(c, dict) and "id" in c for c in clients):
+                raise DataError("not a list of clients")
+        except DataError as exc:
+            log.warning("%s is corrupt (%s); refreshing it", path, exc)
+            reason = "it was corrupt"
+    if reason is not None:
+        clients, path = refresh_companies_list(client, home)
+        log.info("Refreshed %s (%s): %d clients", path.name, reason, len(clients))
+    return clients
+
+
+def archive_raw_files(home: Path) -> int:
+    """Move the previous run's raw files to raw_data/archive/<YYYY-MM>/ (the month inside each file)."""
+    raw_dir = home / RAW_DIR
+    moved = 0
+    for path in sorted(raw_dir.glob("freshservice_*.json")):
+        try:
+            month = str(read_json(path, "raw file")["period"]["start"])[:7]
+            if not re.fullmatch(r"\d{4}-\d{2}", month):
+                raise ValueError(month)
+        except (DataError, KeyError, TypeError, ValueError):
+            month = "unknown"
+        target_dir = raw_dir / "archive" / month
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / path.name
+        counter = 2
+        while target.exists():  # never overwrite an archived file: nothing is thrown away
+            target = target_dir / f"{path.stem}.{counter}{path.suffix}"
+            counter += 1
+        shutil.move(str(path), str(target))
+        moved += 1
+    return moved
+
+
+def slugify(name: str) -> str:
+    """A file-name-safe form of a client's name: 'Müller & Söhne GmbH' -> 'muller-sohne-gmbh'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:60].rstrip("-") or "client"
+
+
+def build_client_report(raw: dict, outcome: ClientOutcome, reports_dir: Path) -> None:
+    """Write the client's report, metrics JSON and text version beside each other."""
+    html, text, metrics = build_outputs(raw)
+    stem = f"{slugify(str(outcome.client.get('name', '')))}-{outcome.client['id']}"
+    write_json_atomic(reports_dir / f"{stem}.json", metrics)
+    write_text_atomic(reports_dir / f"{stem}.txt", text)
+    outcome.report_path = write_text_atomic(reports_dir / f"{stem}.html", html)
+    outcome.metrics = metrics
+
+
+def run_source_steps(steps: Sequence[SourceStep], outcome: ClientOutcome, period: Period, home: Path,
+                     disabled: dict[str, str]) -> None:
+    """Pull every configured source for one client, each isolated from the others."""
+    client_id = str(outcome.client["id"])
+    for step in steps:
+        def pull_and_write(step: SourceStep = step) -> str:
+            raw = step.pull(client_id, period)
+            write_json_atomic(home / RAW_DIR / f"{step.name}_{client_id}.json", raw)
+            return ""
+        _run_isolated(step.name, step.configured, pull_and_write, outcome, disabled)
+
+
+def run_report_steps(steps: Sequence[ReportStep], outcome: ClientOutcome, period: Period, disabled: dict[str, str]) -> None:
+    """Run every configured step on one client's built report, each isolated from the others."""
+    for step in steps:
+        def run_step(step: ReportStep = step) -> str:
+            return step.run(outcome, period) or ""
+        _run_isolated(step.name, step.configured, run_step, outcome, disabled)
+
+
+def _run_isolated(name: str, configured: Callable[[str], bool], call: Callable[[], str], outcome: ClientOutcome,
+                  disabled: dict[str, str]) -> None:
+    """Run one step for one client; any failure is recorded on the outcome, never raised (Ctrl-C is)."""
+    client_id = str(outcome.client["id"])
+    label = f"{outcome.client.get('name')} ({client_id}): {name}"
+    if name in disabled:
+        outcome.steps[name] = StepResult("failed", disabled[name])
+        return
+    try:
+        if not configured(client_id):
+            outcome.steps[name] = StepResult("skipped")
+            return
+        outcome.steps[name] = StepResult("ok", call())
+    except (AuthenticationError, ConfigError) as exc:
+        # A refused key or a wrong setting fails every client alike: stop asking, keep the others going.
+        disabled[name] = _one_line(exc)
+        outcome.steps[name] = StepResult("failed", disabled[name])
+        log.error("%s failed: %s; not tried for the remaining clients", label, disabled[name])
+    except Exception as exc:  # noqa: BLE001 - one source's failure never stops the client or the batch
+        outcome.steps[name] = StepResult("failed", _one_line(exc))
+        log.error("%s failed: %s", label, outcome.steps[name].detail)
+        log.debug("%s failed", label, exc_info=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: our own errors by their message, anything else also by its type."""
+    text = str(exc) if isinstance(exc, IntegoError) else f"unexpected {type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids: list[str] | None,
+              refresh_clients: bool, build: bool, workers: int,
+              sources: Sequence[SourceStep] = (), after_report: Sequence[ReportStep] = ()) -> tuple[RunSummary, Path | None]:
+    """Steps 2 to 5 of the monthly run; returns the outcomes and the index path."""
+    reports_dir = home / REPORTS_DIR / period.month
+    try:
+        ensure_writable_dir(home / RAW_DIR)
+        if build:
+            ensure_writable_dir(reports_dir)
+    except ConfigError as exc:
+        raise DataError(str(exc)) from None  # checked before any pulling, as a runtime failure
+
+    clients = load_clients(client, home, refresh_clients)
+    summary = RunSummary()
+    if client_ids:
+        known = {str(c["id"]): c for c in clients}
+        selected = []
+        for client_id in client_ids:
+            if client_id in known:
+                selected.append(known[client_id])
+            else:
+                log.error("unknown client id %s: not in %s (try --refresh-clients)", client_id, COMPANIES_FILE)
+                summary.outcomes.append(ClientOutcome({"id": client_id, "name": f"Client {client_id}"},
+                                                      error=f"unknown client id {client_id}"))
+        clients = selected
+
+    moved = archive_raw_files(home)
+    if moved:
+        log.info("Archived %d raw files of the previous run under %s", moved, home / RAW_DIR / "archive")
+
+    context = AccountContext(client)
+    if len(clients) > 1:
+        context.prepare_batch(period)  # one sweep for every client instead of queries per client
+    disabled: dict[str, str] = {}
+    for entry in clients:
+        outcome = ClientOutcome(entry)
+        summary.outcomes.append(outcome)
+        started_credits = client.counters.credits
+        try:
+            raw = pull_client_month(context, str(entry["id"]), period, entry.get("entity_type", "department"), workers,
+                                    progress_level=logging.DEBUG)  # one summary line a client is enough in a batch log
+            outcome.raw_path = write_json_atomic(raw_data_path(home, str(entry["id"])), raw)
+            outcome.tickets = len(raw["tickets"])
+            run_source_steps(sources, outcome, period, home, disabled)
+            if build:
+                build_client_report(raw, outcome, reports_dir)
+                run_report_steps(after_report, outcome, period, disabled)
+            log.info("%s: %d ticket%s, %d credits", entry.get("name"), outcome.tickets, "" if outcome.tickets == 1 else "s",
+                     client.counters.credits - started_credits)
+        except AuthenticationError:
+            raise  # a refused key fails every client alike: stop now
+        except IntegoError as exc:
+            outcome.error = str(exc)
+            log.error("%s (%s) failed: %s", entry.get("name"), entry["id"], exc)
+
+    index_path = None
+    if build:
+        index_path = write_text_atomic(reports_dir / "index.html", render_index(period, [index_row(o) for o in summary.outcomes]))
+    return summary, index_path
+
+
+def index_row(outcome: ClientOutcome) -> dict:
+    """One client's row of the index (see render_index)."""
+    return {"client": outcome.client, "report": outcome.report_path.name if outcome.report_path else None,
+            "metrics": outcome.metrics, "tickets": outcome.tickets, "error": outcome.error,
+            "steps_failed": {name: result.detail for name, result in outcome.failed_steps.items()}}
+
+
+# -- logging to a file per run -------------------------------------------------------------------
+
+@contextmanager
+def run_log_file(home: Path) -> Iterator[Path | None]:
+    """A log file for this run under logs/ (the last twelve are kept), attached while the block runs."""
+    logs = home / LOGS_DIR
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / f"pull_info-{datetime.now().strftime('%Y%m%d-%H%M%S')}.log"
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        log.warning("no log file: %s", exc)
+        yield None
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    for old in sorted(logs.glob("pull_info-*.log"))[:-KEEP_LOGS]:
+        old.unlink(missing_ok=True)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
