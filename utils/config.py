@@ -9,7 +9,6 @@ import ipaddress
 import logging
 import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,6 @@ OUTPUT_REPORT = "output_report.html"
 DEFAULT_RATE_RESERVE = 0.10  # share of X-Ratelimit-Total left for the account's other integrations
 
 log = logging.getLogger(__name__)
-_warned_token_paths: set[Path] = set()
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9.-]+$")
@@ -71,7 +69,8 @@ def normalise_url(value: str | None) -> str:
     Plain http:// is accepted only for loopback hosts, so the key never crosses a network in clear text.
     """
     if value is None or not value.strip():
-        raise ConfigError(f"no Freshservice URL: set {ENV_URL} (for example 'acme' or 'https://acme.freshservice.com') or pass --url")
+        raise ConfigError(f"no Freshservice URL: set url in the [freshservice] table of integoreport.toml or {ENV_URL} "
+                          "(for example 'acme' or 'https://acme.freshservice.com'), or pass --url")
     text = value.strip()
     if "://" not in text:
         if _ACCOUNT_NAME.match(text):
@@ -102,32 +101,10 @@ def normalise_url(value: str | None) -> str:
 
 
 def load_api_key(home: Path, env: Mapping[str, str] | None = None) -> str:
-    """The API key: FRESHSERVICE_API_KEY if set, else token.txt in the home (whitespace stripped)."""
-    env = os.environ if env is None else env
-    from_env = env.get(ENV_KEY)
-    if from_env is not None and from_env.strip():
-        return from_env.strip()
-    token_path = home / TOKEN_FILE
-    try:
-        key = token_path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        key = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the API key from {token_path}: {exc}") from None
-    if not key:
-        raise ConfigError(f"no Freshservice API key: set {ENV_KEY} or put the key in {token_path}")
-    _warn_if_readable_by_others(token_path)
-    return key
+    """The API key: FRESHSERVICE_API_KEY if set, else token.txt in the home (the rule every secret follows)."""
+    from utils.settings import read_secret  # imported here: utils.settings builds on this module
 
-
-def _warn_if_readable_by_others(token_path: Path) -> None:
-    try:
-        mode = token_path.stat().st_mode
-    except OSError:
-        return
-    if mode & (stat.S_IRGRP | stat.S_IROTH) and token_path not in _warned_token_paths:
-        _warned_token_paths.add(token_path)
-        log.warning("%s is readable by other users; run: chmod 600 %s", token_path, token_path)
+    return read_secret(home, ENV_KEY, TOKEN_FILE, "Freshservice API key", env)
 
 
 def parse_reserve(value: str | None) -> float:
@@ -145,11 +122,13 @@ def parse_reserve(value: str | None) -> float:
 
 
 def load_config(url: str | None = None, env: Mapping[str, str] | None = None, home: Path | None = None) -> Config:
-    """Resolve the configuration of a network script; `url` (from --url) beats FRESHSERVICE_URL."""
+    """Resolve the configuration of a network script; `url` (from --url) beats FRESHSERVICE_URL, which beats the settings file."""
+    from utils.settings import load_settings  # imported here: utils.settings builds on this module
+
     env = os.environ if env is None else env
     home = home_dir(env) if home is None else home
     return Config(
-        url=normalise_url(url if url else env.get(ENV_URL)),
+        url=normalise_url(url if url else load_settings(home, env).freshservice_url),
         api_key=load_api_key(home, env),
         home=home,
         rate_reserve=parse_reserve(env.get(ENV_RESERVE)),

@@ -1,0 +1,321 @@
+"""integoreport.toml: every key of the example, unknown keys with their line, env overrides, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from utils.cli import redact
+from utils.config import load_api_key, load_config
+from utils.errors import ConfigError
+from utils.settings import (
+    CLIENT_KEYS,
+    KNOWN_KEYS,
+    ClientSettings,
+    load_settings,
+    parse_address,
+    read_secret,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+FULL = """\
+[report]
+msp_name = "Acme IT"                  # INTEGOREPORT_MSP_NAME
+timezone = "America/Chicago"          # REPORT_TIMEZONE
+business_hours = "Mon-Fri 08:00-18:00"
+proactive_tags = ["proactive", "maintenance"]
+logo_url = "https://acme.example/logo.png"
+accent_color = "#1f6feb"
+contact = "Call 555-0100"
+
+[freshservice]
+url = "acme"
+
+[ms365]
+app_id = "00000000-0000-0000-0000-000000000000"
+login_url = "https://login.microsoftonline.com"
+graph_url = "https://graph.microsoft.com"
+
+[sentinelone]
+url = "https://usea1-partners.sentinelone.net"
+
+[delivery]
+method = "smtp"
+from = "Acme IT <reports@acme.example>"
+reply_to = "help@acme.example"
+subject = "{client}: IT service report for {month}"
+bcc = []
+
+[delivery.smtp]
+host = "smtp.acme.example"
+port = 587
+security = "starttls"
+username = "reports@acme.example"
+
+[delivery.mailchimp]
+url = "https://mandrillapp.com/api/1.0"
+
+[clients.21000351601]
+to = ["Jane Roe <jane@harrow.example>"]
+cc = []
+ms365_tenant = "harrowvance.onmicrosoft.com"
+sentinelone_site = "657613730168123595"
+send = true
+"""
+
+
+def write_settings(home: Path, text: str) -> Path:
+    path = home / "integoreport.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def settings_error(home: Path, text: str, env: dict[str, str] | None = None) -> str:
+    write_settings(home, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(home, env or {})
+    message = str(caught.value)
+    assert "\n" not in message and caught.value.exit_code == 2
+    return message
+
+
+def test_no_file_gives_the_defaults(home):
+    settings = load_settings(home, {})
+    assert settings.report.msp_name == "Your IT team"
+    assert settings.report.timezone is None and settings.freshservice_url is None
+    assert settings.ms365 is None and settings.sentinelone is None and settings.delivery is None
+    assert settings.client("42") == ClientSettings("42")
+
+
+def test_the_issue_example_reads_every_key(home):
+    write_settings(home, FULL)
+    settings = load_settings(home, {})
+    assert settings.report.msp_name == "Acme IT"
+    assert settings.report.timezone == "America/Chicago"
+    assert settings.report.proactive_tags == ("proactive", "maintenance")
+    assert settings.report.accent_color == "#1F6FEB"
+    assert settings.report.logo_url == "https://acme.example/logo.png"
+    assert settings.freshservice_url == "https://acme.freshservice.com"
+    assert settings.ms365 is not None and settings.ms365.graph_url == "https://graph.microsoft.com"
+    assert settings.sentinelone is not None and settings.sentinelone.url == "https://usea1-partners.sentinelone.net"
+    delivery = settings.delivery
+    assert delivery is not None and delivery.method == "smtp" and delivery.from_address == "Acme IT <reports@acme.example>"
+    assert delivery.smtp is not None and (delivery.smtp.host, delivery.smtp.port, delivery.smtp.username) == \
+        ("smtp.acme.example", 587, "reports@acme.example")
+    assert delivery.mailchimp is not None and delivery.mailchimp.url == "https://mandrillapp.com/api/1.0"
+    client = settings.client("21000351601")
+    assert client.to == ("Jane Roe <jane@harrow.example>",) and client.send is True
+    assert client.sentinelone_site == "657613730168123595" and client.ms365_tenant == "harrowvance.onmicrosoft.com"
+
+
+def test_the_committed_example_documents_and_accepts_every_key(home):
+    example = (PROJECT_ROOT / "integoreport.example.toml").read_text(encoding="utf-8")
+    load_settings(write_settings(home, example).parent, {})  # as shipped
+    # Uncomment every documented table and key: the result is valid and names every known key.
+    lines = []
+    for line in example.splitlines():
+        header = re.match(r"^# (\[[a-z0-9_.]+\])", line)
+        key = re.match(r"^# ([a-z0-9_]+ = .*)$", line)
+        lines.append(header.group(1) if header else key.group(1) if key else line)
+    settings = load_settings(write_settings(home, "\n".join(lines)).parent, {})
+    assert settings.ms365 and settings.sentinelone and settings.delivery and settings.delivery.smtp
+    documented = set(re.findall(r"^([a-z0-9_]+) = ", "\n".join(lines), flags=re.M))
+    expected = {key for table, keys in KNOWN_KEYS.items() for key in keys if key not in ("smtp", "mailchimp")} | CLIENT_KEYS
+    assert expected <= documented
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[report]\nmsp_name = "A"\nmsp_nmae = "B"\n', ":3: [report] msp_nmae is not a known setting (did you mean 'msp_name'?)"),
+    ('[report]\nmsp_name = "A"\n\n[repotr]\nx = 1\n', ":4: [repotr] is not a known setting (did you mean 'report'?)"),
+    ('[delivery]\nmethod = "outbox"\nfrom = "a@b.example"\n[delivery.smtp]\nhost = "h.example"\nprot = 25\n',
+     ":6: [delivery.smtp] prot is not a known setting"),
+    ('[clients.21000351601]\nto = []\n\n[clients."22"]\nsend = true\nsned = false\n', ":6: [clients.22] sned is not a known"),
+    ('[report]\n  "msp_name" = "A"\n  proactive.tags = ["x"]\n', ":3: [report] proactive is not a known setting"),
+])
+def test_unknown_keys_name_the_key_and_the_line(home, text, words):
+    message = settings_error(home, text)
+    assert words in message
+    assert str(home / "integoreport.toml") in message
+
+
+def test_malformed_file_is_one_line_with_its_position(home):
+    message = settings_error(home, '[report]\nmsp_name = "Acme\n')
+    assert "integoreport.toml is not valid TOML" in message and "line 2" in message
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[report]\nmsp_name = 3\n", ":2: [report] msp_name must be a string"),
+    ('[report]\nproactive_tags = "proactive"\n', ":2: [report] proactive_tags must be a list of strings"),
+    ('[report]\ntimezone = "Mars/Olympus"\n', ":2: [report] timezone is not a known time zone"),
+    ('[report]\nbusiness_hours = "always"\n', ":2: [report] business_hours must look like 'Mon-Fri 08:00-18:00'"),
+    ('[freshservice]\nurl = "http://acme.example"\n', ":2: [freshservice] url refusing plain http://"),
+    ('[delivery.smtp]\nhost = "h.example"\n', "[delivery] needs method"),
+    ('[delivery]\nmethod = "pigeon"\nfrom = "a@b.example"\n', ":2: [delivery] method must be one of smtp, mailchimp, outbox"),
+    ('[delivery]\nmethod = "smtp"\nfrom = "a@b.example"\n', ':2: [delivery] method is "smtp" but there is no [delivery.smtp]'),
+    ('[delivery]\nmethod = "outbox"\nfrom = "a@b.example"\nsubject = "{client} {year}"\n', ":4: [delivery] subject uses {year}"),
+    ('[ms365]\napp_id = "acme-app"\n', ":2: [ms365] app_id must be the app registration's Application (client) ID"),
+    ('[ms365]\napp_id = "00000000-0000-0000-0000-000000000000"\ngraph_url = "http://graph.example"\n', ":3: [ms365] graph_url must use https://"),
+    ("[sentinelone]\n", "[sentinelone] needs url"),
+    ('[clients.acme]\nsend = true\n', ":1: [clients.acme] is not a client id"),
+    ("[clients.21]\nsend = 1\n", ":2: [clients.21] send must be true or false"),
+    ('[clients.21]\nsentinelone_site = "site-1"\n', ":2: [clients.21] sentinelone_site must be the SentinelOne site id"),
+    ('[clients.21]\nms365_tenant = "harrow vance"\n', ":2: [clients.21] ms365_tenant must be a tenant domain"),
+    ("report = 5\n", ":1: [report] must be a table"),
+])
+def test_wrong_types_and_values_name_the_key_and_the_line(home, text, words):
+    assert words in settings_error(home, text)
+
+
+def test_sentinelone_site_as_a_number_becomes_a_string(home):
+    write_settings(home, "[clients.21]\nsentinelone_site = 657613730168123595\n")
+    assert load_settings(home, {}).client("21").sentinelone_site == "657613730168123595"
+
+
+SMTP = '[delivery]\nmethod = "smtp"\nfrom = "a@b.example"\n[delivery.smtp]\nhost = "{host}"\n{extra}\n'
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("port = 0", ":6: [delivery.smtp] port must be a whole number from 1 to 65535, not 0"),
+    ("port = 70000", "from 1 to 65535, not 70000"),
+    ('port = "587"', "port must be a whole number from 1 to 65535, not '587'"),
+    ("port = true", "port must be a whole number"),
+    ('security = "ssl"', ":6: [delivery.smtp] security must be one of starttls, tls, none"),
+    ('security = "none"', ':6: [delivery.smtp] security "none" sends the password and the reports in clear text'),
+])
+def test_bad_smtp_ports_and_security(home, extra, words):
+    assert words in settings_error(home, SMTP.format(host="smtp.acme.example", extra=extra))
+
+
+def test_security_none_is_allowed_to_a_loopback_host_and_ports_default_by_security(home):
+    write_settings(home, SMTP.format(host="127.0.0.1", extra='security = "none"\nport = 2525'))
+    smtp = load_settings(home, {}).delivery.smtp  # type: ignore[union-attr]
+    assert smtp is not None and (smtp.security, smtp.port) == ("none", 2525)
+    write_settings(home, SMTP.format(host="smtp.acme.example", extra='security = "tls"'))
+    assert load_settings(home, {}).delivery.smtp.port == 465  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("address", ["not an address", "jane@", "Jane <jane@", "a@b.example, c@d.example",
+                                     "jane smith@harrow.example", "Jane Roe jane@harrow.example", "jane@harrow.example\r\nBcc: x@y.example"])
+def test_bad_addresses_are_refused(home, address):
+    text = f'[clients.21]\nto = ["ok@harrow.example", {json.dumps(address)}]\n'
+    assert ":2: [clients.21] to " in settings_error(home, text)
+    with pytest.raises(ValueError):
+        parse_address(address)
+
+
+def test_bad_sender_address_names_its_line(home):
+    assert ":3: [delivery] from is not" in settings_error(home, '[delivery]\nmethod = "outbox"\nfrom = "reports at acme"\n')
+
+
+def test_addresses_are_normalised():
+    assert parse_address(" Jane Roe <jane@harrow.example> ") == "Jane Roe <jane@harrow.example>"
+    assert parse_address('"Roe, Jane" <jane@harrow.example>') == '"Roe, Jane" <jane@harrow.example>'
+    assert parse_address("jane@harrow.example") == "jane@harrow.example"
+
+
+def test_environment_wins_over_the_file(home):
+    write_settings(home, FULL)
+    env = {"INTEGOREPORT_MSP_NAME": "Env IT", "REPORT_TIMEZONE": "Europe/London", "INTEGOREPORT_BUSINESS_HOURS": "Mon-Sat 07:00-19:00",
+           "INTEGOREPORT_PROACTIVE_TAGS": "vip, patching", "FRESHSERVICE_URL": "other", "INTEGOREPORT_ACCENT_COLOR": "#000000"}
+    settings = load_settings(home, env)
+    assert settings.report.msp_name == "Env IT"
+    assert settings.report.timezone == "Europe/London"
+    assert settings.report.business_hours == "Mon-Sat 07:00-19:00"
+    assert settings.report.proactive_tags == ("vip", "patching")
+    assert settings.report.accent_color == "#000000"
+    assert settings.freshservice_url == "https://other.freshservice.com"
+    assert load_config(env={"FRESHSERVICE_API_KEY": "k-123456"}, home=home).url == "https://acme.freshservice.com"
+    assert load_config(env={"FRESHSERVICE_API_KEY": "k-123456", "FRESHSERVICE_URL": "other"}, home=home).url == "https://other.freshservice.com"
+    assert load_config(url="third", env={"FRESHSERVICE_API_KEY": "k-123456", "FRESHSERVICE_URL": "other"}, home=home).url == \
+        "https://third.freshservice.com"
+
+
+def test_a_bad_environment_value_names_the_variable(home):
+    write_settings(home, FULL)
+    for variable, value in [("REPORT_TIMEZONE", "Nowhere/Else"), ("INTEGOREPORT_ACCENT_COLOR", "red"),
+                            ("INTEGOREPORT_SHOW_CSAT_COMMENTS", "maybe"), ("INTEGOREPORT_LOGO_URL", "http://acme.example/l.png")]:
+        with pytest.raises(ConfigError) as caught:
+            load_settings(home, {variable: value})
+        assert str(caught.value).startswith(variable)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[report]\naccent_color = "blue"\n', ":2: [report] accent_color must be a colour as #RRGGBB"),
+    ('[report]\naccent_color = "#12345"\n', "accent_color must be a colour as #RRGGBB"),
+    ('[report]\nlogo_url = "http://acme.example/logo.png"\n', ":2: [report] logo_url must be an https:// address"),
+    ('[report]\nlogo_url = "javascript:alert(1)"\n', "logo_url must be an https:// address"),
+    ('[report]\nlogo_url = "https://acme.example/a logo.png"\n', "logo_url is not a URL"),
+    ('[report]\ncontact = """Call us\nor write"""\n', ":2: [report] contact must be one line"),
+])
+def test_branding_is_validated(home, text, words):
+    assert words in settings_error(home, text)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[freshservice]\nurl = "acme"\napi_key = "abc-secret"\n', ":3: [freshservice] api_key looks like a secret: secrets never go in "
+                                                                 "integoreport.toml; set FRESHSERVICE_API_KEY or put it in"),
+    ('[delivery.smtp]\nhost = "h.example"\npassword = "hunter2-secret"\n', "set SMTP_PASSWORD or put it in"),
+    ('[ms365]\napp_id = "00000000-0000-0000-0000-000000000000"\nclient_secret = "abc-secret"\n', "set MS365_CLIENT_SECRET"),
+    ('[sentinelone]\nurl = "https://s1.example"\ntoken = "abc-secret"\n', "sentinelone_token.txt"),
+    ('[delivery.mailchimp]\nkey = "abc-secret"\n', "MAILCHIMP_TRANSACTIONAL_KEY"),
+    ('[report]\nsecret = "abc-secret"\n', ":2: [report] secret looks like a secret"),
+])
+def test_a_secret_in_the_file_is_an_error_saying_where_it_goes(home, text, words):
+    message = settings_error(home, text)
+    assert words in message
+    assert "abc-secret" not in message and "hunter2" not in message
+
+
+def test_read_secret_env_then_file_with_bom_and_redaction(home):
+    path = home / "smtp_password.txt"
+    path.write_text("\ufeff  file-password-1 \n", encoding="utf-8")
+    path.chmod(0o600)
+    assert read_secret(home, "SMTP_PASSWORD", "smtp_password.txt", "SMTP password", {}) == "file-password-1"
+    assert read_secret(home, "SMTP_PASSWORD", "smtp_password.txt", "SMTP password", {"SMTP_PASSWORD": " env-password-2 "}) == "env-password-2"
+    assert redact("login with file-password-1 and env-password-2") == "login with [REDACTED] and [REDACTED]"
+
+
+def test_freshservice_key_reads_token_txt_with_a_bom(home):
+    (home / "token.txt").write_bytes("\ufeffbom-key-123\r\n".encode())
+    (home / "token.txt").chmod(0o600)
+    assert load_api_key(home, {}) == "bom-key-123"
+
+
+def test_missing_secret_names_both_places(home):
+    with pytest.raises(ConfigError) as caught:
+        read_secret(home, "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token", {})
+    message = str(caught.value)
+    assert message.startswith("no SentinelOne API token") and "SENTINELONE_API_TOKEN" in message
+    assert str(home / "sentinelone_token.txt") in message and caught.value.exit_code == 2
+
+
+def test_secret_file_readable_by_others_warns_once_without_the_secret(home, caplog):
+    path = home / "mailchimp_key.txt"
+    path.write_text("md-key-4567")
+    path.chmod(0o644)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):
+            read_secret(home, "MAILCHIMP_TRANSACTIONAL_KEY", "mailchimp_key.txt", "Mailchimp Transactional key", {})
+    warnings = [r.getMessage() for r in caplog.records if "readable by other users" in r.getMessage()]
+    assert warnings == [f"{path} is readable by other users; run: chmod 600 {path}"]
+    assert "md-key-4567" not in caplog.text
+
+
+def test_client_unknown_to_the_client_list_is_a_warning(home, caplog):
+    (home / "companies_list.json").write_text(json.dumps([{"id": 21, "name": "Harrow"}]))
+    write_settings(home, "[clients.21]\nsend = true\n\n[clients.99]\nsend = false\n")
+    with caplog.at_level(logging.WARNING):
+        settings = load_settings(home, {})
+    assert settings.client("99").send is False
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(messages) == 1 and ":4: [clients.99] is not in companies_list.json" in messages[0]
+
+
+def test_file_with_a_bom_and_crlf_lines_reads(home):
+    (home / "integoreport.toml").write_bytes('\ufeff[report]\r\nmsp_name = "Bom IT"\r\n'.encode())
+    assert load_settings(home, {}).report.msp_name == "Bom IT"
