@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    # Replace, not prepend: with utils/ first on the path, utils/http.py would hide the standard
+    # library's http package.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from utils.cli import build_parser, run_main
 from utils.config import COMPANIES_FILE, ensure_writable_dir, load_config

@@ -25,7 +25,7 @@ class DataError(IntegoError):
 
 
 class APIError(IntegoError):
-    """A Freshservice request failed; carries status, URL path and Freshservice's message, never the key."""
+    """A request to a service failed; carries status, URL path and the service's message, never a secret."""
 
     def __init__(self, message: str, status: int | None = None, path: str | None = None):
         super().__init__(message)
@@ -47,3 +47,7 @@ class NotFoundError(APIError):
 
 class ConnectionFailed(APIError):
     """DNS failure, refused connection, timeout or dropped connection, after retries."""
+
+
+class OutcomeUnknown(APIError):
+    """A request that must not be sent twice failed after it may have reached the server."""

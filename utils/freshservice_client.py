@@ -1,13 +1,13 @@
 """The one HTTP client through which every Freshservice request goes.
 
-It owns authentication, timeouts, retries with back-off, rate-limit pacing shared by all threads
-of a run, pagination, typed errors, and the per-run counters that land in the raw data.
+It owns authentication, timeouts, rate-limit pacing shared by all threads of a run (on top of the
+shared retry policy in utils/http.py), pagination, typed errors, and the per-run counters that land
+in the raw data.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import requests
 
 from utils.cli import redact, register_secret
-from utils.errors import APIError, AuthenticationError, ConnectionFailed, ForbiddenError, NotFoundError
+from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
+from utils.http import RetryPolicy, SendHooks, retry_after_seconds, send
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,9 @@ class RateLimiter:
         self.remaining: int | None = None
 
     def _low(self) -> bool:
-        return bool(self.total) and self.remaining is not None and self.remaining - self._in_flight < self.reserve * self.total
+        if not self.total or self.remaining is None:
+            return False
+        return self.remaining - self._in_flight < self.reserve * self.total
 
     def _delay(self) -> tuple[float, str]:
         """(seconds to wait before sending, how to send); call with the lock held."""
@@ -178,14 +181,6 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
-def _retry_after_seconds(headers: Mapping[str, str], default: float) -> float:
-    value = headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else default
-    except ValueError:
-        return default
-
-
 class FreshserviceClient:
     """A read-only Freshservice API v2 client; safe to share between worker threads."""
 
@@ -209,11 +204,10 @@ class FreshserviceClient:
         self._origin = urlsplit(self.base_url)[:2]
         self._api_key = api_key
         self.timeout = timeout
-        self.max_tries = max_tries
-        self.max_rate_limited_tries = max_rate_limited_tries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
         self.limiter = limiter or RateLimiter(reserve=rate_reserve, window_seconds=rate_window_seconds)
+        # One Retry-After wait may span at most two windows, whatever the server says.
+        self.policy = RetryPolicy(max_tries=max_tries, backoff_base=backoff_base, backoff_cap=backoff_cap,
+                                  max_rate_limited=max_rate_limited_tries, max_wait=2 * self.limiter.window_seconds)
         self.counters = counters or UsageCounters()
         self._counter_lock = threading.Lock()
         self._local = threading.local()
@@ -246,52 +240,15 @@ class FreshserviceClient:
         """GET `path` (relative to /api/v2/ or a full same-host URL) with retries and pacing; return the 2xx response."""
         url = self._url(path)
         shown_path = urlsplit(url).path
-        failures = 0
-        rate_limited = 0
-        while True:
-            try:
-                with self.limiter.turn(expected_cost) as waited:
-                    if waited:
-                        self._count(seconds_waited=waited)
-                    sent_at = time.monotonic()
-                    response = self._session().get(url, params=params, timeout=self.timeout)
-                    self.limiter.observe(response.headers, sent_at)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self._count(requests=1)
-                failures += 1
-                reason = _describe_connection_error(exc)
-                if failures >= self.max_tries:
-                    raise ConnectionFailed(f"cannot reach {self._origin[1]}: {reason} (gave up after {failures} tries)", path=shown_path) from None
-                self._backoff(failures, f"{reason} on {shown_path}")
-                continue
-            self._count(requests=1, credits=_int_header(response.headers, "X-Ratelimit-Used-CurrentRequest") or 0)
-            status = response.status_code
-            if status == 429:
-                rate_limited += 1
-                self._count(rate_limited=1)
-                pause = _retry_after_seconds(response.headers, default=self.limiter.window_seconds)
-                self.limiter.block(pause)
-                if rate_limited >= self.max_rate_limited_tries:
-                    raise APIError(f"the rate limit stayed exhausted through {rate_limited} waits; other integrations may be using the whole budget", status, shown_path)
-                log.info("rate limit reached on %s; pausing %.1f s as Freshservice asks", shown_path, pause)
-                self._count(retries=1)
-                continue
-            if status >= 500:
-                failures += 1
-                if failures >= self.max_tries:
-                    raise APIError(f"Freshservice answered {status} for {shown_path} {failures} times: {_error_message(response)}", status, shown_path)
-                self._backoff(failures, f"HTTP {status} on {shown_path}")
-                continue
-            if status >= 400:
-                raise _typed_error(response, shown_path)
-            return response
-
-    def _backoff(self, failures: int, what: str) -> None:
-        # Exponential back-off with full jitter, capped.
-        delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1)))
-        log.debug("%s; retry %d in %.2f s", what, failures, delay)
-        self._count(retries=1, seconds_waited=delay)
-        time.sleep(delay)
+        response = send(self._session(), "GET", url, service="Freshservice", policy=self.policy,
+                        timeout=self.timeout, hooks=_PacingHooks(self, expected_cost), params=params)
+        status = response.status_code
+        if status in self.policy.retry_statuses:
+            raise APIError(f"Freshservice answered {status} for {shown_path} {self.policy.max_tries} times: {_error_message(response)}",
+                           status, shown_path)
+        if status >= 400:
+            raise _typed_error(response, shown_path)
+        return response
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None, expected_cost: int = 1) -> Any:
         """GET and decode JSON, with a one-line error when the server answers something else."""
@@ -360,17 +317,37 @@ class FreshserviceClient:
         return self.filter_page(query, 1)[1]
 
 
-def _describe_connection_error(exc: Exception) -> str:
-    text = str(exc)
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo failed" in text or "NameResolutionError" in text:
-        return "DNS lookup failed (check FRESHSERVICE_URL)"
-    if "Connection refused" in text or "ConnectionRefusedError" in text:
-        return "connection refused"
-    if "RemoteDisconnected" in text or "Connection aborted" in text or "reset by peer" in text:
-        return "connection dropped"
-    return "connection failed"
+class _PacingHooks(SendHooks):
+    """Freshservice's credit pacing and the run's counters on top of the shared retry policy."""
+
+    def __init__(self, client: FreshserviceClient, expected_cost: int):
+        self._client = client
+        self._cost = expected_cost
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        with self._client.limiter.turn(self._cost) as waited:
+            if waited:
+                self._client._count(seconds_waited=waited)
+            yield
+
+    def answered(self, response: requests.Response, sent_at: float) -> None:
+        self._client.limiter.observe(response.headers, sent_at)
+        self._client._count(requests=1, credits=_int_header(response.headers, "X-Ratelimit-Used-CurrentRequest") or 0)
+
+    def failed(self, reason: str) -> None:
+        self._client._count(requests=1)
+
+    def rate_limited(self, response: requests.Response, wait: float) -> float:
+        # Without Retry-After the budget is back when the window resets.
+        pause = retry_after_seconds(response.headers, default=self._client.limiter.window_seconds,
+                                    cap=self._client.policy.max_wait)
+        self._client._count(rate_limited=1)
+        self._client.limiter.block(pause)
+        return 0.0  # the limiter holds every thread (this one too) until then
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        self._client._count(retries=1, seconds_waited=seconds)
 
 
 def _decode_json(response: requests.Response, path: str) -> Any:
