@@ -111,6 +111,15 @@ class Simulator(LoopbackServer):
         self._window_sub_used: dict[str, int] = {}
         self._window_number = 0
         self._counters = self._empty_counters()
+        self._clock_offset = 0.0
+
+    def _clock(self) -> float:
+        return time.monotonic() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the rate-limit clock forward, so a test sees a window reset without waiting for it."""
+        with self._lock:
+            self._clock_offset += seconds
 
     # ---- test helpers
 
@@ -247,7 +256,7 @@ class Simulator(LoopbackServer):
     def _reserve(self, endpoint: str, cost: int) -> tuple[bool, int, int]:
         """Take `cost` credits from the window; (allowed, retry_after seconds, window number)."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._roll_window(now)
             total = self.settings.rate_limit_total
             sublimit = self._sublimit(endpoint)
@@ -271,7 +280,7 @@ class Simulator(LoopbackServer):
     def _charge_if_possible(self, endpoint: str, credits: int) -> int:
         """Charge a failed call's credit when the budget has it (it is never refused for it)."""
         with self._lock:
-            self._roll_window(time.monotonic())
+            self._roll_window(self._clock())
             total = self.settings.rate_limit_total
             if total is not None and self._window_used + credits > total:
                 return 0
@@ -281,7 +290,7 @@ class Simulator(LoopbackServer):
 
     def _rate_headers(self, cost: int) -> list[tuple[str, str]]:
         with self._lock:
-            self._roll_window(time.monotonic())
+            self._roll_window(self._clock())
             total = self.settings.rate_limit_total
             total = UNLIMITED_TOTAL if total is None else total
             remaining = max(0, total - self._window_used)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -17,20 +18,31 @@ from simulators.freshservice_data import Account
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SIM_KEY = "sim-secret-key-9f3a7c"
 
-_OUR_VARIABLES = ("INTEGOREPORT_HOME", "FRESHSERVICE_URL", "FRESHSERVICE_API_KEY", "FRESHSERVICE_RATE_RESERVE", "REPORT_TIMEZONE",
-                  "INTEGOREPORT_MSP_NAME", "INTEGOREPORT_BUSINESS_HOURS", "INTEGOREPORT_PROACTIVE_TAGS",
-                  "INTEGOREPORT_SHOW_CSAT_COMMENTS", "INTEGOREPORT_DEMO_HOME")
+# Every setting and secret the scripts read from the environment starts with one of these.
+_OUR_PREFIXES = ("INTEGOREPORT_", "FRESHSERVICE_", "REPORT_", "MS365_", "SENTINELONE_", "SMTP_", "MAILCHIMP_")
+# The tests' "now": a fixed instant, so no test depends on the day it runs (tests may set their own).
+TEST_NOW = "2026-11-05T09:00:00+00:00"
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
-    """No test sees the developer's own configuration; the home is a fresh folder."""
-    for name in _OUR_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    """No test sees the developer's own configuration; the home is a fresh folder; the clock is fixed."""
+    for name in list(os.environ):
+        if name.startswith(_OUR_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("INTEGOREPORT_HOME", str(home))
+    monkeypatch.setenv("INTEGOREPORT_NOW", TEST_NOW)
     return home
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

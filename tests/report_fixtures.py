@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,9 +84,14 @@ def ticket(ticket_id: int, created_at: str, **fields: Any) -> dict[str, Any]:
     return base
 
 
+def stable_id(*parts: Any) -> int:
+    """An id derived from the record's fields, the same in every process (hash() is salted per process)."""
+    return zlib.crc32(repr(parts).encode("utf-8")) + 10**10
+
+
 def conversation(created_at: str, incoming: bool = False, private: bool = False, source: int = 0, body: str = "Reply") -> dict[str, Any]:
     return {
-        "id": abs(hash((created_at, incoming, private, source, body))) % 10**11, "user_id": 9001,
+        "id": stable_id(created_at, incoming, private, source, body), "user_id": 9001,
         "body": f"<div>{body}</div>", "body_text": body, "incoming": incoming, "private": private, "source": source,
         "created_at": created_at, "updated_at": created_at,
     }
@@ -93,7 +99,7 @@ def conversation(created_at: str, incoming: bool = False, private: bool = False,
 
 def time_entry(time_spent: str, executed_at: str | None, agent_id: int | None = 9001, billable: bool | None = True, **fields: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "id": abs(hash((time_spent, executed_at, agent_id))) % 10**11, "time_spent": time_spent, "executed_at": executed_at,
+        "id": stable_id(time_spent, executed_at, agent_id), "time_spent": time_spent, "executed_at": executed_at,
         "start_time": None, "created_at": None, "agent_id": agent_id, "billable": billable, "note": "work note", "timer_running": False,
     }
     entry.update(fields)

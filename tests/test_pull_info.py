@@ -88,8 +88,11 @@ def test_batch_of_every_demo_client(start_simulator, home, run_pull_info):
     assert "failed" not in index.lower()
     assert f"Index: {folder / 'index.html'}" in result.stdout
     assert "6 clients done, 0 failed" in result.stderr
-    # The batch shares one sweep: it costs no more a ticket than pulling the biggest client alone.
     assert json.loads((home / "companies_list.json").read_text())[0]["entity_type"] == "department"
+    # The batch shares one sweep: the whole month stays within the 3-credits-a-ticket budget.
+    tickets = sum(len(json.loads(path.read_text())["tickets"]) for path in (home / "raw_data").glob("freshservice_*.json"))
+    assert tickets > 500
+    assert simulator.counters()["credits"] <= 3 * tickets
     assert SIM_KEY not in result.stderr + result.stdout
     log_files = list((home / "logs").glob("pull_info-*.log"))
     assert len(log_files) == 1 and "clients done" in log_files[0].read_text()

@@ -54,14 +54,12 @@ def pull_demo_month() -> dict:
     """The biggest client of the simulator's demo account for October 2026, pulled over real HTTP by the puller."""
     from datetime import UTC, datetime
 
-    try:
-        from data_pullers.freshservice import AccountContext, pull_client_month
-        from simulators.demo_freshservice import build_demo_account
-        from simulators.freshservice import Simulator, SimulatorSettings
-        from utils.freshservice_client import FreshserviceClient
-        from utils.period import report_period
-    except ImportError as exc:  # the simulator and the puller are other issues' work
-        pytest.skip(f"the simulator or the puller is not importable: {exc}")
+    from data_pullers.freshservice import AccountContext, pull_client_month
+    from simulators.demo_freshservice import build_demo_account
+    from simulators.freshservice import Simulator, SimulatorSettings
+    from utils.freshservice_client import FreshserviceClient
+    from utils.period import report_period
+
     now = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
     simulator = Simulator(account=build_demo_account(now=now), settings=SimulatorSettings(api_key="report-test-key"))
     url = simulator.start()
@@ -123,8 +121,8 @@ def test_document_structure_for_email(month):
     doc = lxml_html.fromstring(html)
     assert doc.get("lang") == "en"
     assert doc.find(".//title").text.strip()
-    for img in doc.iter("img"):
-        assert img.get("alt") is not None
+    # Charts are table cells: without a logo configured the report carries no image at all.
+    assert list(doc.iter("img")) == []
     for table in doc.iter("table"):
         has_header = table.xpath("./tr/th | ./thead/tr/th | ./tbody/tr/th")
         assert table.get("role") == "presentation" or has_header, lxml_html.tostring(table)[:200]

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -488,7 +487,7 @@ def test_budget_runs_out_with_429_and_resets_with_the_window(start):
     assert get(sim, "departments").status_code == 429
     counters = sim.counters()
     assert (counters["credits"], counters["rate_limited"], counters["requests"]) == (5, 2, 7)
-    time.sleep(1.05)
+    sim.advance_clock(1.05)
     fresh = get(sim, "departments")
     assert fresh.status_code == 200 and fresh.headers["X-Ratelimit-Remaining"] == "4"
 
@@ -575,10 +574,10 @@ def test_garbage_responses(start, kind):
 
 
 def test_latency_is_added(start):
-    sim = start(Account(NOW), latency_seconds=0.2)
-    began = time.perf_counter()
-    assert get(sim, "departments").status_code == 200
-    assert time.perf_counter() - began >= 0.2
+    sim = start(Account(NOW), latency_seconds=0.5)
+    # A client that waits less than the added latency gives up before the answer comes.
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(f"{sim.url}/api/v2/departments", auth=(KEY, "X"), timeout=(1.0, 0.1))
 
 
 def test_counters_by_endpoint_and_reset(start):
@@ -700,10 +699,8 @@ def _month_counts(account: Account, zone: ZoneInfo | timezone = UTC) -> dict[str
     return counts
 
 
-def test_demo_is_deterministic_and_quick():
-    began = time.perf_counter()
+def test_demo_is_deterministic():
     first = build_demo_account(NOW, seed=11)
-    assert time.perf_counter() - began < 2.5  # generous for slow CI; about 0.6 s on a laptop
     second = build_demo_account(NOW, seed=11)
     other = build_demo_account(NOW, seed=12)
 
@@ -745,9 +742,7 @@ def test_demo_big_client_needs_window_splitting_over_http(demo, start):
     sim = start(demo)
     law = next(d["id"] for d in demo.departments.values() if d["name"] == "Harrow & Vance LLP")
     query = f"department_id:{law} AND created_at:>'2026-10-01' AND created_at:<'2026-10-31'"
-    began = time.perf_counter()
     pages = [filter_query(sim, query, page=page) for page in range(1, 11)]
-    assert (time.perf_counter() - began) / 10 < 0.05  # a filter page answers well under 50 ms
     assert pages[0].json()["total"] > 300
     assert sum(len(page.json()["tickets"]) for page in pages) == 300
     assert filter_query(sim, query, page=11).status_code == 400
@@ -843,11 +838,10 @@ def test_demo_hides_spam_and_deleted_and_carries_hostile_text(demo, start):
     assert any(ord(ch) > 0x1F000 for s in subjects for ch in s)  # emoji
 
 
-def test_demo_defaults_to_the_current_hour():
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+def test_demo_defaults_to_the_current_hour(monkeypatch):
+    monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-05T09:41:07+00:00")
     account = build_demo_account()
-    assert hour - timedelta(hours=1) <= account.now <= datetime.now(UTC)  # the start of this hour (or the last, at the turn)
-    assert (account.now.minute, account.now.second) == (0, 0)
+    assert account.now == datetime(2026, 11, 5, 9, 0, tzinfo=UTC)  # the start of the clock's hour
     newest = max(t["created_at"] for t in account.tickets.values())
     assert account.now - datetime.fromisoformat(newest.replace("Z", "+00:00")) < timedelta(days=3)
 
