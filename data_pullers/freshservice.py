@@ -108,6 +108,7 @@ class AccountContext:
     open_tickets_until: datetime | None = None
     open_tickets: dict[int, dict] = field(default_factory=dict)
     departments: dict[str, dict] = field(default_factory=dict)
+    sweep_failed: bool = False  # the batch's shared sweep failed: each client uses its own filter queries
     _loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -300,7 +301,7 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
         client_total = first[1]
         # Stats, requester and tags cost 4 credits a ticket by view; a sweep of the whole account's
         # recent tickets costs 7 credits a hundred. Ask what the sweep would cost only when it could win.
-        if VIEW_COST * client_total > sweep_page_cost(context.includes(SWEEP_INCLUDES)) \
+        if not context.sweep_failed and VIEW_COST * client_total > sweep_page_cost(context.includes(SWEEP_INCLUDES)) \
                 and context.sweep_cost(since, until) < VIEW_COST * client_total:
             context.ensure_sweep(since, until)
             found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]}

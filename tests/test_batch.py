@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from simulators.base import Reply
+from simulators.freshservice import ERROR_BODIES, Simulator, SimulatorSettings
 from tests.conftest import SIM_KEY
-from tests.test_pull_info import MONTH, run_pull_info, small_account  # noqa: F401 - run_pull_info is a fixture
+from tests.test_pull_info import MONTH, pull_info_runner, small_account
 from utils.batch import ClientOutcome, ReportStep, SourceStep, run_batch
 from utils.errors import AuthenticationError
 from utils.freshservice_client import FreshserviceClient
 from utils.period import Period, report_period
 
 PERIOD = report_period(MONTH, "UTC")
+
+
+@pytest.fixture
+def run_pull_info(monkeypatch, capsys):
+    return pull_info_runner(monkeypatch, capsys)
 
 
 def batch(simulator, home: Path, **options):
@@ -66,7 +75,7 @@ def test_a_refused_source_key_is_not_tried_again_and_a_report_step_sees_the_repo
     assert all(o.steps["email"].status == "ok" and o.steps["email"].detail.startswith("sent ") for o in summary.outcomes)
 
 
-def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_info, monkeypatch):  # noqa: F811
+def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_info, monkeypatch):
     import pull_info
 
     account, _ids = small_account()
@@ -80,3 +89,42 @@ def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_
     assert result.returncode == 1
     assert "3 clients done, 0 failed" in result.stderr
     assert "s1 failed: Acme Law" in result.stderr and "unexpected RuntimeError: boom forged line" in result.stderr
+
+
+class SweepRefusingSimulator(Simulator):
+    """The account-wide ticket list (the batch's shared sweep) answers 403; everything else works."""
+
+    def _answer(self, handler, method, path, pairs, params, endpoint, action, path_args):
+        if endpoint == "tickets.list":
+            return Reply(403, ERROR_BODIES[403]), 1
+        return super()._answer(handler, method, path, pairs, params, endpoint, action, path_args)
+
+
+def test_a_failing_shared_sweep_falls_back_to_each_client_on_its_own(home, run_pull_info):
+    account, ids = small_account()
+    simulator = SweepRefusingSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
+    simulator.start()
+    try:
+        result = run_pull_info(simulator)
+    finally:
+        simulator.stop()
+    assert result.returncode == 0, result.stderr
+    assert "warning: the shared ticket sweep failed" in result.stderr
+    assert "3 clients done, 0 failed" in result.stderr
+    for client_id, count in zip(ids, (5, 3, 0), strict=True):
+        raw = json.loads((home / "raw_data" / f"freshservice_{client_id}.json").read_text())
+        assert len(raw["tickets"]) == count
+        assert list((home / "reports" / MONTH).glob(f"*-{client_id}.html"))
+
+
+def test_an_unexpected_error_for_one_client_marks_it_failed_and_the_others_complete(start_simulator, home, run_pull_info):
+    account, (acme, beta, quiet) = small_account()
+    account.departments[beta]["custom_fields"] = ["not", "a", "mapping"]  # a shape no code expects
+    simulator = start_simulator(account)
+    result = run_pull_info(simulator)
+    assert result.returncode == 1
+    assert "2 clients done, 1 failed" in result.stderr
+    index = (home / "reports" / MONTH / "index.html").read_text()
+    assert "Beta Dental" in index and "failed: " in index
+    assert list((home / "reports" / MONTH).glob(f"*-{acme}.html")) and list((home / "reports" / MONTH).glob(f"*-{quiet}.html"))
+    assert "Traceback" not in result.stderr

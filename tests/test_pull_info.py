@@ -49,9 +49,8 @@ class Result:
     stderr: str
 
 
-@pytest.fixture
-def run_pull_info(monkeypatch, capsys):
-    """Run pull_info's main in this process, as cron would run the script, against `simulator`."""
+def pull_info_runner(monkeypatch, capsys):
+    """A function running pull_info's main in this process, as cron would run the script, against a simulator."""
 
     def run(simulator, *args: str) -> Result:
         for name, value in batch_env(simulator).items():
@@ -62,6 +61,11 @@ def run_pull_info(monkeypatch, capsys):
         return Result(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def run_pull_info(monkeypatch, capsys):
+    return pull_info_runner(monkeypatch, capsys)
 
 
 def report_dir(home: Path) -> Path:

@@ -249,6 +249,35 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split()) or type(exc).__name__
 
 
+def stopping_error(exc: BaseException) -> IntegoError | None:
+    """The refused key or bad configuration behind `exc` (however wrapped), which fails every client alike."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (AuthenticationError, ConfigError)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def prepare_shared_step(context: AccountContext, period: Period) -> None:
+    """Fetch once what every client needs (one sweep instead of queries per client).
+
+    Only a refused key or bad configuration stops the run here; any other failure costs
+    credits, not the month: each client then finds its own tickets.
+    """
+    try:
+        context.prepare_batch(period)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        stop = stopping_error(exc)
+        if stop is not None:
+            raise stop from None
+        context.sweep_failed = context.sweep_since is None
+        log.warning("the shared ticket sweep failed (%s); each client's tickets are found on their own instead", _one_line(exc))
+        log.debug("shared step failed", exc_info=True)
+
+
 def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids: list[str] | None,
               refresh_clients: bool, build: bool, workers: int,
               sources: Sequence[SourceStep] = (), after_report: Sequence[ReportStep] = ()) -> tuple[RunSummary, Path | None]:
@@ -281,7 +310,7 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
 
     context = AccountContext(client)
     if len(clients) > 1:
-        context.prepare_batch(period)  # one sweep for every client instead of queries per client
+        prepare_shared_step(context, period)
     disabled: dict[str, str] = {}
     for entry in clients:
         outcome = ClientOutcome(entry)
@@ -298,11 +327,13 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
                 run_report_steps(after_report, outcome, period, disabled)
             log.info("%s: %d ticket%s, %d credits", entry.get("name"), outcome.tickets, "" if outcome.tickets == 1 else "s",
                      client.counters.credits - started_credits)
-        except AuthenticationError:
-            raise  # a refused key fails every client alike: stop now
-        except IntegoError as exc:
-            outcome.error = str(exc)
-            log.error("%s (%s) failed: %s", entry.get("name"), entry["id"], exc)
+        except Exception as exc:  # noqa: BLE001 - one client's failure, whatever it is, never stops the others
+            stop = stopping_error(exc)
+            if stop is not None:
+                raise stop from None
+            outcome.error = _one_line(exc)
+            log.error("%s (%s) failed: %s", entry.get("name"), entry["id"], outcome.error)
+            log.debug("%s (%s) failed", entry.get("name"), entry["id"], exc_info=True)
 
     index_path = None
     if build:
