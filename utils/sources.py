@@ -43,7 +43,12 @@ class Source:
 def _registered() -> tuple[Source, ...]:
     """Every source the report knows, in the order its sections appear."""
     # Each source module adds one line here (imported lazily so a broken source never stops the others).
-    return ()
+    from utils import ms365_metrics
+
+    return (
+        Source(name="ms365", key="m365", title="Microsoft 365", compute=ms365_metrics.compute,
+               context=ms365_metrics.context, summary=ms365_metrics.summary),
+    )
 
 
 def sources() -> tuple[Source, ...]:
