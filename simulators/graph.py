@@ -172,7 +172,7 @@ class GraphSimulator(LoopbackServer):
             fault = queue.popleft() if queue else None
         if endpoint == "token":
             tenant_name = request.path.strip("/").split("/")[0]
-            self._count(self.tenants.get(tenant_name.lower()), endpoint)
+            self._count_tenant(self.tenants.get(tenant_name.lower()), endpoint)
             return fault or self._token(request, tenant_name)
         if endpoint not in PAGE_SIZES:
             return Reply(404, _graph_error("Request_ResourceNotFound", f"Resource not found for the segment '{request.path}'."))
@@ -180,10 +180,10 @@ class GraphSimulator(LoopbackServer):
         if problem is not None:
             return problem
         assert tenant is not None
-        self._count(tenant, endpoint)
+        self._count_tenant(tenant, endpoint)
         return fault or self._collection(request, tenant, endpoint)
 
-    def _count(self, tenant: GraphTenant | None, endpoint: str) -> None:
+    def _count_tenant(self, tenant: GraphTenant | None, endpoint: str) -> None:
         if tenant is None:
             return
         with self._graph_lock:
@@ -282,7 +282,7 @@ class GraphSimulator(LoopbackServer):
         body: dict[str, Any] = {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{page.endpoint}", "value": chunk}
         following = page.offset + page.size
         if following < len(page.items):
-            token = "X%27" + uuid.uuid4().hex + "%27"
+            token = secrets.token_urlsafe(24)
             with self._graph_lock:
                 self._pages[token] = _Page(page.endpoint, page.tenant_id, page.query, page.items, following, page.size)
             path = next(path for path, name in ENDPOINTS.items() if name == page.endpoint)
