@@ -17,6 +17,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES
 from simulators.graph import GraphTenant
@@ -154,14 +155,16 @@ def _score_history(demo: DemoTenant, tenant_id: str, now: datetime, rng: random.
     history = []
     for offset in range(HISTORY_DAYS):
         day = first_day + timedelta(days=offset)
-        controls = []
+        controls: list[dict[str, Any]] = []
+        scores: list[float] = []
         for control_id, _title, category, maximum, *_ in profiles:
             if control_id in demo.done or (control_id in fixed_on and day >= fixed_on[control_id]):
                 score = float(maximum)
             else:
                 score = round(maximum * partial.get(control_id, 0.0), 2)
             controls.append({"controlCategory": category, "controlName": control_id, "description": "", "score": score})
-        current = round(sum(control["score"] for control in controls), 2)
+            scores.append(score)
+        current = round(sum(scores), 2)
         history.append({
             "id": f"{tenant_id}_{day:%Y-%m-%d}", "azureTenantId": tenant_id, "createdDateTime": f"{day:%Y-%m-%dT%H:%M:%SZ}",
             "currentScore": current, "maxScore": max_score, "activeUserCount": demo.members, "licensedUserCount": demo.members,

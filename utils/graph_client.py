@@ -87,7 +87,7 @@ class GraphClient:
 
     def __init__(self, app_id: str, secret: str, login_url: str = "https://login.microsoftonline.com",
                  graph_url: str = "https://graph.microsoft.com", *, session: requests.Session | None = None,
-                 policy: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep,
+                 policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, timeout: Any = (5.0, 30.0)) -> None:
         register_secret(secret)
         self.app_id = app_id
@@ -95,7 +95,7 @@ class GraphClient:
         self.login_url = login_url.rstrip("/")
         self.graph_url = graph_url.rstrip("/")
         self.session = session or requests.Session()
-        self.policy = policy
+        self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
         self.timeout = timeout
@@ -133,7 +133,7 @@ class GraphClient:
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise _token_error(tenant, response.status_code, body)
         try:
-            lifetime = float(body.get("expires_in"))
+            lifetime = float(body.get("expires_in") or 3599.0)
         except (TypeError, ValueError):
             lifetime = 3599.0
         margin = min(REFRESH_MARGIN, lifetime / 10)
