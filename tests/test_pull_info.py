@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -139,8 +140,11 @@ def test_lock_refuses_a_second_run_and_takes_over_a_stale_one(start_simulator, h
     account, _ids = small_account()
     simulator = start_simulator(account)
     lock = home / ".pull_info.lock"
-    lock.write_text(f"{os.getpid()}\n")  # this test's own process: alive
-    result = run_pull_info(simulator)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a running batch holds it
+        held.write(f"{os.getpid()}\n")
+        held.flush()
+        result = run_pull_info(simulator)
     assert result.returncode == 1
     assert f"another run is in progress (pid {os.getpid()})" in result.stderr
     assert simulator.counters()["requests"] == 0

@@ -1,12 +1,19 @@
-"""The run lock: one batch at a time per project home."""
+"""The run lock: one batch at a time per project home.
+
+The lock is an exclusive `flock` on `.pull_info.lock`, which holds the owner's pid for people to
+read. The kernel drops a flock when its process dies, however it dies, so a stale file is simply
+taken over, and two runs started at the same moment can never both hold it.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
 from pathlib import Path
 
-from utils.errors import IntegoError
+from utils.errors import DataError, IntegoError
 
 log = logging.getLogger("pull_info")
 
@@ -14,46 +21,77 @@ LOCK_FILE = ".pull_info.lock"
 
 
 class RunLock:
-    """A lock file holding our pid; a lock whose process is gone is taken over."""
+    """An exclusive lock on `<home>/.pull_info.lock`, held from `acquire` to `release`."""
 
     def __init__(self, home: Path):
         self.path = home / LOCK_FILE
-        self.held = False
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
 
     def acquire(self) -> None:
-        for _attempt in range(2):
+        """Take the lock, or raise a one-line error naming the run that holds it."""
+        while True:
+            fd = self._open()
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner is not None and _process_alive(owner):
-                    raise IntegoError(f"another run is in progress (pid {owner})") from None
-                log.warning("taking over a stale lock%s", f" left by pid {owner}" if owner else "")
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()}\n")
-            self.held = True
-            return
-        raise IntegoError(f"could not take the lock {self.path}")
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    owner = self._owner()
+                    raise IntegoError(f"another run is in progress{f' (pid {owner})' if owner else ''}") from None
+                raise DataError(f"cannot take the lock {self.path}: {exc.strerror or exc}") from None
+            if self._still_at_path(fd):
+                break
+            # The holder removed the file between our open and our flock: that lock is gone; try the new file.
+            os.close(fd)
+        try:
+            previous = os.read(fd, 64).decode("ascii", "replace").strip()
+            if previous:
+                log.warning("taking over a stale lock left by pid %s", previous if previous.isdigit() else "?")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.fsync(fd)
+        except OSError as exc:
+            # A full disk: say so, and leave no empty lock file behind for people to wonder about.
+            self._unlink_and_close(fd)
+            raise DataError(f"cannot take the lock {self.path}: {exc.strerror or exc}") from None
+        self._fd = fd
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock (removing first, so no one locks a file about to vanish)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            self._unlink_and_close(fd)
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise DataError(f"cannot take the lock {self.path}: {exc.strerror or exc}") from None
+
+    def _still_at_path(self, fd: int) -> bool:
+        try:
+            on_disk = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (on_disk.st_dev, on_disk.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def _unlink_and_close(self, fd: int) -> None:
+        try:
+            if self._still_at_path(fd):
+                self.path.unlink()
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def _owner(self) -> int | None:
         try:
-            return int(self.path.read_text().strip())
-        except (OSError, ValueError):
+            text = self.path.read_text(encoding="ascii", errors="replace").strip()
+        except OSError:
             return None
-
-    def release(self) -> None:
-        if self.held and self._owner() == os.getpid():
-            self.path.unlink(missing_ok=True)
-        self.held = False
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return True
+        return int(text) if text.isdigit() else None
