@@ -1,0 +1,63 @@
+"""Email each client its built report for the month, by SMTP or Mailchimp Transactional, never twice.
+
+    python send_reports.py [--month YYYY-MM] [--client ID ...] [--dry-run] [--test-to ADDRESS] [--resend]
+
+Reads the reports in reports/<YYYY-MM>/ and the [delivery] and [clients.ID] tables of
+integoreport.toml. What was sent is kept in reports/<YYYY-MM>/delivery.json: a rerun sends only
+what provably did not go out. Exit 0: every selected client sent; 1: any partial, failed or unknown;
+2: a settings error (found before anything is sent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from utils.cli import build_parser, run_main  # noqa: E402
+from utils.config import home_dir  # noqa: E402
+from utils.delivery import Options, check_addresses, deliver_month, make_sender  # noqa: E402
+from utils.errors import EXIT_FAILURE, EXIT_OK  # noqa: E402
+from utils.period import report_period, resolve_timezone  # noqa: E402
+from utils.settings import load_settings  # noqa: E402
+
+log = logging.getLogger("send_reports")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = build_parser("Email each client its built report for the month (SMTP or Mailchimp Transactional), never twice.",
+                          network=False)
+    parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
+    parser.add_argument("--client", action="append", metavar="ID", default=[], help="only this client (repeatable)")
+    parser.add_argument("--dry-run", action="store_true", help="send nothing: write each message to reports/<YYYY-MM>/outbox/*.eml")
+    parser.add_argument("--test-to", metavar="ADDRESS", help="send every selected report to this one address, subject prefixed [TEST]; "
+                                                             "the delivery record is not touched")
+    parser.add_argument("--resend", action="store_true", help="send again even to clients already sent (pick them with --client)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    home = home_dir()
+    settings = load_settings(home)
+    month = report_period(args.month, resolve_timezone(settings.report.timezone)).month
+    if args.test_to:
+        check_addresses([args.test_to])
+    options = Options(month=month, client_ids=tuple(args.client), dry_run=args.dry_run, test_to=args.test_to, resend=args.resend)
+    sender = make_sender(settings, home, options)  # settings and secrets checked before anything is sent
+    summary = deliver_month(settings, home, options, sender)
+    counts: dict[str, int] = {}
+    for state in summary.states.values():
+        counts[state] = counts.get(state, 0) + 1
+    log.info("%s: %s", month, ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "nothing to do")
+    return EXIT_OK if summary.ok else EXIT_FAILURE
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(make_parser(), run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
