@@ -44,10 +44,12 @@ def _registered() -> tuple[Source, ...]:
     """Every source the report knows, in the order its sections appear."""
     # Each source module adds one line here (imported lazily so a broken source never stops the others).
     from utils import ms365_metrics
+    from utils import sentinelone_metrics as s1
 
     return (
         Source(name="ms365", key="m365", title="Microsoft 365", compute=ms365_metrics.compute,
                context=ms365_metrics.context, summary=ms365_metrics.summary),
+        Source(name="sentinelone", key="s1", title="Endpoint protection", compute=s1.compute, context=s1.context, summary=s1.summary),
     )
 
 
