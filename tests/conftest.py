@@ -27,13 +27,14 @@ TEST_NOW = "2026-11-05T09:00:00+00:00"
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
     """No test sees the developer's own configuration; the home is a fresh folder; the clock is fixed."""
+    outer_now = os.environ.get("INTEGOREPORT_NOW")  # CI runs the suite at chosen instants too
     for name in list(os.environ):
         if name.startswith(_OUR_PREFIXES):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("INTEGOREPORT_HOME", str(home))
-    monkeypatch.setenv("INTEGOREPORT_NOW", TEST_NOW)
+    monkeypatch.setenv("INTEGOREPORT_NOW", outer_now or TEST_NOW)
     return home
 
 

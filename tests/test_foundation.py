@@ -249,17 +249,6 @@ def test_429_honours_retry_after_and_pauses_every_thread(start_simulator):
     assert 1 <= client.counters.rate_limited <= 4 * 4
 
 
-def test_rate_limiter_blocks_all_threads_until_retry_after():
-    limiter = RateLimiter(reserve=0.1, window_seconds=60)
-    limiter.block(0.5)
-    waits: list[float] = []
-
-    def take_turn():
-        with limiter.turn() as waited:
-            waits.append(waited)
-
-    run_in_threads(take_turn, 3)
-    assert len(waits) == 3 and min(waits) >= 0.45
 
 
 class FakeClock:
@@ -274,6 +263,19 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
+
+def test_rate_limiter_blocks_all_threads_until_retry_after():
+    clock = FakeClock()
+    limiter = RateLimiter(reserve=0.1, window_seconds=60, clock=clock, sleep=clock.sleep)
+    limiter.block(0.5)
+    sent_at: list[float] = []
+
+    def take_turn():
+        with limiter.turn():
+            sent_at.append(clock())
+
+    run_in_threads(take_turn, 3)
+    assert len(sent_at) == 3 and min(sent_at) >= 0.5
 
 def test_rate_limiter_paces_below_the_reserve_until_it_knows_the_window():
     clock = FakeClock()
