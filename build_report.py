@@ -4,7 +4,8 @@
 
 With no RAW_JSON it takes the newest raw_data/freshservice_*.json in the project home (by the
 `generated_at` inside, then modification time) and writes output_report.html there. It never
-calls the network. Settings: INTEGOREPORT_MSP_NAME, INTEGOREPORT_BUSINESS_HOURS,
+calls the network. Each build also keeps the month's metrics in history/<CLIENT_ID>/<YYYY-MM>.json
+in the home, and the report compares with the earlier months kept there. Settings: INTEGOREPORT_MSP_NAME, INTEGOREPORT_BUSINESS_HOURS,
 INTEGOREPORT_PROACTIVE_TAGS, INTEGOREPORT_SHOW_CSAT_COMMENTS (see the README).
 """
 
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from utils.cli import build_parser, run_main  # noqa: E402
 from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir  # noqa: E402
 from utils.files import write_json_atomic, write_text_atomic  # noqa: E402
+from utils.history import history_for_raw, store_history  # noqa: E402
 from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file  # noqa: E402
 from utils.sources import load_source_files  # noqa: E402
 
@@ -46,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     extra_raw, problems = load_source_files(raw_path.parent, str(raw["client"]["id"]), raw["period"])
     for problem in problems:
         log.warning("%s", problem)
-    html, text, metrics = build_outputs(raw, template=args.template, settings=settings, extra_raw=extra_raw)
+    html, text, metrics = build_outputs(raw, template=args.template, settings=settings, extra_raw=extra_raw,
+                                        history=history_for_raw(home, raw))
     # Everything is built before anything is written, so a failure leaves every old output untouched.
     out = Path(args.out) if args.out else home / OUTPUT_REPORT
     write_text_atomic(out, html)
@@ -54,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         write_json_atomic(args.json, metrics)
     if args.text:
         write_text_atomic(args.text, text)
+    store_history(home, metrics)  # next month's report compares with this one
     volume = metrics["volume"]
     log.info(
         "%s, %s: %d new, %d resolved, %d open at month end -> %s (%.0f KB)",

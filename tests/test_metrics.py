@@ -403,8 +403,10 @@ def test_trend_ends_with_this_reports_own_counts():
     del raw["trend"][0]  # May is missing
     trend = compute_metrics(raw)["trend"]
     assert [item["month"] for item in trend] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
-    assert trend[0] == {"month": "2026-05", "created": None, "resolved": None}
-    assert trend[-1] == {"month": "2026-10", "created": 2, "resolved": 1}
+    no_figures = {"first_response_median_s": None, "resolution_median_s": None, "sla_resolution_rate": None}
+    assert trend[0] == {"month": "2026-05", "created": None, "resolved": None, **no_figures}
+    assert trend[-1] == {"month": "2026-10", "created": 2, "resolved": 1,
+                         "first_response_median_s": None, "resolution_median_s": 86400, "sla_resolution_rate": None}
 
 
 def test_recent_tickets_newest_first_at_most_25():
@@ -425,7 +427,8 @@ def test_recent_tickets_newest_first_at_most_25():
 def test_metrics_keys_are_the_contract():
     metrics = compute_metrics(synthetic_month(60))
     assert set(metrics) == {"schema_version", "client", "period", "volume", "breakdown", "first_response", "resolution", "sla", "fcr",
-                            "csat", "time", "after_hours", "proactive", "ageing", "top_requesters", "trend", "recent_tickets", "warnings"}
+                            "csat", "time", "after_hours", "proactive", "ageing", "top_requesters", "trend", "previous", "attention",
+                            "recent_tickets", "warnings"}
     assert set(metrics["breakdown"]) == {"type", "priority", "source", "category", "status"}
     assert set(metrics["first_response"]) == {"count", "median_s", "mean_s", "p90_s", "awaiting"}
     assert set(metrics["resolution"]) == {"count", "median_s", "mean_s", "p90_s", "by_priority"}

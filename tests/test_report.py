@@ -279,7 +279,8 @@ def test_empty_month_without_trend_history():
     raw = raw_file([], trend=[])
     html, _, metrics = build_outputs(raw)
     assert "Six-month trend" not in visible_text(html)
-    assert metrics["trend"][-1] == {"month": "2026-10", "created": 0, "resolved": 0}
+    assert metrics["trend"][-1] == {"month": "2026-10", "created": 0, "resolved": 0,
+                                    "first_response_median_s": None, "resolution_median_s": None, "sla_resolution_rate": None}
 
 
 def test_missing_data_says_not_available_with_the_reason():

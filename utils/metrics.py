@@ -20,7 +20,9 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from utils.attention import attention_items
 from utils.errors import ConfigError, DataError
+from utils.history import History, previous_figures, stored_trend_entry, trend_figures
 from utils.period import Period
 from utils.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
 
@@ -59,6 +61,7 @@ SETTLED_CASES = (
     "When no time was logged on any ticket in the month, hours are shown as not available rather than 0.",
     "A 'proactive_case' field counts as true unless it is empty, 0, false, no or off.",
     "For the report month, the trend uses this report's own counts of created and resolved tickets.",
+    "Earlier months in the trend use the figures stored when their own report was built, where there is one.",
 )
 
 
@@ -333,13 +336,18 @@ class MetricsResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def compute_metrics(raw: dict, settings: MetricsSettings | None = None) -> dict[str, Any]:
+def compute_metrics(raw: dict, settings: MetricsSettings | None = None, history: History | None = None) -> dict[str, Any]:
     """The metrics JSON of report-metrics.md for one raw data file (keys are a contract)."""
-    return compute_report_data(raw, settings).metrics
+    return compute_report_data(raw, settings, history=history).metrics
 
 
-def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat_comment_text: bool = False) -> MetricsResult:
-    """The metrics JSON plus the report-only details (SLA pending, overdue, CSAT comments, data gaps)."""
+def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat_comment_text: bool = False,
+                        history: History | None = None) -> MetricsResult:
+    """The metrics JSON plus the report-only details (SLA pending, overdue, CSAT comments, data gaps).
+
+    `history` holds earlier months' stored metrics ({"YYYY-MM": metrics JSON}, utils.history.load_history)
+    for the trend and `previous`.
+    """
     check_raw(raw)
     settings = settings or MetricsSettings()
     period = read_period(raw)
@@ -479,7 +487,8 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
     ]
     top_requesters = sorted(labelled, key=lambda r: (-r["tickets"], r["name"].casefold(), r["name"]))[:TOP_REQUESTERS_LIMIT]
 
-    trend = _trend(raw, period, volume, warnings)
+    trend = _trend(raw, period, volume, warnings, history or {}, trend_figures({"first_response": first_response,
+                                                                              "resolution": resolution, "sla": sla}))
 
     recent = sorted(created, key=lambda t: (t.created, _sort_id(t.id)), reverse=True)[:RECENT_TICKETS_LIMIT]
     recent_tickets = [
@@ -518,6 +527,8 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
         "ageing": ageing,
         "top_requesters": top_requesters,
         "trend": trend,
+        "previous": previous_figures(history or {}, _month_key(start.astimezone(period.zone))),
+        "attention": [],  # filled below; utils.report fills it again once the other sources' sections are in
         "recent_tickets": recent_tickets,
         "warnings": list(dict.fromkeys(warnings)),
     }
@@ -526,6 +537,7 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
         if t.resolved is None and not t.resolved_unknown and t.open_at(end)
         and (t.raw.get("status") == 3 or _is_waiting_on_client(t.status_text))
     )
+    metrics["attention"] = attention_items(metrics, waiting_on_client)
     requester_ids = [t.raw.get("requester_id") for t in created if t.raw.get("requester_id") is not None]
     details = {
         "sla_first_response_pending": fr_pending,
@@ -694,7 +706,8 @@ def _time_spent(tickets: Iterable[_Ticket], period: Period, agents: Mapping[str,
     return metrics, {"time_entries": entries, "agent_names_missing": agent_names_missing}
 
 
-def _trend(raw: Mapping[str, Any], period: Period, volume: Mapping[str, int], warnings: list[str]) -> list[dict]:
+def _trend(raw: Mapping[str, Any], period: Period, volume: Mapping[str, int], warnings: list[str], history: History,
+           own_figures: Mapping[str, Any]) -> list[dict]:
     local_start = period.start.astimezone(period.zone)
     months = [_month_key(date(*_add_months(local_start.year, local_start.month, delta), 1)) for delta in range(-5, 1)]
     given: dict[str, dict] = {}
@@ -704,6 +717,9 @@ def _trend(raw: Mapping[str, Any], period: Period, volume: Mapping[str, int], wa
     trend = []
     missing = 0
     for month in months[:-1]:
+        if month in history:  # a month built before: its own stored counts, resolved included
+            trend.append(stored_trend_entry(month, history[month]))
+            continue
         item = given.get(month)
         created = item.get("created") if item else None
         resolved = item.get("resolved") if item else None
@@ -712,9 +728,9 @@ def _trend(raw: Mapping[str, Any], period: Period, volume: Mapping[str, int], wa
             missing += 1
         if not isinstance(resolved, int) or isinstance(resolved, bool):
             resolved = None
-        trend.append({"month": month, "created": created, "resolved": resolved})
-    # The report month always shows this report's own counts, so the chart and the tiles agree.
-    trend.append({"month": months[-1], "created": volume["created"], "resolved": volume["resolved"]})
+        trend.append({"month": month, "created": created, "resolved": resolved, **trend_figures(None)})
+    # The report month always shows this report's own figures (what its history file will hold), so the chart and the tiles agree.
+    trend.append({"month": months[-1], "created": volume["created"], "resolved": volume["resolved"], **own_figures})
     if missing:
         warnings.append(f"the trend lacks ticket counts for {missing} of the five earlier months")
     return trend

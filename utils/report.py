@@ -17,8 +17,10 @@ from typing import Any
 
 import jinja2
 
+from utils.attention import attention_items, attention_view
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
+from utils.history import History
 from utils.metrics import MetricsSettings, check_raw, compute_report_data, priority_rank
 from utils.sources import compute_sections, section_views
 
@@ -624,17 +626,22 @@ def inline_css(html: str) -> str:
 
 
 def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: ReportSettings | None = None,
-                  extra_raw: Mapping[str, dict] | None = None, source_failures: Mapping[str, str] | None = None) -> tuple[str, str, dict]:
+                  extra_raw: Mapping[str, dict] | None = None, source_failures: Mapping[str, str] | None = None,
+                  history: History | None = None) -> tuple[str, str, dict]:
     """The inlined HTML email, its plain-text version and the metrics JSON for one raw data dictionary.
 
     `extra_raw` holds the other sources' raw files for the same client and month ({source name: raw},
-    see utils.sources); `source_failures` says why a source could not be pulled this month.
+    see utils.sources); `source_failures` says why a source could not be pulled this month;
+    `history` the client's earlier months as stored (utils.history.load_history).
     Without `settings`, they are read from the environment (ReportSettings.from_env).
     """
     settings = settings or ReportSettings.from_env()
-    result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments)
+    result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments, history=history)
     result.metrics.update(compute_sections(extra_raw or {}))
+    # Attention reads the other sources' sections too, so it is counted again once they are in.
+    result.metrics["attention"] = attention_items(result.metrics, result.details["waiting_on_client"])
     context = build_context(result.metrics, result.details, settings)
+    context["attention"] = attention_view(result.metrics["attention"])
     context["source_sections"], sentences, context["source_notes"] = section_views(result.metrics, source_failures)
     if sentences:
         context["summary"].append(" ".join(sentences))
