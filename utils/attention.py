@@ -80,8 +80,8 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], int | None], int | None], C
     ),
     "agents_offline": (
         lambda m, _w: _count(_dig(m, "s1", "agents", "offline")),
-        lambda n: _one(n, "1 computer has not checked in with endpoint protection for over 14 days: is it still in use?",
-                       "{n} computers have not checked in with endpoint protection for over 14 days: are they still in use?"),
+        lambda n: _one(n, "1 computer has not checked in with endpoint protection for over 14 days: tell us if it is no longer in use.",
+                       "{n} computers have not checked in with endpoint protection for over 14 days: tell us if they are no longer in use."),
     ),
     "agents_out_of_date": (
         lambda m, _w: _count(_dig(m, "s1", "agents", "out_of_date")),
