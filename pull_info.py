@@ -20,12 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
 from utils.batch import RunSummary, report_steps, run_batch, run_log_file, source_steps
-from utils.cli import build_parser, run_main
+from utils.cli import build_parser, clean_text, run_main
 from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, load_config
 from utils.errors import EXIT_FAILURE, EXIT_OK
+from utils.files import is_valid_id
 from utils.freshservice_client import FreshserviceClient, client_from_config
 from utils.period import Period, report_period, resolve_timezone
+from utils.report import ReportSettings
 from utils.run_lock import RunLock
+from utils.settings import Settings, load_settings
 
 log = logging.getLogger("pull_info")
 
@@ -36,25 +39,32 @@ DEMO_KEY = "demo-key-not-secret"
 def run(args: argparse.Namespace) -> int:
     timezone = resolve_timezone(args.tz)
     period = report_period(args.month, timezone)
-    simulator = None
-    if args.demo:
-        from simulators.demo_freshservice import build_demo_account
-        from simulators.freshservice import Simulator, SimulatorSettings
-
-        simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY))
-        demo_home = Path(os.environ.get(ENV_DEMO_HOME) or PROJECT_ROOT / "demo").resolve()
-        config = Config(url=simulator.start(), api_key=DEMO_KEY, home=demo_home)
-        log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", config.url, demo_home)
-    else:
+    if not args.demo:
+        # Every setting is checked before the first request, so a typo never costs a month of API credits.
         config = load_config(url=args.url)
+        settings, report_settings = load_settings(config.home), ReportSettings.from_env()
+        return run_with_config(args, config, period, settings, report_settings)
+    return run_demo(args, period)
+
+
+def run_demo(args: argparse.Namespace, period: Period) -> int:
+    """The same run against the built-in simulator and its demo account, in demo/ (or $INTEGOREPORT_DEMO_HOME)."""
+    demo_home = Path(os.environ.get(ENV_DEMO_HOME) or PROJECT_ROOT / "demo").resolve()
+    settings, report_settings = load_settings(demo_home), ReportSettings.from_env()
+    from simulators.demo_freshservice import build_demo_account
+    from simulators.freshservice import Simulator, SimulatorSettings
+
+    simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY))
+    config = Config(url=simulator.start(), api_key=DEMO_KEY, home=demo_home)
+    log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", config.url, demo_home)
     try:
-        return run_with_config(args, config, period)
+        return run_with_config(args, config, period, settings, report_settings)
     finally:
-        if simulator is not None:
-            simulator.stop()
+        simulator.stop()
 
 
-def run_with_config(args: argparse.Namespace, config: Config, period: Period) -> int:
+def run_with_config(args: argparse.Namespace, config: Config, period: Period, settings: Settings,
+                    report_settings: ReportSettings) -> int:
     started = time.monotonic()
     ensure_writable_dir(config.home)
     with run_log_file(config.home) as log_path:
@@ -63,7 +73,8 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period) ->
         try:
             client = client_from_config(config)
             summary, index_path = run_batch(client, config.home, period, args.client, args.refresh_clients, not args.no_build,
-                                            args.workers, sources=source_steps(), after_report=report_steps())
+                                            args.workers, sources=source_steps(settings), after_report=report_steps(settings),
+                                            report_settings=report_settings)
         finally:
             lock.release()
         report_summary(summary, index_path, client, period, started)
@@ -89,14 +100,22 @@ def report_summary(summary: RunSummary, index_path: Path | None, client: Freshse
         print(f"Index: {index_path}")
         example = next((o for o in sorted(done, key=lambda o: -o.tickets) if o.report_path), None)
         if example:
-            print(f"Report for {example.client.get('name')}: {example.report_path}")
+            print(f"Report for {clean_text(str(example.client.get('name')))}: {example.report_path}")
+
+
+def client_id(text: str) -> str:
+    """A --client value: a client id from companies_list.json (digits only)."""
+    if not is_valid_id(text.strip()):
+        raise argparse.ArgumentTypeError(f"must be a client id (a number from companies_list.json), not {text!r}")
+    return text.strip()
 
 
 def build_pull_info_parser() -> argparse.ArgumentParser:
     """The command line of pull_info.py (a function, so a test or another flag can extend it)."""
     parser = build_parser("Pull every client's month from Freshservice and build their reports (what cron runs monthly).")
     parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
-    parser.add_argument("--client", action="append", metavar="ID", help="only this client (repeatable); default: every client")
+    parser.add_argument("--client", action="append", metavar="ID", type=client_id,
+                        help="only this client (repeatable); default: every client")
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo account, in demo/, with no Freshservice account")
     parser.add_argument("--no-build", action="store_true", help="pull the raw data only; build no reports")
     parser.add_argument("--refresh-clients", action="store_true", help="refresh companies_list.json first")

@@ -84,7 +84,7 @@ def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_
     def broken(client_id: str, period: Period) -> dict:
         raise RuntimeError("boom\nforged line")
 
-    monkeypatch.setattr(pull_info, "source_steps", lambda: [SourceStep("s1", lambda _c: True, broken)])
+    monkeypatch.setattr(pull_info, "source_steps", lambda _settings: [SourceStep("s1", lambda _c: True, broken)])
     result = run_pull_info(simulator)
     assert result.returncode == 1
     assert "3 clients done, 0 failed" in result.stderr

@@ -45,15 +45,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from data_pullers.freshservice import AccountContext, pull_client_month, raw_data_path
+from data_pullers.freshservice import AccountContext, pull_client_month
 from utils.cli import RedactingFilter
 from utils.client_manager import refresh_companies_list
 from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
 from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
-from utils.files import read_json, write_json_atomic, write_text_atomic
+from utils.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
 from utils.period import Period
-from utils.report import build_outputs, render_index
+from utils.report import ReportSettings, build_outputs, render_index
+from utils.settings import Settings
+from utils.sources import load_source_files
 
 log = logging.getLogger("pull_info")
 
@@ -82,14 +84,14 @@ class ReportStep:
     run: Callable[[ClientOutcome, Period], str | None]
 
 
-def source_steps() -> list[SourceStep]:
-    """The data sources this run pulls besides Freshservice (each helper adds its one line here)."""
+def source_steps(settings: Settings) -> list[SourceStep]:
+    """The data sources this run pulls besides Freshservice, as `settings` configure them (one line each)."""
     steps: list[SourceStep | None] = []
     return [step for step in steps if step is not None]
 
 
-def report_steps() -> list[ReportStep]:
-    """What is done with each built report (the email delivery adds its line here)."""
+def report_steps(settings: Settings) -> list[ReportStep]:
+    """What is done with each built report, as `settings` configure it (the email delivery adds its line)."""
     steps: list[ReportStep | None] = []
     return [step for step in steps if step is not None]
 
@@ -115,6 +117,7 @@ class ClientOutcome:
     tickets: int = 0
     error: str | None = None  # the client failed: no report
     steps: dict[str, StepResult] = field(default_factory=dict)
+    known: bool = True  # False: an id that names no client (never kept in the month's index)
 
     @property
     def failed_steps(self) -> dict[str, StepResult]:
@@ -159,27 +162,47 @@ def load_clients(client: FreshserviceClient, home: Path, refresh: bool) -> list[
     return clients
 
 
-def archive_raw_files(home: Path) -> int:
-    """Move the previous run's raw files to raw_data/archive/<YYYY-MM>/ (the month inside each file)."""
-    raw_dir = home / RAW_DIR
+RAW_FILE_NAME = re.compile(r"^[a-z0-9]+_([0-9]+)\.json$")  # raw_data/<source>_<CLIENT_ID>.json
+METRICS_FILE_NAME = re.compile(r"^[a-z0-9-]+-([0-9]+)\.json$")  # reports/<YYYY-MM>/<slug>-<CLIENT_ID>.json
+INDEX_RECORD = "index.json"  # beside index.html: the month's rows, so a rerun of one client keeps the others
+
+
+def archive_raw_file(path: Path) -> Path | None:
+    """Move one raw file to raw_data/archive/<YYYY-MM>/ (the month inside it); None when there is none."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        month = str(read_json(path, "raw file")["period"]["start"])[:7]
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise ValueError(month)
+    except (DataError, KeyError, TypeError, ValueError):
+        month = "unknown"
+    target_dir = path.parent / "archive" / month
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / path.name
+    counter = 2
+    while target.exists():  # never overwrite an archived file: nothing is thrown away
+        target = target_dir / f"{path.stem}.{counter}{path.suffix}"
+        counter += 1
+    shutil.move(str(path), str(target))
+    return target
+
+
+def archive_leftovers(raw_dir: Path, client_ids: set[str]) -> int:
+    """Archive the raw files of every client a whole run does not pull (its own are archived as replaced)."""
     moved = 0
-    for path in sorted(raw_dir.glob("freshservice_*.json")):
-        try:
-            month = str(read_json(path, "raw file")["period"]["start"])[:7]
-            if not re.fullmatch(r"\d{4}-\d{2}", month):
-                raise ValueError(month)
-        except (DataError, KeyError, TypeError, ValueError):
-            month = "unknown"
-        target_dir = raw_dir / "archive" / month
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / path.name
-        counter = 2
-        while target.exists():  # never overwrite an archived file: nothing is thrown away
-            target = target_dir / f"{path.stem}.{counter}{path.suffix}"
-            counter += 1
-        shutil.move(str(path), str(target))
-        moved += 1
+    for path in sorted(raw_dir.glob("*_*.json")):
+        match = RAW_FILE_NAME.match(path.name)
+        if match is not None and match.group(1) not in client_ids and archive_raw_file(path) is not None:
+            moved += 1
     return moved
+
+
+def write_raw_file(home: Path, source: str, client_id: str, raw: dict) -> Path:
+    """raw_data/<source>_<CLIENT_ID>.json, the file it replaces archived first."""
+    path = safe_child(home / RAW_DIR, f"{source}_{client_id}.json")
+    archive_raw_file(path)
+    return write_json_atomic(path, raw)
 
 
 def slugify(name: str) -> str:
@@ -189,13 +212,23 @@ def slugify(name: str) -> str:
     return slug[:60].rstrip("-") or "client"
 
 
-def build_client_report(raw: dict, outcome: ClientOutcome, reports_dir: Path) -> None:
-    """Write the client's report, metrics JSON and text version beside each other."""
-    html, text, metrics = build_outputs(raw)
-    stem = f"{slugify(str(outcome.client.get('name', '')))}-{outcome.client['id']}"
-    write_json_atomic(reports_dir / f"{stem}.json", metrics)
-    write_text_atomic(reports_dir / f"{stem}.txt", text)
-    outcome.report_path = write_text_atomic(reports_dir / f"{stem}.html", html)
+def build_client_report(raw: dict, outcome: ClientOutcome, home: Path, reports_dir: Path,
+                        settings: ReportSettings | None) -> None:
+    """Write the client's report, metrics JSON and text version beside each other.
+
+    The other sources' raw files of the same month (utils.sources) go into the report; a source
+    that failed this run is named in it.
+    """
+    client_id = str(outcome.client["id"])
+    extra_raw, problems = load_source_files(home / RAW_DIR, client_id, raw["period"])
+    for problem in problems:
+        log.warning("%s (%s): %s", outcome.client.get("name"), client_id, problem)
+    failures = {name: "it could not be pulled" for name in outcome.failed_steps}
+    html, text, metrics = build_outputs(raw, settings=settings, extra_raw=extra_raw, source_failures=failures)
+    stem = f"{slugify(str(outcome.client.get('name', '')))}-{client_id}"
+    write_json_atomic(safe_child(reports_dir, f"{stem}.json"), metrics)
+    write_text_atomic(safe_child(reports_dir, f"{stem}.txt"), text)
+    outcome.report_path = write_text_atomic(safe_child(reports_dir, f"{stem}.html"), html)
     outcome.metrics = metrics
 
 
@@ -205,8 +238,7 @@ def run_source_steps(steps: Sequence[SourceStep], outcome: ClientOutcome, period
     client_id = str(outcome.client["id"])
     for step in steps:
         def pull_and_write(step: SourceStep = step) -> str:
-            raw = step.pull(client_id, period)
-            write_json_atomic(home / RAW_DIR / f"{step.name}_{client_id}.json", raw)
+            write_raw_file(home, step.name, client_id, step.pull(client_id, period))
             return ""
         _run_isolated(step.name, step.configured, pull_and_write, outcome, disabled)
 
@@ -278,10 +310,39 @@ def prepare_shared_step(context: AccountContext, period: Period) -> None:
         log.debug("shared step failed", exc_info=True)
 
 
+def select_clients(clients: list[dict], client_ids: list[str] | None, summary: RunSummary) -> list[dict]:
+    """The clients to pull: every one, or those asked for (each once); unknown or unusable ids are failed outcomes."""
+    if client_ids:
+        known = {str(c["id"]): c for c in clients}
+        selected = []
+        for client_id in dict.fromkeys(client_ids):  # a duplicate --client is pulled once
+            if client_id in known:
+                selected.append(known[client_id])
+            else:
+                log.error("unknown client id %s: not in %s (try --refresh-clients)", client_id, COMPANIES_FILE)
+                summary.outcomes.append(ClientOutcome({"id": client_id, "name": f"Client {client_id}"},
+                                                      error=f"unknown client id {client_id}", known=False))
+        clients = selected
+    usable = []
+    for entry in clients:
+        if is_valid_id(entry.get("id")):
+            usable.append(entry)
+        else:
+            # An id names raw and report files: one that is not plain digits could lead them out of their folder.
+            reason = f"the client id {str(entry.get('id'))!r} from the server is not a number; skipped"
+            log.error("%s: %s", entry.get("name"), reason)
+            summary.outcomes.append(ClientOutcome({"id": str(entry.get("id")), "name": str(entry.get("name"))}, error=reason, known=False))
+    return usable
+
+
 def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids: list[str] | None,
               refresh_clients: bool, build: bool, workers: int,
-              sources: Sequence[SourceStep] = (), after_report: Sequence[ReportStep] = ()) -> tuple[RunSummary, Path | None]:
-    """Steps 2 to 5 of the monthly run; returns the outcomes and the index path."""
+              sources: Sequence[SourceStep] = (), after_report: Sequence[ReportStep] = (),
+              report_settings: ReportSettings | None = None) -> tuple[RunSummary, Path | None]:
+    """Steps 2 to 5 of the monthly run; returns the outcomes and the index path.
+
+    Ctrl-C or a stopping error (a refused key) still leaves the index of the clients finished so far.
+    """
     reports_dir = home / REPORTS_DIR / period.month
     try:
         ensure_writable_dir(home / RAW_DIR)
@@ -290,62 +351,125 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
     except ConfigError as exc:
         raise DataError(str(exc)) from None  # checked before any pulling, as a runtime failure
 
-    clients = load_clients(client, home, refresh_clients)
     summary = RunSummary()
-    if client_ids:
-        known = {str(c["id"]): c for c in clients}
-        selected = []
-        for client_id in client_ids:
-            if client_id in known:
-                selected.append(known[client_id])
-            else:
-                log.error("unknown client id %s: not in %s (try --refresh-clients)", client_id, COMPANIES_FILE)
-                summary.outcomes.append(ClientOutcome({"id": client_id, "name": f"Client {client_id}"},
-                                                      error=f"unknown client id {client_id}"))
-        clients = selected
-
-    moved = archive_raw_files(home)
-    if moved:
-        log.info("Archived %d raw files of the previous run under %s", moved, home / RAW_DIR / "archive")
+    clients = select_clients(load_clients(client, home, refresh_clients), client_ids, summary)
+    if not client_ids:
+        moved = archive_leftovers(home / RAW_DIR, {str(entry["id"]) for entry in clients})
+        if moved:
+            log.info("Archived %d raw files of clients not in this run under %s", moved, home / RAW_DIR / "archive")
 
     context = AccountContext(client)
-    if len(clients) > 1:
-        prepare_shared_step(context, period)
-    disabled: dict[str, str] = {}
-    for entry in clients:
-        outcome = ClientOutcome(entry)
-        summary.outcomes.append(outcome)
-        started_credits = client.counters.credits
-        try:
-            raw = pull_client_month(context, str(entry["id"]), period, entry.get("entity_type", "department"), workers,
-                                    progress_level=logging.DEBUG)  # one summary line a client is enough in a batch log
-            outcome.raw_path = write_json_atomic(raw_data_path(home, str(entry["id"])), raw)
-            outcome.tickets = len(raw["tickets"])
-            run_source_steps(sources, outcome, period, home, disabled)
-            if build:
-                build_client_report(raw, outcome, reports_dir)
-                run_report_steps(after_report, outcome, period, disabled)
-            log.info("%s: %d ticket%s, %d credits", entry.get("name"), outcome.tickets, "" if outcome.tickets == 1 else "s",
-                     client.counters.credits - started_credits)
-        except Exception as exc:  # noqa: BLE001 - one client's failure, whatever it is, never stops the others
-            stop = stopping_error(exc)
-            if stop is not None:
-                raise stop from None
-            outcome.error = _one_line(exc)
-            log.error("%s (%s) failed: %s", entry.get("name"), entry["id"], outcome.error)
-            log.debug("%s (%s) failed", entry.get("name"), entry["id"], exc_info=True)
-
     index_path = None
-    if build:
-        index_path = write_text_atomic(reports_dir / "index.html", render_index(period, [index_row(o) for o in summary.outcomes]))
+    try:
+        if len(clients) > 1:
+            prepare_shared_step(context, period)
+        disabled: dict[str, str] = {}
+        for entry in clients:
+            outcome = ClientOutcome(entry)
+            summary.outcomes.append(outcome)
+            run_client(context, outcome, period, home, reports_dir, build, workers, sources, after_report, report_settings, disabled)
+    finally:
+        if build:
+            index_path = write_index(reports_dir, period, summary.outcomes)
     return summary, index_path
 
 
-def index_row(outcome: ClientOutcome) -> dict:
-    """One client's row of the index (see render_index)."""
-    return {"client": outcome.client, "report": outcome.report_path.name if outcome.report_path else None,
-            "metrics": outcome.metrics, "tickets": outcome.tickets, "error": outcome.error,
-            "steps_failed": {name: result.detail for name, result in outcome.failed_steps.items()}}
+def run_client(context: AccountContext, outcome: ClientOutcome, period: Period, home: Path, reports_dir: Path, build: bool,
+               workers: int, sources: Sequence[SourceStep], after_report: Sequence[ReportStep],
+               report_settings: ReportSettings | None, disabled: dict[str, str]) -> None:
+    """One client: Freshservice, the other sources, the report, the steps after it. Any failure is the
+    outcome's error, except a refused key or bad configuration, which stops the run."""
+    client = context.client
+    entry = outcome.client
+    client_id = str(entry["id"])
+    started_credits = client.counters.credits
+    try:
+        raw = pull_client_month(context, client_id, period, entry.get("entity_type", "department"), workers,
+                                progress_level=logging.DEBUG)  # one summary line a client is enough in a batch log
+        outcome.raw_path = write_raw_file(home, "freshservice", client_id, raw)
+        outcome.tickets = len(raw["tickets"])
+        run_source_steps(sources, outcome, period, home, disabled)
+        if build:
+            build_client_report(raw, outcome, home, reports_dir, report_settings)
+            run_report_steps(after_report, outcome, period, disabled)
+        log.info("%s: %d ticket%s, %d credits", entry.get("name"), outcome.tickets, "" if outcome.tickets == 1 else "s",
+                 client.counters.credits - started_credits)
+    except Exception as exc:  # noqa: BLE001 - one client's failure, whatever it is, never stops the others
+        stop = stopping_error(exc)
+        if stop is not None:
+            outcome.error = f"the run stopped: {_one_line(stop)}"
+            raise stop from None
+        outcome.error = _one_line(exc)
+        log.error("%s (%s) failed: %s", entry.get("name"), client_id, outcome.error)
+        log.debug("%s (%s) failed", entry.get("name"), client_id, exc_info=True)
+    except BaseException as exc:  # Ctrl-C, SIGTERM, SIGHUP: the index shows this client as not finished
+        outcome.error = f"the run was stopped ({exc or 'interrupted'}) before this client finished"
+        raise
+
+
+# -- the month's index -------------------------------------------------------------------------
+
+def index_record(outcome: ClientOutcome) -> dict:
+    """What the month's index keeps of one client (its headline numbers are read from its metrics file)."""
+    return {"client": {"id": str(outcome.client["id"]), "name": str(outcome.client.get("name") or f"Client {outcome.client['id']}")},
+            "report": outcome.report_path.name if outcome.report_path else None, "tickets": outcome.tickets,
+            "error": outcome.error, "steps_failed": {name: result.detail for name, result in outcome.failed_steps.items()}}
+
+
+def previous_records(reports_dir: Path) -> list[dict]:
+    """The month's index as an earlier run left it: index.json, else the metrics files of built reports."""
+    path = reports_dir / INDEX_RECORD
+    if path.exists():
+        try:
+            records = read_json(path, "index record")
+            if isinstance(records, list) and all(isinstance(r, dict) and isinstance(r.get("client"), dict)
+                                                 and is_valid_id(r["client"].get("id")) for r in records):
+                return records
+            log.warning("%s is not an index record; rebuilding the index from the reports in %s", path, reports_dir)
+        except DataError as exc:
+            log.warning("%s; rebuilding the index from the reports in %s", exc, reports_dir)
+    records = []
+    for metrics_path in sorted(reports_dir.glob("*-*.json")):
+        match = METRICS_FILE_NAME.match(metrics_path.name)
+        report = metrics_path.with_suffix(".html")
+        if match is None or not report.exists():
+            continue
+        try:
+            client = read_json(metrics_path, "metrics file").get("client") or {}
+        except (DataError, AttributeError):
+            continue
+        records.append({"client": {"id": match.group(1), "name": str(client.get("name") or f"Client {match.group(1)}")},
+                        "report": report.name, "tickets": None, "error": None, "steps_failed": {}})
+    return records
+
+
+def write_index(reports_dir: Path, period: Period, outcomes: list[ClientOutcome]) -> Path | None:
+    """index.html (and index.json) of the month: this run's clients merged with those already listed."""
+    try:
+        records = {str(r["client"]["id"]): r for r in previous_records(reports_dir)}
+        for outcome in outcomes:
+            if outcome.known:
+                records[str(outcome.client["id"])] = index_record(outcome)
+        kept = sorted(records.values(), key=lambda r: (str(r["client"].get("name")).casefold(), str(r["client"]["id"])))
+        shown = [index_record(o) for o in outcomes if not o.known] + kept
+        write_json_atomic(reports_dir / INDEX_RECORD, kept)
+        return write_text_atomic(reports_dir / "index.html", render_index(period, [index_row(reports_dir, r) for r in shown]))
+    except Exception as exc:  # noqa: BLE001 - the index never hides what the run did (or why it stopped)
+        log.error("the index of %s could not be written: %s", period.label, _one_line(exc))
+        log.debug("index failed", exc_info=True)
+        return None
+
+
+def index_row(reports_dir: Path, record: dict) -> dict:
+    """One row as render_index wants it, with the headline numbers from the client's metrics file."""
+    metrics = None
+    report = record.get("report")
+    if report and not record.get("error"):
+        try:
+            metrics = read_json(safe_child(reports_dir, str(report)).with_suffix(".json"), "metrics file")
+        except DataError:
+            metrics = None
+    return {**record, "metrics": metrics if isinstance(metrics, dict) else None}
 
 
 # -- logging to a file per run -------------------------------------------------------------------

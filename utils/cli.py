@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from utils.errors import EXIT_FAILURE, EXIT_INTERRUPTED, IntegoError
+
+TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 _secrets: set[str] = set()
 
@@ -30,15 +36,56 @@ def redact(text: str) -> str:
     return text
 
 
+# C0 and C1 controls and DEL, plus the bidirectional overrides that make text read other than it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """`text` safe for one line of a log or terminal: a line break or tab becomes a space, other controls go.
+
+    Server text (a department name, an error message) could otherwise forge log lines or send
+    escape sequences to the terminal.
+    """
+    return _CONTROL.sub(lambda match: " " if match.group() in "\t\n\r\x0b\x0c" else "", text)
+
+
 class RedactingFilter(logging.Filter):
-    """Redacts secrets from every record that passes through a handler."""
+    """Redacts secrets from every record that passes through a handler, and strips control characters."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = redact(message)
+        clean = clean_text(redact(message))
         if clean != message:
             record.msg, record.args = clean, None
         return True
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (cron, systemd, a closed terminal), handled exactly like Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def termination_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise `Terminated`, so the clean-up Ctrl-C gets runs for them too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        for number in TERMINATION_SIGNALS:  # a second signal must not interrupt the clean-up
+            signal.signal(number, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    previous = {number: signal.signal(number, stop) for number in TERMINATION_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def build_parser(description: str, network: bool = True) -> argparse.ArgumentParser:
@@ -85,17 +132,21 @@ def run_main(parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace
         return int(exc.code or 0)
     setup_logging(args.verbose, args.quiet)
     try:
-        return body(args)
+        with termination_as_interrupt():
+            return body(args)
+    except Terminated as exc:
+        print(f"stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum  # as shells report a process ended by that signal
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except IntegoError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        print(f"error: {clean_text(redact(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
         if args.debug:
             traceback.print_exc()
-        print(f"error: unexpected {type(exc).__name__}: {redact(str(exc))} (run with --debug for details)", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {clean_text(redact(str(exc)))} (run with --debug for details)", file=sys.stderr)
         return EXIT_FAILURE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,19 @@ def read_json(path: Path | str, what: str = "file") -> Any:
         raise DataError(f"cannot read {what} {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise DataError(f"{what} {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+
+
+_ID = re.compile(r"[0-9]{1,20}")
+
+
+def is_valid_id(value: Any) -> bool:
+    """True for an id that may name a file: ASCII digits only (ids come from servers we do not control)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool) and _ID.fullmatch(str(value)) is not None
+
+
+def safe_child(folder: Path | str, name: str) -> Path:
+    """`folder / name` when `name` is one plain file name; a DataError for anything that would leave `folder`."""
+    folder = Path(folder)
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise DataError(f"refusing to write {name!r}: not a plain file name inside {folder}")
+    return folder / name

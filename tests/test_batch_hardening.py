@@ -1,0 +1,173 @@
+"""pull_info.py against a hostile or unlucky month (issue 8): each test reproduces one finding."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import pull_info
+from simulators.base import Reply
+from simulators.freshservice import ERROR_BODIES, Simulator, SimulatorSettings
+from tests.conftest import PROJECT_ROOT, SIM_KEY
+from tests.test_pull_info import MONTH, batch_env, pull_info_runner, small_account
+from utils.batch import SourceStep
+from utils.period import Period
+
+
+@pytest.fixture
+def run_pull_info(monkeypatch, capsys):
+    return pull_info_runner(monkeypatch, capsys)
+
+
+def files_under(folder) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+class HostileDepartmentsSimulator(Simulator):
+    """The department list also serves a record whose id is a path."""
+
+    def _list_departments(self, handler, path, pairs, params, includes):
+        departments = sorted(self.account.departments.values(), key=lambda item: item["id"])
+        departments.append({"id": "9/../../escaped", "name": "Escapee"})
+        return self._paged(handler, path, pairs, params, "departments", departments)
+
+
+def test_a_client_id_from_the_server_never_names_a_file(home, tmp_path, run_pull_info):
+    account, ids = small_account()
+    simulator = HostileDepartmentsSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
+    simulator.start()
+    try:
+        result = run_pull_info(simulator)
+    finally:
+        simulator.stop()
+    assert result.returncode == 1
+    assert "Escapee: the client id '9/../../escaped' from the server is not a number; skipped" in result.stderr
+    assert "3 clients done, 1 failed" in result.stderr
+    everything = files_under(tmp_path)
+    assert not [name for name in everything if "escaped" in name]
+    assert {f"home/raw_data/freshservice_{client_id}.json" for client_id in ids} == {n for n in everything if n.startswith("home/raw_data/")}
+    assert "Escapee" in (home / "reports" / MONTH / "index.html").read_text()
+
+
+def test_a_client_id_on_the_command_line_must_be_a_number(home, capsys):
+    assert pull_info.main(["--month", MONTH, "--client", "../7"]) == 2
+    assert "must be a client id" in capsys.readouterr().err
+
+
+def test_a_duplicate_client_is_pulled_once(start_simulator, home, run_pull_info):
+    account, (acme, _beta, _quiet) = small_account()
+    simulator = start_simulator(account)
+    result = run_pull_info(simulator, "--client", str(acme), "--client", str(acme))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Acme Law: 5 tickets") == 1
+    assert "1 clients done, 0 failed" in result.stderr
+    assert (home / "reports" / MONTH / "index.html").read_text().count("Acme Law") == 1
+
+
+class RefusingDetailsSimulator(Simulator):
+    """Accepts the key for everything but a ticket's conversations, which answer 401 (a key revoked mid-run)."""
+
+    def _answer(self, handler, method, path, pairs, params, endpoint, action, path_args):
+        if endpoint == "tickets.conversations":
+            return Reply(401, ERROR_BODIES[401]), 1
+        return super()._answer(handler, method, path, pairs, params, endpoint, action, path_args)
+
+
+def test_a_401_in_the_middle_of_a_batch_stops_it_at_once(home, run_pull_info):
+    account, _ids = small_account()
+    simulator = RefusingDetailsSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
+    simulator.start()
+    try:
+        result = run_pull_info(simulator)
+    finally:
+        simulator.stop()
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and ("401" in errors[0] or "refused" in errors[0]), result.stderr
+    assert "Beta Dental" not in result.stderr  # the second client was never tried
+    assert simulator.counters()["by_endpoint"]["tickets.conversations"]["requests"] <= 5  # Acme's tickets at most
+
+
+def test_a_rerun_of_one_client_keeps_the_month(start_simulator, home, run_pull_info):
+    account, (acme, beta, quiet) = small_account()
+    simulator = start_simulator(account)
+    assert run_pull_info(simulator).returncode == 0
+    raw = home / "raw_data"
+    before = {client_id: (raw / f"freshservice_{client_id}.json").read_text() for client_id in (beta, quiet)}
+    result = run_pull_info(simulator, "--client", str(acme))
+    assert result.returncode == 0, result.stderr
+    index = (home / "reports" / MONTH / "index.html").read_text()
+    for name, client_id in (("Acme Law", acme), ("Beta Dental", beta), ("Quiet Co", quiet)):
+        assert name in index and f"-{client_id}.html" in index
+    assert "3 built" in index
+    assert {client_id: (raw / f"freshservice_{client_id}.json").read_text() for client_id in (beta, quiet)} == before
+    assert files_under(raw / "archive") == {f"{MONTH}/freshservice_{acme}.json"}  # only the file this run replaced
+
+
+def test_settings_are_checked_before_the_first_request(start_simulator, home, run_pull_info, monkeypatch):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    monkeypatch.setenv("INTEGOREPORT_BUSINESS_HOURS", "whenever")
+    result = run_pull_info(simulator)
+    assert result.returncode == 2
+    assert "INTEGOREPORT_BUSINESS_HOURS" in result.stderr
+    assert simulator.counters()["requests"] == 0
+
+
+def test_server_text_cannot_forge_log_lines_or_reach_the_terminal_raw(start_simulator, home, run_pull_info):
+    account, (acme, _beta, _quiet) = small_account()
+    account.departments[acme]["name"] = "Acme\nerror: forged line\x1b[2J\x07\u202e"
+    simulator = start_simulator(account)
+    result = run_pull_info(simulator)
+    assert result.returncode == 0, result.stderr
+    log_text = next((home / "logs").glob("pull_info-*.log")).read_text()
+    for text in (result.stderr, result.stdout, log_text):
+        assert "Acme error: forged line" in text or "Acme error: forged line" in result.stdout
+        assert not any(line.startswith("error: forged") for line in text.splitlines())
+        assert not any(char in text for char in "\x1b\x07\u202e")
+
+
+def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, monkeypatch):
+    account, (acme, beta, _quiet) = small_account()
+    simulator = start_simulator(account)
+
+    def hang_up_at_the_second_client(client_id: str, period: Period) -> dict:
+        if client_id == str(beta):
+            os.kill(os.getpid(), signal.SIGHUP)  # as a closed terminal does, while the run is busy
+        return {"period": period.as_dict()}
+
+    monkeypatch.setattr(pull_info, "source_steps", lambda _settings: [SourceStep("probe", lambda _c: True, hang_up_at_the_second_client)])
+    result = run_pull_info(simulator)
+    assert result.returncode == 128 + signal.SIGHUP
+    assert "stopped by SIGHUP" in result.stderr and "Traceback" not in result.stderr
+    assert not (home / ".pull_info.lock").exists()
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # the handler is put back
+    folder = home / "reports" / MONTH
+    assert list(folder.glob(f"acme-law-{acme}.html"))  # the finished client is kept
+    index = (folder / "index.html").read_text()
+    assert "Acme Law" in index and "Beta Dental" in index and "stopped" in index and "Quiet Co" not in index
+
+
+def test_sigterm_stops_releases_the_lock_and_keeps_finished_clients(start_simulator, home):
+    account, (acme, _beta, _quiet) = small_account()
+    simulator = start_simulator(account, latency_seconds=0.05)
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "pull_info.py"), "--month", MONTH, "--workers", "1"],
+                               env={**os.environ, **batch_env(simulator)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first_report = home / "reports" / MONTH / f"acme-law-{acme}.html"
+    deadline = time.monotonic() + 60
+    while not first_report.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # waiting for a file to appear, not for time to pass
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert not (home / ".pull_info.lock").exists()
+    assert first_report.exists()
+    assert "Acme Law" in (home / "reports" / MONTH / "index.html").read_text()
+    assert json.loads((home / "raw_data" / f"freshservice_{acme}.json").read_text())["client"]["id"] == acme
