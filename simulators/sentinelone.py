@@ -309,7 +309,9 @@ class SentinelOneSimulator(LoopbackServer):
                     bound = parse_timestamp(params[name])
                 except ValueError:
                     raise _Invalid(f"{name}: not a valid datetime") from None
-                items = [item for item in items if compare(parse_timestamp(item["threatInfo"]["createdAt"]), bound)]
+                # Stamps are stored in one fixed-width UTC form, so comparing the text compares the instants.
+                stamp = format_timestamp(bound)
+                items = [item for item in items if compare(item["threatInfo"]["createdAt"], stamp)]
         for name, key in (("incidentStatuses", "incidentStatus"), ("mitigationStatuses", "mitigationStatus"),
                           ("classifications", "classification")):
             if params.get(name):
@@ -318,12 +320,13 @@ class SentinelOneSimulator(LoopbackServer):
         return items
 
     def _render(self, endpoint: str, item: dict) -> dict:
+        if not self.options.string_booleans:
+            return item  # serialised as it is; never handed out for changing
         item = copy.deepcopy(item)
-        if self.options.string_booleans:
-            target = item["threatInfo"] if endpoint == "threats" else item
-            for key, value in list(target.items()):
-                if isinstance(value, bool):
-                    target[key] = "True" if value else "False"
+        target = item["threatInfo"] if endpoint == "threats" else item
+        for key, value in list(target.items()):
+            if isinstance(value, bool):
+                target[key] = "True" if value else "False"
         return item
 
 
