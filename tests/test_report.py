@@ -348,6 +348,28 @@ def test_time_section_lists_agents():
     assert "Sam Agent" in words and "Riley Tech" in words
 
 
+def test_one_of_anything_is_singular_in_both_versions():
+    # One survey response, one ticket more than last month, one ticket resolved that was already open.
+    t = ticket(1, "2026-10-05T12:00:00Z", csat=csat("2026-10-06T08:00:00Z", 4, 4))
+    raw = raw_file([t])
+    raw["trend"][-2] = {"month": "2026-09", "created": 0, "resolved": 0}
+    html, text, _ = build_outputs(raw)
+    words = visible_text(html)
+    for version in (words, re.sub(r"\s+", " ", text)):
+        assert "1 survey response," in version and "1 survey responses" not in version
+    assert "That is 1 more new ticket than in September (0)." in words
+    old = ticket(2, "2026-09-20T12:00:00Z", status=4, stats={"resolved_at": "2026-10-03T12:00:00Z"})
+    words = visible_text(build_outputs(raw_file([old]))[0])
+    assert "we resolved 1 ticket that was already open." in words
+
+
+def test_backlog_sentence_is_the_same_in_html_and_text():
+    tickets = [ticket(i, "2026-10-05T12:00:00Z", status=3, status_text="Pending") for i in (1, 2)]
+    html, text, _ = build_outputs(raw_file(tickets))
+    sentence = "2 open at the end of the month, by how long they have been open. 2 are waiting for your reply."
+    assert sentence in visible_text(html) and sentence in re.sub(r"\s+", " ", text)
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(None, "n/a"), (45, "45\u00a0sec"), (2520, "42\u00a0min"), (5400, "1.5\u00a0h"),
                                                (7200, "2\u00a0h"), (3 * 86400, "3\u00a0days")])
 def test_format_duration(seconds, text):
