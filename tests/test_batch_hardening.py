@@ -154,7 +154,8 @@ def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, mon
     assert "Acme Law" in index and "Beta Dental" in index and "stopped" in index and "Quiet Co" not in index
 
 
-def test_sigterm_stops_releases_the_lock_and_keeps_finished_clients(start_simulator, home):
+@pytest.mark.parametrize("signum, code, message", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")])
+def test_ctrl_c_and_sigterm_stop_release_the_lock_and_keep_finished_clients(start_simulator, home, signum, code, message):
     account, (acme, _beta, _quiet) = small_account()
     simulator = start_simulator(account, latency_seconds=0.05)
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "pull_info.py"), "--month", MONTH, "--workers", "1"],
@@ -163,11 +164,13 @@ def test_sigterm_stops_releases_the_lock_and_keeps_finished_clients(start_simula
     deadline = time.monotonic() + 60
     while not first_report.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)  # waiting for a file to appear, not for time to pass
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _out, err = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM, err
-    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert process.returncode == code, err
+    assert message in err and "Traceback" not in err
     assert not (home / ".pull_info.lock").exists()
     assert first_report.exists()
     assert "Acme Law" in (home / "reports" / MONTH / "index.html").read_text()
     assert json.loads((home / "raw_data" / f"freshservice_{acme}.json").read_text())["client"]["id"] == acme
+    for folder in (home / "raw_data", home / "reports" / MONTH):
+        assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no half-written files

@@ -6,10 +6,8 @@ import fcntl
 import hashlib
 import json
 import os
-import signal
+import re
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +17,11 @@ import pytest
 import pull_info
 from simulators.demo_freshservice import build_demo_account
 from simulators.freshservice_data import Account
-from tests.conftest import PROJECT_ROOT, SIM_KEY, run_script
+from tests.conftest import SIM_KEY
+from utils import batch
 from utils.batch import slugify
+from utils.freshservice_client import FreshserviceClient
+from utils.period import report_period
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"
@@ -73,12 +74,20 @@ def report_dir(home: Path) -> Path:
     return home / "reports" / MONTH
 
 
-def test_batch_of_every_demo_client(start_simulator, home, run_pull_info):
-    account = build_demo_account(now=NOW)
-    simulator = start_simulator(account)
-    result = run_pull_info(simulator)
-    assert result.returncode == 0, result.stderr
-    folder = report_dir(home)
+def test_demo_batch_of_every_client_leaves_a_real_home_untouched(home, tmp_path, monkeypatch, capsys):
+    (home / "token.txt").write_text("real-key-do-not-touch")
+    (home / "companies_list.json").write_text('[{"id": 1, "name": "Real client", "entity_type": "department"}]')
+    (home / "raw_data").mkdir()
+    (home / "raw_data" / "freshservice_1.json").write_text('{"real": true}')
+    before = tree_digest(home)
+    demo_home = tmp_path / "demo"
+    monkeypatch.setenv("INTEGOREPORT_DEMO_HOME", str(demo_home))
+    monkeypatch.setenv("REPORT_TIMEZONE", "UTC")
+    assert pull_info.main(["--demo"]) == 0
+    out, err = capsys.readouterr()
+    assert tree_digest(home) == before
+    account = build_demo_account()  # the demo's own account: anchored at the same (fixed) clock
+    folder = demo_home / "reports" / MONTH
     for department in account.departments.values():
         stem = f"{slugify(department['name'])}-{department['id']}"
         html = (folder / f"{stem}.html").read_text()
@@ -87,34 +96,36 @@ def test_batch_of_every_demo_client(start_simulator, home, run_pull_info):
         assert metrics["client"]["id"] == department["id"] and metrics["period"]["label"] == "October 2026"
         assert department["name"].split()[0] in text
         assert "October 2026" in html and "{{" not in html
-        assert (home / "raw_data" / f"freshservice_{department['id']}.json").exists()
+        assert (demo_home / "raw_data" / f"freshservice_{department['id']}.json").exists()
+        assert (demo_home / "history" / str(department["id"]) / f"{MONTH}.json").exists()
     index = (folder / "index.html").read_text()
     assert index.count('href="') >= len(account.departments)
     assert "failed" not in index.lower()
-    assert f"Index: {folder / 'index.html'}" in result.stdout
-    assert "6 clients done, 0 failed" in result.stderr
-    assert json.loads((home / "companies_list.json").read_text())[0]["entity_type"] == "department"
+    assert f"Index: {folder / 'index.html'}" in out
+    report_line = next(line for line in out.splitlines() if line.startswith("Report for "))
+    assert Path(report_line.split(": ", 1)[1]).is_file()
+    assert len(list((demo_home / "reports").glob("*/*.html"))) == len(account.departments) + 1  # and the index
+    assert "6 clients done, 0 failed" in err
+    assert json.loads((demo_home / "companies_list.json").read_text())[0]["entity_type"] == "department"
     # The batch shares one sweep: the whole month stays within the 3-credits-a-ticket budget.
-    tickets = sum(len(json.loads(path.read_text())["tickets"]) for path in (home / "raw_data").glob("freshservice_*.json"))
-    assert tickets > 500
-    assert simulator.counters()["credits"] <= 3 * tickets
-    assert SIM_KEY not in result.stderr + result.stdout
-    log_files = list((home / "logs").glob("pull_info-*.log"))
+    summary = re.search(r"clients done, 0 failed; (\d+) tickets, (\d+) credits", err)
+    assert summary is not None and int(summary.group(1)) > 500
+    assert int(summary.group(2)) <= 3 * int(summary.group(1))
+    log_files = list((demo_home / "logs").glob("pull_info-*.log"))
     assert len(log_files) == 1 and "clients done" in log_files[0].read_text()
 
 
-def test_failing_client_is_marked_and_the_others_complete(start_simulator, home, run_pull_info):
+def test_failing_client_is_marked_and_the_others_complete(start_simulator, home):
     account, (acme, beta, quiet) = small_account()
     simulator = start_simulator(account, failing_department_ids={beta})
-    result = run_pull_info(simulator)
-    assert result.returncode == 1
+    client = FreshserviceClient(simulator.url, SIM_KEY, backoff_base=0)  # its 500s are retried without waiting
+    summary, _index = batch.run_batch(client, home, report_period(MONTH, "UTC"), None, False, True, 2)
+    assert [o.client["id"] for o in summary.failed] == [beta]
     index = (report_dir(home) / "index.html").read_text()
     assert "Beta Dental" in index and "failed" in index and "500" in index
     assert (report_dir(home) / f"acme-law-{acme}.html").exists()
     assert (report_dir(home) / f"quiet-co-{quiet}.html").exists()
     assert not (report_dir(home) / f"beta-dental-{beta}.html").exists()
-    assert "2 clients done, 1 failed" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_client_with_no_tickets_still_gets_a_report(start_simulator, home, run_pull_info):
@@ -202,24 +213,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_demo_leaves_a_real_home_untouched(home, tmp_path):
-    (home / "token.txt").write_text("real-key-do-not-touch")
-    (home / "companies_list.json").write_text('[{"id": 1, "name": "Real client", "entity_type": "department"}]')
-    (home / "raw_data").mkdir()
-    (home / "raw_data" / "freshservice_1.json").write_text('{"real": true}')
-    before = tree_digest(home)
-    demo_home = tmp_path / "demo"
-    result = run_script("pull_info.py", "--demo", env={"INTEGOREPORT_DEMO_HOME": str(demo_home)}, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert tree_digest(home) == before
-    index_line = next(line for line in result.stdout.splitlines() if line.startswith("Index: "))
-    assert Path(index_line.removeprefix("Index: ")).is_file()
-    assert str(demo_home) in index_line
-    report_line = next(line for line in result.stdout.splitlines() if line.startswith("Report for "))
-    assert Path(report_line.split(": ", 1)[1]).is_file()
-    assert len(list((demo_home / "reports").glob("*/*.html"))) == 7  # six clients and the index
-
-
 def test_second_run_replaces_the_reports(start_simulator, home, run_pull_info):
     account, (acme, _beta, _quiet) = small_account()
     simulator = start_simulator(account)
@@ -245,24 +238,6 @@ def test_logs_are_rotated_to_the_last_twelve(start_simulator, home, run_pull_inf
     kept = sorted(p.name for p in logs.glob("pull_info-*.log"))
     assert len(kept) == 12
     assert not (logs / "pull_info-20250101-000000.log").exists()
-
-
-def test_ctrl_c_stops_releases_the_lock_and_exits_130(start_simulator, home):
-    account = build_demo_account(now=NOW)
-    simulator = start_simulator(account, latency_seconds=0.05)
-    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "pull_info.py"), "--month", MONTH],
-                               env={**os.environ, **batch_env(simulator)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while simulator.counters()["by_endpoint"]["tickets.conversations"]["requests"] < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    assert "Traceback" not in err
-    assert not (home / ".pull_info.lock").exists()
-    for folder in (home / "raw_data", report_dir(home)):
-        if folder.exists():
-            assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no half-written files
 
 
 @pytest.mark.parametrize("name, slug", [("Müller & Söhne GmbH", "muller-sohne-gmbh"), ("日本語", "client"), ("  A--B  ", "a-b")])

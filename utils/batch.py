@@ -5,7 +5,8 @@
 1. Freshservice: `pull_client_month` -> `raw_data/freshservice_<ID>.json`. Without it there is
    no report, so a failure here marks the client failed (the other clients carry on).
 2. Every configured `SourceStep` (Microsoft 365, SentinelOne, ...) -> `raw_data/<name>_<ID>.json`.
-3. The report, built from those raw files, into `reports/<YYYY-MM>/`.
+3. The report, built from those raw files (and the client's history/), into `reports/<YYYY-MM>/`;
+   its metrics are kept in `history/<ID>/<YYYY-MM>.json` for next month's comparison.
 4. Every configured `ReportStep` (sending the email), once the report is built.
 
 Adding a data source or a step after the report
@@ -52,6 +53,7 @@ from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_d
 from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
 from utils.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
+from utils.history import history_for_raw, store_history
 from utils.period import Period
 from utils.report import ReportSettings, build_outputs, render_index
 from utils.settings import Settings
@@ -224,12 +226,14 @@ def build_client_report(raw: dict, outcome: ClientOutcome, home: Path, reports_d
     for problem in problems:
         log.warning("%s (%s): %s", outcome.client.get("name"), client_id, problem)
     failures = {name: "it could not be pulled" for name in outcome.failed_steps}
-    html, text, metrics = build_outputs(raw, settings=settings, extra_raw=extra_raw, source_failures=failures)
+    html, text, metrics = build_outputs(raw, settings=settings, extra_raw=extra_raw, source_failures=failures,
+                                        history=history_for_raw(home, raw))
     stem = f"{slugify(str(outcome.client.get('name', '')))}-{client_id}"
     write_json_atomic(safe_child(reports_dir, f"{stem}.json"), metrics)
     write_text_atomic(safe_child(reports_dir, f"{stem}.txt"), text)
     outcome.report_path = write_text_atomic(safe_child(reports_dir, f"{stem}.html"), html)
     outcome.metrics = metrics
+    store_history(home, metrics)  # next month's report compares with this one
 
 
 def run_source_steps(steps: Sequence[SourceStep], outcome: ClientOutcome, period: Period, home: Path,
