@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
-from utils.batch import RunSummary, report_steps, run_batch, run_log_file, source_steps
+from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
 from utils.cli import build_parser, clean_text, run_main
 from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, load_config
 from utils.errors import EXIT_FAILURE, EXIT_OK
@@ -57,14 +57,19 @@ def run_demo(args: argparse.Namespace, period: Period) -> int:
     simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY))
     config = Config(url=simulator.start(), api_key=DEMO_KEY, home=demo_home)
     log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", config.url, demo_home)
+    # The other sources' demo services, so the demo reports show their sections too.
+    from simulators.demo_sentinelone import start_demo_source as start_demo_sentinelone
+
+    s1_simulator, sentinelone_step = start_demo_sentinelone(demo_home)
     try:
-        return run_with_config(args, config, period, settings, report_settings)
+        return run_with_config(args, config, period, settings, report_settings, sources=[*(step for step in source_steps(settings) if step.name != sentinelone_step.name), sentinelone_step])
     finally:
         simulator.stop()
+        s1_simulator.stop()
 
 
 def run_with_config(args: argparse.Namespace, config: Config, period: Period, settings: Settings,
-                    report_settings: ReportSettings) -> int:
+                    report_settings: ReportSettings, sources: list[SourceStep] | None = None) -> int:
     started = time.monotonic()
     ensure_writable_dir(config.home)
     with run_log_file(config.home) as log_path:
@@ -73,7 +78,7 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period, se
         try:
             client = client_from_config(config)
             summary, index_path = run_batch(client, config.home, period, args.client, args.refresh_clients, not args.no_build,
-                                            args.workers, sources=source_steps(settings), after_report=report_steps(settings),
+                                            args.workers, sources=source_steps(settings) if sources is None else sources, after_report=report_steps(settings),
                                             report_settings=report_settings)
         finally:
             lock.release()

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,6 +30,9 @@ from utils.period import Period, report_period, resolve_timezone
 from utils.sentinelone_client import SentinelOneClient
 from utils.settings import Settings, load_settings, read_secret
 from utils.sources import source_file
+
+if TYPE_CHECKING:
+    from utils.batch import SourceStep
 
 log = logging.getLogger("sentinelone")
 
@@ -88,8 +92,43 @@ def describe(document: dict[str, Any]) -> str:
     """One line about a pull: the site, what it held, and the requests it took."""
     site = document["site"]
     return (f"SentinelOne, client {document['client']['id']} (site {site.get('name') or '?'} {document['client']['site_id']}), "
-            f"{document['period']['label']}: {len(document['threats'])} threats created, {len(document['open_threats'])} open, "
-            f"{len(document['agents'])} endpoints; {document['requests']} requests")
+            f"{document['period']['label']}: {_plural(len(document['threats']), 'threat')} created, {len(document['open_threats'])} open, "
+            f"{_plural(len(document['agents']), 'endpoint')}; {_plural(document['requests'], 'request')}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def batch_step(settings: Settings | None = None, client: SentinelOneClient | None = None) -> SourceStep | None:
+    """SentinelOne as a source of the monthly batch (utils/batch.py), or None when [sentinelone] is not set.
+
+    Clients without `sentinelone_site` are skipped. One client (one token) serves the whole run; it
+    is made at the first pull, so a missing token fails this source for every client, not the run.
+    """
+    from utils.batch import SourceStep  # utils.batch imports this module to list its sources
+
+    settings = settings if settings is not None else load_settings()
+    if settings.sentinelone is None:
+        return None
+    shared: list[SentinelOneClient] = [client] if client is not None else []
+    lock = threading.Lock()
+
+    def console() -> SentinelOneClient:
+        with lock:
+            if not shared:
+                shared.append(client_from_settings(settings))
+            return shared[0]
+
+    def site_of(client_id: str) -> str:
+        return (settings.client(client_id).sentinelone_site or "").strip()
+
+    def pull(client_id: str, period: Period) -> dict:
+        document = pull_client_month(console(), client_id, site_for(settings, client_id), period)
+        log.info("%s", describe(document))
+        return document
+
+    return SourceStep(name=SOURCE, configured=lambda client_id: bool(site_of(client_id)), pull=pull)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,15 +9,21 @@ a couple of agents out of date and one studio laptop offline for weeks. Determin
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulators.demo_freshservice import COMPANIES
-from simulators.sentinelone import SentinelOneData
+from simulators.freshservice_data import _ID_BASES as FRESHSERVICE_ID_BASES
+from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
 from utils import clock
 
+if TYPE_CHECKING:
+    from utils.batch import SourceStep
+
 HISTORY_MONTHS = 4  # the current month and the three before it
+DEMO_TOKEN = "demo-s1-token-not-secret"
 
 
 @dataclass(frozen=True)
@@ -132,12 +138,12 @@ def _add_threat(data: SentinelOneData, rng: random.Random, agent: dict, start: d
     created = start + timedelta(seconds=rng.uniform(0, span), microseconds=rng.randint(0, 999999))
     name, classification, confidence = _pick_kind(rng)
     roll = rng.random()
-    if roll < 0.12:
+    if roll < 0.07:
         # A false positive an analyst looked at and marked benign.
         data.add_threat(agent, created, name=name, classification=classification, confidence="suspicious",
                         mitigation="marked_as_benign", verdict="false_positive", incident="resolved",
                         automatically_resolved=False, updated=created + timedelta(hours=rng.randint(2, 30)))
-    elif roll < 0.22:
+    elif roll < 0.13:
         # Mitigated by the agent, closed by an analyst after a look.
         data.add_threat(agent, created, name=name, classification=classification, confidence=confidence,
                         mitigation="mitigated", verdict="true_positive", incident="resolved",
@@ -158,7 +164,29 @@ def _pick_kind(rng: random.Random) -> tuple[str, str, str]:
     return THREAT_KINDS[0][:3]
 
 
-def site_ids_by_department(departments: Iterable[Mapping], data: SentinelOneData) -> dict[str, str]:
-    """{Freshservice department id: SentinelOne site id} for the demo clients that have a site (matched by name)."""
+def demo_department_ids() -> dict[str, str]:
+    """{company key: its department id in the Freshservice demo account (the client id)}.
+
+    The demo account adds its departments first, in COMPANIES order, so their ids follow from the
+    simulator's id base; tests/test_sentinelone_batch.py checks this against a built account.
+    """
+    return {company.key: str(FRESHSERVICE_ID_BASES["department"] + index) for index, company in enumerate(COMPANIES, 1)}
+
+
+def start_demo_source(home: Path, now: datetime | None = None) -> tuple[SentinelOneSimulator, SourceStep]:
+    """For `pull_info.py --demo`: the demo sites served on 127.0.0.1 and the batch step reading them."""
+    from data_pullers import sentinelone
+    from utils.sentinelone_client import SentinelOneClient
+    from utils.settings import SETTINGS_FILE, ClientSettings, SentinelOneSettings, Settings
+
+    data = build_demo_sentinelone(now)
+    simulator = SentinelOneSimulator(data, SentinelOneOptions(api_token=DEMO_TOKEN))
+    url = simulator.start()
     sites = {site["name"]: site["id"] for site in data.sites}
-    return {str(department["id"]): sites[department["name"]] for department in departments if department.get("name") in sites}
+    names = {company.key: company.name for company in COMPANIES}
+    clients = {client_id: ClientSettings(client_id, sentinelone_site=sites[names[key]])
+               for key, client_id in demo_department_ids().items() if names[key] in sites}
+    settings = Settings(home=home, path=home / SETTINGS_FILE, sentinelone=SentinelOneSettings(url), clients=clients)
+    step = sentinelone.batch_step(settings, SentinelOneClient(url, DEMO_TOKEN))
+    assert step is not None
+    return simulator, step

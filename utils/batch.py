@@ -88,7 +88,9 @@ class ReportStep:
 
 def source_steps(settings: Settings) -> list[SourceStep]:
     """The data sources this run pulls besides Freshservice, as `settings` configure them (one line each)."""
-    steps: list[SourceStep | None] = []
+    from data_pullers import sentinelone
+
+    steps: list[SourceStep | None] = [sentinelone.batch_step(settings)]
     return [step for step in steps if step is not None]
 
 
