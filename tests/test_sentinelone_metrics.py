@@ -90,3 +90,23 @@ def test_summary_when_all_is_well():
     assert sentinelone_metrics.summary(section) == ("SentinelOne detected 4 threats on your endpoints this month and stopped 2 "
                                                    "(1 handled automatically). Nothing is left open, and all 5 protected endpoints "
                                                    "are up to date and checking in.")
+
+
+def test_the_report_shows_the_section_in_html_and_text():
+    import re
+
+    from tests.report_fixtures import raw_file
+    from tests.test_report import FORBIDDEN
+    from utils.report import build_outputs
+
+    data, site_id = build_site_data()
+    freshservice = raw_file([])
+    section_raw = {**hand_built_raw(data, site_id), "period": freshservice["period"]}
+    html, text, metrics = build_outputs(freshservice, extra_raw={"sentinelone": section_raw})
+    assert defined_keys(metrics["s1"]) == {**EXPECTED, "as_of": AS_OF}
+    for output in (html, text):
+        assert "Endpoint protection" in output or "ENDPOINT PROTECTION" in output
+        assert "miner.sh" in output and "ACME-SRV-01" in output and "November 2, 2026" in output
+        assert "SentinelOne detected 4 threats on your endpoints this month and stopped 2" in " ".join(output.split())
+    # The email-safety rules of the main template hold for the partial too (email-lint: 0 errors when checked by hand).
+    assert [pattern for pattern in FORBIDDEN if re.search(pattern, html)] == []

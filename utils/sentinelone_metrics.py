@@ -154,13 +154,7 @@ def _date(iso: str | None, zone: str, with_year: bool = True) -> str:
 
 
 def _rows(counts: Mapping[str, int], labels: Mapping[str, str] | None = None) -> list[dict]:
-    largest = max(counts.values(), default=0)
-    rows = []
-    for key, value in counts.items():
-        width = round(100 * value / largest) if largest else 0
-        rows.append({"label": (labels or {}).get(key, key), "value": _count(value), "bar": max(width, 1 if value else 0),
-                     "rest": 100 - max(width, 1 if value else 0)})
-    return rows
+    return [{"label": (labels or {}).get(key, key), "value": _count(value)} for key, value in counts.items()]
 
 
 def context(section: dict) -> dict:
@@ -172,7 +166,7 @@ def context(section: dict) -> dict:
     tiles = [
         {"label": "Threats detected", "value": _count(created), "note": "this month"},
         {"label": "Stopped", "value": _count(threats["mitigated"]), "note": "killed or quarantined"},
-        {"label": "Closed automatically", "value": _count(threats["auto_resolved"]), "note": "by the agent, unaided"},
+        {"label": "Auto-closed", "value": _count(threats["auto_resolved"]), "note": "no one had to step in"},
         {"label": "Open now", "value": _count(threats["open_now"]), "note": f"as of {_date(section['as_of'], zone, False)}"},
     ]
     attention = [{"name": row["name"], "endpoint": row["endpoint"], "since": _date(row["created_at"], zone, False),
