@@ -84,6 +84,20 @@ def site_for(settings: Settings, client_id: str, override: str | None = None) ->
     return site
 
 
+def check(settings: Settings, client: SentinelOneClient | None = None) -> str | None:
+    """`pull_info.py --check`: prove the console URL and the token with one cheap call; None when not configured.
+
+    Returns what it reached; a refused token, a wrong URL or no answer raises the client's one-line error.
+    """
+    if settings.sentinelone is None:
+        return None
+    console = client or client_from_settings(settings)
+    sites = console.check()
+    with_site = sum(1 for entry in settings.clients.values() if entry.sentinelone_site)
+    return (f"{console.console_url}: token accepted, {_plural(sites, 'site')} visible; "
+            f"{_plural(with_site, 'client')} with a site in the settings")
+
+
 def raw_data_path(home: Path, client_id: str) -> Path:
     return source_file(home / RAW_DIR, SOURCE, client_id)
 

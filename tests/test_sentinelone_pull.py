@@ -286,3 +286,19 @@ def test_a_missing_token_names_both_places(home, capsys):
     assert sentinelone.main([CLIENT, "--site", "657613730168123595", "--month", MONTH]) == 2
     err = capsys.readouterr().err
     assert "SENTINELONE_API_TOKEN" in err and "sentinelone_token.txt" in err
+
+
+def test_the_setup_check_makes_one_call_and_says_what_it_reached(home, s1_sim, monkeypatch):
+    from utils.settings import load_settings
+
+    data, site_id = build_site_data()
+    simulator = s1_sim(data)
+    configure(home, simulator.url, monkeypatch, site_id)
+    assert sentinelone.check(load_settings()) == f"{simulator.url}: token accepted, 2 sites visible; 1 client with a site in the settings"
+    assert simulator.counters()["requests"] == 1
+    monkeypatch.setenv("SENTINELONE_API_TOKEN", "s1-wrong-token-000111")
+    with pytest.raises(TokenRefused) as caught:
+        sentinelone.check(load_settings())
+    assert "s1-wrong-token-000111" not in str(caught.value)
+    (home / "integoreport.toml").write_text("", encoding="utf-8")
+    assert sentinelone.check(load_settings()) is None  # not configured: nothing to check
