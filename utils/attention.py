@@ -8,8 +8,10 @@ nothing. The figures themselves are defined in report-metrics.md and security-me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from utils.metrics_types import AttentionItem
 
 # The order of kinds is the order of the list: the most urgent first.
 KINDS = (
@@ -106,13 +108,13 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], int | None], int | None], C
 }
 
 
-def attention_items(metrics: Mapping[str, Any], waiting_on_client: int | None = None) -> list[dict[str, Any]]:
+def attention_items(metrics: Mapping[str, Any], waiting_on_client: int | None = None) -> list[AttentionItem]:
     """The `attention` list: every kind whose count is above 0, in the order of KINDS.
 
     `waiting_on_client` is the count of tickets open at the period end, not resolved as pulled, whose
     status is Pending or a "waiting on customer" label (utils.metrics computes it among the details).
     """
-    items = []
+    items: list[AttentionItem] = []
     for kind in KINDS:
         count_of, text_of = _RULES[kind]
         count = count_of(metrics, waiting_on_client)
@@ -121,6 +123,6 @@ def attention_items(metrics: Mapping[str, Any], waiting_on_client: int | None = 
     return items
 
 
-def attention_view(items: list[Mapping[str, Any]]) -> dict[str, Any]:
+def attention_view(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """What the report's "Needs your attention" section shows."""
     return {"lines": [str(item["text"]) for item in items], "nothing": NOTHING_TEXT if not items else ""}

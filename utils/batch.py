@@ -40,11 +40,12 @@ import logging
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from data_pullers.freshservice import AccountContext, pull_client_month
 from utils.cli import RedactingFilter
@@ -117,7 +118,7 @@ class ClientOutcome:
     client: dict
     raw_path: Path | None = None
     report_path: Path | None = None
-    metrics: dict | None = None
+    metrics: Mapping[str, Any] | None = None
     tickets: int = 0
     error: str | None = None  # the client failed: no report
     steps: dict[str, StepResult] = field(default_factory=dict)

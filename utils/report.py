@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 
@@ -25,6 +25,7 @@ from utils.errors import ConfigError, DataError
 from utils.files import read_json
 from utils.history import History
 from utils.metrics import MetricsSettings, check_raw, compute_report_data, priority_rank
+from utils.metrics_types import Metrics, ReportDetails, TrendEntry
 from utils.report_format import (  # noqa: F401  (re-exported: callers import the formatters from here too)
     NBSP,
     bar_widths,
@@ -81,7 +82,7 @@ class ReportSettings:
 # What the templates show
 
 
-def is_empty_month(metrics: dict) -> bool:
+def is_empty_month(metrics: Metrics) -> bool:
     """Nothing happened: no tickets in or out, none open, no survey and no time logged."""
     volume = metrics["volume"]
     return (
@@ -90,7 +91,7 @@ def is_empty_month(metrics: dict) -> bool:
     )
 
 
-def build_context(metrics: dict, details: dict, settings: ReportSettings) -> dict[str, Any]:
+def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSettings) -> dict[str, Any]:
     """Everything the templates show, worded and formatted; templates add no logic of their own."""
     period = metrics["period"]
     empty = is_empty_month(metrics)
@@ -121,15 +122,14 @@ def build_context(metrics: dict, details: dict, settings: ReportSettings) -> dic
     return context
 
 
-def _trend_chart(trend: list[dict]) -> dict:
+def _trend_chart(trend: list[TrendEntry]) -> dict:
     values = [v for item in trend for v in (item["created"], item["resolved"]) if v is not None]
     largest = max(values, default=0)
     height = 96
     columns = []
     for index, item in enumerate(trend):
         column: dict[str, Any] = {"label": month_name(item["month"], short=True), "current": index == len(trend) - 1, "bars": []}
-        for key, colour in (("created", "#2b6cb0"), ("resolved", "#0f766e")):
-            value = item[key]
+        for value, colour in ((item["created"], "#2b6cb0"), (item["resolved"], "#0f766e")):
             px = max(2, round(height * value / largest)) if value and largest else (2 if value == 0 else 0)
             column["bars"].append({"value": "–" if value is None else format_count(value), "px": px, "colour": colour, "known": value is not None, "pad": height - px})
         columns.append(column)
@@ -144,10 +144,10 @@ def _trend_chart(trend: list[dict]) -> dict:
     }
 
 
-def _sla(metrics: dict, details: dict) -> list[dict]:
+def _sla(metrics: Metrics, details: ReportDetails) -> list[dict]:
     rows = []
-    for key, name in (("first_response", "First reply"), ("resolution", "Resolution")):
-        figures = metrics["sla"][key]
+    sla = metrics["sla"]
+    for key, name, figures in (("first_response", "First reply", sla["first_response"]), ("resolution", "Resolution", sla["resolution"])):
         measured = figures["met"] + figures["breached"]
         met_width = round(100 * figures["met"] / measured) if measured else 0
         rows.append({
@@ -172,7 +172,7 @@ def _bar_rows(counts: Mapping[str, int], limit: int = BREAKDOWN_ROWS) -> list[di
     return [{"label": truncate(label, 40), "value": format_count(n), **bar_widths(n, largest)} for label, n in items]
 
 
-def _breakdowns(metrics: dict) -> list[dict]:
+def _breakdowns(metrics: Metrics) -> list[dict]:
     breakdown = metrics["breakdown"]
     priority = dict(sorted(breakdown["priority"].items(), key=lambda item: priority_rank(item[0])))
     return [
@@ -183,7 +183,7 @@ def _breakdowns(metrics: dict) -> list[dict]:
     ]
 
 
-def _requesters(metrics: dict, details: dict) -> dict:
+def _requesters(metrics: Metrics, details: ReportDetails) -> dict:
     rows = metrics["top_requesters"]
     largest = max((r["tickets"] for r in rows), default=0)
     return {
@@ -192,7 +192,7 @@ def _requesters(metrics: dict, details: dict) -> dict:
     }
 
 
-def _time(metrics: dict, details: dict) -> dict:
+def _time(metrics: Metrics, details: ReportDetails) -> dict:
     time_spent = metrics["time"]
     if time_spent["total_minutes"] is None:
         return {"available": False, "reason": wording.NO_TIME}
@@ -212,14 +212,15 @@ def _time(metrics: dict, details: dict) -> dict:
     }
 
 
-def _csat(metrics: dict, details: dict, settings: ReportSettings) -> dict:
+def _csat(metrics: Metrics, details: ReportDetails, settings: ReportSettings) -> dict:
     csat = metrics["csat"]
     if not csat["responses"]:
         return {"available": False, "reason": wording.NO_CSAT}
     largest = max(csat["positive"], csat["neutral"], csat["negative"])
     rows = [
-        {"label": label, "value": format_count(csat[key]), "colour": colour, **bar_widths(csat[key], largest)}
-        for key, label, colour in (("positive", "Positive", "#2f855a"), ("neutral", "Neutral", "#8a6d1d"), ("negative", "Negative", "#c53030"))
+        {"label": label, "value": format_count(value), "colour": colour, **bar_widths(value, largest)}
+        for value, label, colour in ((csat["positive"], "Positive", "#2f855a"), (csat["neutral"], "Neutral", "#8a6d1d"),
+                                     (csat["negative"], "Negative", "#c53030"))
     ]
     texts = details["csat_comment_texts"][:CSAT_COMMENTS_SHOWN] if settings.show_csat_comments else []
     return {
@@ -230,12 +231,13 @@ def _csat(metrics: dict, details: dict, settings: ReportSettings) -> dict:
     }
 
 
-def _backlog(metrics: dict, details: dict) -> dict:
+def _backlog(metrics: Metrics, details: ReportDetails) -> dict:
     ageing = metrics["ageing"]
-    labels = (("lt_1d", "Under 1 day"), ("1_3d", "1–3 days"), ("3_7d", "3–7 days"), ("7_30d", "1–4 weeks"), ("30_90d", "1–3 months"), ("ge_90d", "Over 3 months"))
-    largest = max(ageing.values(), default=0)
-    rows = [{"label": label, "value": format_count(ageing[key]), "colour": "#c05621" if key in ("30_90d", "ge_90d") else "#2b6cb0", **bar_widths(ageing[key], largest)}
-            for key, label in labels]
+    buckets = ((ageing["lt_1d"], "Under 1 day", False), (ageing["1_3d"], "1–3 days", False), (ageing["3_7d"], "3–7 days", False),
+               (ageing["7_30d"], "1–4 weeks", False), (ageing["30_90d"], "1–3 months", True), (ageing["ge_90d"], "Over 3 months", True))
+    largest = max(value for value, _, _ in buckets)
+    rows = [{"label": label, "value": format_count(value), "colour": "#c05621" if old else "#2b6cb0", **bar_widths(value, largest)}
+            for value, label, old in buckets]
     return {
         "total": metrics["volume"]["open_at_end"],
         "next_month": f"{parse_local(metrics['period']['end']):%B}",
@@ -244,7 +246,7 @@ def _backlog(metrics: dict, details: dict) -> dict:
     }
 
 
-def _recent(metrics: dict) -> dict:
+def _recent(metrics: Metrics) -> dict:
     rows = []
     for item in metrics["recent_tickets"]:
         rows.append({
@@ -323,7 +325,7 @@ def inline_css(html: str) -> str:
 
 def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: ReportSettings | None = None,
                   extra_raw: Mapping[str, dict] | None = None, source_failures: Mapping[str, str] | None = None,
-                  history: History | None = None) -> tuple[str, str, dict]:
+                  history: History | None = None) -> tuple[str, str, Metrics]:
     """The inlined HTML email, its plain-text version and the metrics JSON for one raw data dictionary.
 
     `extra_raw` holds the other sources' raw files for the same client and month ({source name: raw},
@@ -333,7 +335,8 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     """
     settings = settings or ReportSettings.from_env()
     result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments, history=history)
-    result.metrics.update(compute_sections(extra_raw or {}))
+    # The sources' keys (m365, s1) are optional keys of Metrics; the registry hands them over as a plain dict.
+    cast(dict[str, Any], result.metrics).update(compute_sections(extra_raw or {}))
     # Attention reads the other sources' sections too, so it is counted again once they are in.
     result.metrics["attention"] = attention_items(result.metrics, result.details["waiting_on_client"])
     context = build_context(result.metrics, result.details, settings)

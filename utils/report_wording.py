@@ -6,8 +6,9 @@ two versions cannot disagree. The numbers inside come from `utils.report_format`
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from utils.metrics_types import Metrics, PeriodInfo, ReportDetails, Requester, TrendEntry
 from utils.report_format import (
     format_count,
     format_duration,
@@ -24,17 +25,17 @@ from utils.report_format import (
 NOT_AVAILABLE = "Not available"
 
 
-def previous_month(metrics: dict) -> tuple[dict | None, str]:
+def previous_month(metrics: Metrics) -> tuple[TrendEntry | None, str]:
     """The trend's entry for the month before the report month, and that month's name ('' without one)."""
     trend = metrics["trend"]
     previous = trend[-2] if len(trend) >= 2 else None
     return previous, month_name(previous["month"]) if previous else ""
 
 
-def period_text(period: dict) -> str:
+def period_text(period: PeriodInfo) -> str:
     """'October 1 to October 31, 2026 (America/New York time)'."""
-    start = parse_local(period["start"])
-    last_day = parse_local(period["end"]) - timedelta(days=1)
+    start = datetime.fromisoformat(period["start"])
+    last_day = datetime.fromisoformat(period["end"]) - timedelta(days=1)
     return f"{start:%B} {start.day} to {last_day:%B} {last_day.day}, {last_day.year} ({zone_label(period['timezone'])} time)"
 
 
@@ -48,7 +49,7 @@ def change(current: int | None, before: int | None, month: str) -> dict | None:
     return {"arrow": "▲" if diff > 0 else "▼", "text": f"{abs(diff):,} vs {month[:3]} ({before:,})"}
 
 
-def summary_paragraphs(metrics: dict, details: dict) -> list[str]:
+def summary_paragraphs(metrics: Metrics, details: ReportDetails) -> list[str]:
     """The executive summary: plain sentences from the numbers, none for a number that is null."""
     volume = metrics["volume"]
     label = metrics["period"]["label"]
@@ -145,7 +146,7 @@ def summary_paragraphs(metrics: dict, details: dict) -> list[str]:
     return [" ".join(p) for p in paragraphs if p]
 
 
-def preheader(metrics: dict) -> str:
+def preheader(metrics: Metrics) -> str:
     """The inbox preview line: the month's headline numbers first."""
     volume = metrics["volume"]
     parts = [f"{format_count(volume['created'])} new", f"{format_count(volume['resolved'])} resolved"]
@@ -165,7 +166,7 @@ def tile(label: str, value: str | None, note: str, comparison: dict | None = Non
     return {"label": label, "value": value if value is not None else NOT_AVAILABLE, "available": value is not None, "note": note, "change": comparison}
 
 
-def kpi_rows(metrics: dict) -> list[list[dict]]:
+def kpi_rows(metrics: Metrics) -> list[list[dict]]:
     """The eight KPI tiles, two rows of four."""
     previous, previous_name = previous_month(metrics)
     volume = metrics["volume"]
@@ -210,7 +211,7 @@ def kpi_rows(metrics: dict) -> list[list[dict]]:
     return [[new, resolved, open_end, hours], [first, fix, sla_tile, sat]]
 
 
-def work_notes(metrics: dict, details: dict) -> list[dict]:
+def work_notes(metrics: Metrics, details: ReportDetails) -> list[dict]:
     """The 'Also this month' rows: after-hours and proactive tickets."""
     created = metrics["volume"]["created"]
     after = metrics["after_hours"]["created"]
@@ -225,7 +226,7 @@ def work_notes(metrics: dict, details: dict) -> list[dict]:
     ]
 
 
-def definitions(metrics: dict, details: dict, show_comments: bool) -> list[str]:
+def definitions(metrics: Metrics, details: ReportDetails, show_comments: bool) -> list[str]:
     """'How these numbers are counted': each number in one plain sentence for the client."""
     zone = zone_label(metrics["period"]["timezone"])
     return [
@@ -255,7 +256,7 @@ def pulled_at(generated_at: str | None, zone: str) -> str:
     return f"Data pulled from Freshservice on {long_date(moment)} at {moment:%H:%M} ({zone_label(zone)} time)."
 
 
-def sla_note(key: str, details: dict) -> str:
+def sla_note(key: str, details: ReportDetails) -> str:
     """What an SLA row does not count, or counts beyond the month's own tickets."""
     notes = []
     if key == "first_response":
@@ -275,7 +276,7 @@ def other_label(hidden: int) -> str:
     return f"Other ({hidden})"
 
 
-def requesters_reason(rows: list[dict], names_missing: bool) -> str:
+def requesters_reason(rows: list[Requester], names_missing: bool) -> str:
     """Why some requesters show as ids, or ''."""
     if names_missing:
         return "Names not available: the Freshservice API key may not read requesters, so people are shown by their id."
@@ -289,7 +290,7 @@ AGENT_NAMES_MISSING = "Agent names not available: the API key may not read agent
 NO_CSAT = "Not available: no satisfaction surveys were answered this month."
 
 
-def time_lead(metrics: dict, details: dict) -> dict[str, str]:
+def time_lead(metrics: Metrics, details: ReportDetails) -> dict[str, str]:
     """The time section's figures in words: total, billable, non-billable and the number of entries."""
     time_spent = metrics["time"]
     return {
@@ -304,7 +305,7 @@ def more_agents(hidden: int) -> str:
     return f"and {plural(hidden, 'more agent')}" if hidden > 0 else ""
 
 
-def csat_lead(metrics: dict, details: dict) -> str:
+def csat_lead(metrics: Metrics, details: ReportDetails) -> str:
     """'12 survey responses, 83% positive, average score 88%; 2 comments.'"""
     csat = metrics["csat"]
     lead = f"{plural(csat['responses'], 'survey response')}, {format_pct(csat['positive'] / csat['responses'])} positive"
@@ -314,7 +315,7 @@ def csat_lead(metrics: dict, details: dict) -> str:
     return lead + f"; {plural(comments, 'comment') if comments else 'no comments'}."
 
 
-def backlog_lead(metrics: dict, details: dict) -> str:
+def backlog_lead(metrics: Metrics, details: ReportDetails) -> str:
     """The open-tickets section's sentence: how many, and how many wait for the client or are overdue."""
     lead = f"{format_count(metrics['volume']['open_at_end'])} open at the end of the month, by how long they have been open."
     waiting = details["waiting_on_client"]
@@ -330,10 +331,11 @@ def recent_more(more: int) -> str:
     return f"…and {plural(more, 'more ticket')} created this month." if more > 0 else ""
 
 
-def trend_caption(trend: list[dict]) -> str:
+def trend_caption(trend: list[TrendEntry]) -> str:
     """The busiest month of the trend, or '' when no month had new tickets."""
-    known = [item for item in trend if item["created"] is not None]
-    busiest = max(known, key=lambda item: item["created"]) if known else None
-    if busiest and busiest["created"]:
-        return f"Busiest month for new tickets: {month_name(busiest['month'])} ({format_count(busiest['created'])})."
+    known = [(item["created"], item["month"]) for item in trend if item["created"] is not None]
+    # max() keeps the first of equal counts, the earliest month, as it always has.
+    busiest = max(known, key=lambda pair: pair[0]) if known else None
+    if busiest and busiest[0]:
+        return f"Busiest month for new tickets: {month_name(busiest[1])} ({format_count(busiest[0])})."
     return ""
