@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
 from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
-from utils.cli import build_parser, clean_text, run_main
+from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
 from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, load_config
 from utils.errors import EXIT_FAILURE, EXIT_OK
 from utils.files import is_valid_id
@@ -117,7 +117,9 @@ def client_id(text: str) -> str:
 
 def build_pull_info_parser() -> argparse.ArgumentParser:
     """The command line of pull_info.py (a function, so a test or another flag can extend it)."""
-    parser = build_parser("Pull every client's month from Freshservice and build their reports (what cron runs monthly).")
+    parser = build_parser("Pull every client's month from Freshservice and build their reports (what cron runs monthly).",
+                          exit_codes=EXIT_CODES_HELP.replace("1 a runtime failure (API, data, file)",
+                                                             "1 a client or data source failed, or another runtime failure"))
     parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
     parser.add_argument("--client", action="append", metavar="ID", type=client_id,
                         help="only this client (repeatable); default: every client")

@@ -35,7 +35,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable fr
 from dateutil.relativedelta import relativedelta
 
 from utils import clock
-from utils.cli import build_parser, run_main
+from utils.cli import build_parser, clean_text, run_main
 from utils.config import RAW_DIR, ensure_writable_dir, load_config
 from utils.errors import EXIT_OK, APIError, ForbiddenError, NotFoundError
 from utils.files import write_json_atomic
@@ -384,7 +384,7 @@ class Progress:
     """A live line on a terminal; a few plain log lines otherwise."""
 
     def __init__(self, total: int, client: FreshserviceClient, label: str, log_level: int = logging.INFO):
-        self.total, self.client, self.label, self.log_level = total, client, label, log_level
+        self.total, self.client, self.label, self.log_level = total, client, clean_text(label), log_level  # a server's name, raw to a tty
         self.credits_before = client.counters.credits
         self.done = 0
         self.started = time.monotonic()

@@ -174,3 +174,18 @@ def test_ctrl_c_and_sigterm_stop_release_the_lock_and_keep_finished_clients(star
     assert json.loads((home / "raw_data" / f"freshservice_{acme}.json").read_text())["client"]["id"] == acme
     for folder in (home / "raw_data", home / "reports" / MONTH):
         assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no half-written files
+
+
+def test_help_lists_the_exit_codes(capsys):
+    assert pull_info.main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "exit codes: 0 ok; 1 a client or data source failed" in help_text and "143 SIGTERM; 129 SIGHUP" in help_text
+
+
+def test_the_log_file_is_readable_by_its_owner_only(start_simulator, home, run_pull_info):
+    account, _ids = small_account()
+    simulator = start_simulator(account)
+    assert run_pull_info(simulator, "--no-build").returncode == 0
+    log_file = next((home / "logs").glob("pull_info-*.log"))
+    assert log_file.stat().st_mode & 0o777 == 0o600
+    assert (home / "logs").stat().st_mode & 0o077 == 0

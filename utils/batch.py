@@ -37,6 +37,7 @@ archived under `raw_data/archive/<YYYY-MM>/`.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import unicodedata
@@ -486,8 +487,9 @@ def run_log_file(home: Path) -> Iterator[Path | None]:
     """A log file for this run under logs/ (the last twelve are kept), attached while the block runs."""
     logs = home / LOGS_DIR
     try:
-        logs.mkdir(parents=True, exist_ok=True)
+        logs.mkdir(mode=0o700, parents=True, exist_ok=True)  # the log names clients: for the owner only
         path = logs / f"pull_info-{datetime.now().strftime('%Y%m%d-%H%M%S')}.log"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600))
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:
         log.warning("no log file: %s", exc)

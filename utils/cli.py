@@ -88,9 +88,13 @@ def termination_as_interrupt() -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def build_parser(description: str, network: bool = True) -> argparse.ArgumentParser:
-    """An argument parser with -v/--verbose, -q/--quiet, --debug and, for network scripts, --url."""
-    parser = argparse.ArgumentParser(description=description)
+EXIT_CODES_HELP = ("exit codes: 0 ok; 1 a runtime failure (API, data, file); 2 a usage or settings error; "
+                   "130 interrupted (Ctrl-C); 143 SIGTERM; 129 SIGHUP")
+
+
+def build_parser(description: str, network: bool = True, exit_codes: str = EXIT_CODES_HELP) -> argparse.ArgumentParser:
+    """An argument parser with -v/--verbose, -q/--quiet, --debug and, for network scripts, --url; --help ends with the exit codes."""
+    parser = argparse.ArgumentParser(description=description, epilog=exit_codes)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
