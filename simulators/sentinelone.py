@@ -236,8 +236,8 @@ class SentinelOneSimulator(LoopbackServer):
         limit = _limit(params.get("limit"))
         items = self._select(endpoint, params)
         if _truthy_param(params.get("countOnly")):
-            return Reply(200, {"data": [] if endpoint != "sites" else self._sites_data([]),
-                               "pagination": {"totalItems": len(items), "nextCursor": None}})
+            # The reference's (unconfirmed) shape, the same for every endpoint, /sites included.
+            return Reply(200, {"data": [], "pagination": {"totalItems": len(items), "nextCursor": None}})
         cursor = params.get("cursor")
         offset, empty_served = _decode_cursor(cursor, endpoint) if cursor else (int(params.get("skip") or 0), False)
         if not cursor and offset > MAX_LIMIT:
