@@ -103,6 +103,7 @@ class SendResult:
     accepted: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    service_ids: dict[str, str] = field(default_factory=dict)  # the service's id per recipient (Mailchimp's _id)
 
 
 class Sender(Protocol):
@@ -273,7 +274,8 @@ def record_entry(outgoing: Outgoing | None, report_name: str | None, client_name
         "outcome": result.outcome,
         "at": clock.now().isoformat(timespec="seconds"),
         "method": method,
-        "message_id": outgoing.message_id if outgoing else None,
+        # Mailchimp writes its own Message-ID; its per-recipient _id is what its activity log finds.
+        "message_id": next(iter(result.service_ids.values()), None) if method == "mailchimp" else outgoing.message_id if outgoing else None,
         "subject": outgoing.subject if outgoing else None,
         "report": report_name,
         "to": list(outgoing.to) if outgoing else [],
@@ -283,6 +285,8 @@ def record_entry(outgoing: Outgoing | None, report_name: str | None, client_name
         "refused": [{"address": address, "reason": reason} for address, reason in result.refused.items()],
         "reason": result.reason,
     }
+    if result.service_ids:
+        entry["service_ids"] = dict(result.service_ids)
     if previous:
         earlier = list(previous.get("earlier") or [])
         earlier.append({key: value for key, value in previous.items() if key != "earlier"})
@@ -501,4 +505,8 @@ def make_sender(settings: Settings, home: Path, options: Options) -> Sender | No
             raise ConfigError(f"{settings.path}: [delivery] method is \"smtp\" but there is no [delivery.smtp] table")
         password = read_secret(home, "SMTP_PASSWORD", "smtp_password.txt", "SMTP password") if smtp.username else None
         return SmtpSender(smtp, password)
-    raise ConfigError('[delivery] method = "mailchimp" is not available yet: use "smtp" or "outbox"')
+    from utils.mailchimp_sender import MailchimpSender
+    from utils.settings import MailchimpSettings
+
+    key = read_secret(home, "MAILCHIMP_TRANSACTIONAL_KEY", "mailchimp_key.txt", "Mailchimp Transactional key")
+    return MailchimpSender(delivery.mailchimp or MailchimpSettings(), key)

@@ -1,0 +1,152 @@
+"""Sending reports through Mailchimp Transactional (formerly Mandrill) with requests, no SDK.
+
+`POST {url}/messages/send.json` with the key in the body, on the shared retry policy with
+`idempotent=False`: the service has no idempotency key, so a request that may have reached it is
+never sent again. Only a connection that was never made and a 429 are retried; a timeout or a 5xx
+after the body went out is an `unknown` outcome for a person to resolve. Errors are read by the
+body's `name`, not the HTTP status (older accounts answer every error with 500).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from utils.delivery import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of
+from utils.errors import APIError, ConnectionFailed, OutcomeUnknown
+from utils.http import RetryPolicy
+from utils.http import send as http_send
+from utils.settings import MailchimpSettings
+
+log = logging.getLogger("send_reports")
+
+SERVICE = "Mailchimp Transactional"
+POLICY = RetryPolicy(idempotent=False)
+TIMEOUT = (5.0, 120.0)  # connect, read: a send answers within seconds; the SDK waits up to 300 s
+ACCEPTED = frozenset({"sent", "queued", "scheduled"})
+STOPPING_ERRORS = frozenset({"Invalid_Key", "PaymentRequired"})  # every other client would fail the same way
+REFUSED_ERRORS = frozenset({"ValidationError", "Unknown_Subaccount", "Invalid_Reject", "Unknown_Template"})
+TAGS = ["integoreport", "monthly-report"]
+
+
+def message_body(outgoing: Outgoing, key: str) -> dict[str, Any]:
+    """The send.json body: our HTML as built (no inlining, no tracking, which would rewrite it)."""
+    headers = {"X-IntegoReport-Client": outgoing.client_id, "X-IntegoReport-Month": outgoing.month}
+    if outgoing.reply_to:
+        headers["Reply-To"] = outgoing.reply_to
+    recipients = []
+    for kind, addresses in (("to", outgoing.to), ("cc", outgoing.cc), ("bcc", outgoing.bcc)):
+        for address in addresses:
+            entry = {"email": addr_spec(address), "type": kind}
+            if display_name(address):
+                entry["name"] = display_name(address)
+            recipients.append(entry)
+    message: dict[str, Any] = {
+        "html": outgoing.html,
+        "text": outgoing.text,
+        "subject": outgoing.subject,
+        "from_email": addr_spec(outgoing.from_address),
+        "to": recipients,
+        "headers": headers,
+        "important": False,
+        "track_opens": False,
+        "track_clicks": False,
+        "inline_css": False,
+        "preserve_recipients": True,
+        "tags": TAGS,
+        "metadata": {"client_id": outgoing.client_id, "month": outgoing.month},
+    }
+    if display_name(outgoing.from_address):
+        message["from_name"] = display_name(outgoing.from_address)
+    return {"key": key, "message": message, "async": False}
+
+
+class MailchimpSender:
+    """Sends each message with one API call over one HTTP session for the batch."""
+
+    method = "mailchimp"
+
+    def __init__(self, settings: MailchimpSettings, key: str, *, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = TIMEOUT, policy: RetryPolicy = POLICY, sleep: Callable[[float], None] = time.sleep):
+        self.url = settings.url.rstrip("/")
+        self._key = key
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.policy = policy
+        self.sleep = sleep
+        self.calls = 0
+
+    def _post(self, method: str, body: dict[str, Any]) -> requests.Response:
+        self.calls += 1
+        return http_send(self.session, "POST", f"{self.url}/{method}.json", service=SERVICE, policy=self.policy,
+                         timeout=self.timeout, sleep=self.sleep, json=body)
+
+    def send(self, outgoing: Outgoing) -> SendResult:
+        try:
+            response = self._post("messages/send", message_body(outgoing, self._key))
+        except OutcomeUnknown as exc:
+            return SendResult("unknown", reason=str(exc))
+        except ConnectionFailed as exc:
+            return SendResult("failed", reason=str(exc))
+        except APIError as exc:  # the rate limit stayed exhausted: the service refused every try
+            return SendResult("failed", reason=str(exc))
+        if response.status_code == 200:
+            return self._read_answers(response)
+        return self._read_error(response)
+
+    def _read_answers(self, response: requests.Response) -> SendResult:
+        try:
+            answers = response.json()
+        except ValueError:
+            answers = None
+        if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+            return SendResult("unknown", reason=f"{SERVICE} answered 200 with a body we cannot read; the message may have been sent")
+        accepted: list[str] = []
+        refused: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        for answer in answers:
+            email, status = str(answer.get("email")), answer.get("status")
+            if answer.get("_id"):
+                ids[email] = str(answer["_id"])
+            if status in ACCEPTED:
+                accepted.append(email)
+                if answer.get("queued_reason"):
+                    log.info("%s: %s queued (%s)", SERVICE, email, answer["queued_reason"])
+            else:
+                refused[email] = f"{status}: {answer.get('reject_reason') or 'no reason given'}"
+        return SendResult(outcome_of(accepted, refused), accepted, refused, None if accepted else "every recipient was refused", ids)
+
+    def _read_error(self, response: requests.Response) -> SendResult:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        name = str(body.get("name")) if isinstance(body, dict) and body.get("name") else None
+        text = " ".join(str(body.get("message", "")).split()) if isinstance(body, dict) else ""
+        reason = f"{SERVICE} answered {response.status_code} {name or ''}{': ' + text if text else ''}".replace("  ", " ").strip()
+        if name in STOPPING_ERRORS:
+            hint = " (check MAILCHIMP_TRANSACTIONAL_KEY or mailchimp_key.txt)" if name == "Invalid_Key" else ""
+            raise BatchStopped(reason + hint, SendResult("failed", reason=reason + hint))
+        if name in REFUSED_ERRORS or (name is None and response.status_code < 500):
+            return SendResult("failed", reason=reason)
+        # A 5xx (GeneralError, ServiceUnavailable, a proxy's page) after the body was sent: it may have gone out.
+        return SendResult("unknown", reason=reason + "; the message may have been sent, so it is not sent again")
+
+    def ping(self) -> str:
+        """`/users/ping.json`: "PONG!" when the key is good; raises with the service's reason otherwise."""
+        response = self._post("users/ping", {"key": self._key})
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code == 200 and body == "PONG!":
+            return f"{SERVICE} {self.url}: key accepted"
+        name = body.get("name") if isinstance(body, dict) else None
+        raise APIError(f"{SERVICE} answered {response.status_code}{' ' + str(name) if name else ''} to the ping", response.status_code)
+
+    def close(self) -> None:
+        self.session.close()
