@@ -253,9 +253,8 @@ def _daily_columns(daily: list[dict]) -> dict:
     columns = []
     for point in daily:
         height = max(2, round(CHART_HEIGHT * (point["score"] - low) / (high - low)))
-        columns.append({"label": _short(point["date"]), "score": _points(point["score"]), "height": height,
-                        "space": CHART_HEIGHT - height})
-    return {"columns": columns, "low": _points(low), "high": _points(high), "width": round(100 / len(columns), 2) if columns else 100,
+        columns.append({"label": _short(point["date"]), "score": _points(point["score"]), "height": height})
+    return {"columns": columns, "height": CHART_HEIGHT, "low": _points(low), "high": _points(high), "width": round(100 / len(columns), 2) if columns else 100,
             "first": columns[0]["label"] if columns else "", "last": columns[-1]["label"] if columns else ""}
 
 
