@@ -58,13 +58,19 @@ def run_demo(args: argparse.Namespace, period: Period) -> int:
     config = Config(url=simulator.start(), api_key=DEMO_KEY, home=demo_home)
     log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", config.url, demo_home)
     # The other sources' demo services, so the demo reports show their sections too.
+    from simulators.demo_ms365 import start_demo_source as start_demo_ms365
     from simulators.demo_sentinelone import start_demo_source as start_demo_sentinelone
 
+    graph_simulator, ms365_step = start_demo_ms365(demo_home)
     s1_simulator, sentinelone_step = start_demo_sentinelone(demo_home)
+    demo_steps = [ms365_step, sentinelone_step]
+    names = {step.name for step in demo_steps}
     try:
-        return run_with_config(args, config, period, settings, report_settings, sources=[*(step for step in source_steps(settings) if step.name != sentinelone_step.name), sentinelone_step])
+        return run_with_config(args, config, period, settings, report_settings,
+                               sources=[*(step for step in source_steps(settings) if step.name not in names), *demo_steps])
     finally:
         simulator.stop()
+        graph_simulator.stop()
         s1_simulator.stop()
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +32,9 @@ from utils.period import Period, report_period, resolve_timezone
 from utils.settings import Settings, load_settings, read_secret
 from utils.sources import source_file
 from utils.tickets import parse_timestamp
+
+if TYPE_CHECKING:
+    from utils.batch import SourceStep
 
 log = logging.getLogger("ms365")
 
@@ -56,6 +60,16 @@ def reason_for(part: str, error: GraphError) -> str:
     if isinstance(error, NotPremium):
         return NEEDS_PREMIUM
     return f"permission {PERMISSIONS[part]} not granted"
+
+
+def describe_unavailable(unavailable: dict[str, str]) -> str:
+    """'; not available: sign_in, mfa (needs Entra ID P1 or P2)' for a log line, or ''."""
+    if not unavailable:
+        return ""
+    by_reason: dict[str, list[str]] = {}
+    for part, reason in unavailable.items():
+        by_reason.setdefault(reason, []).append(part.replace("_", " "))
+    return "; not available: " + "; ".join(f"{', '.join(parts)} ({reason})" for reason, parts in by_reason.items())
 
 
 def scores_for_period(scores: list[dict], period: Period) -> list[dict]:
@@ -120,7 +134,7 @@ def pull_client_month(graph: GraphClient, client_id: str, tenant: str, period: P
     data = pull_tenant(graph, tenant, period)
     requests = graph.requests_for(tenant) - before
     for part, reason in data["unavailable"].items():
-        log.info("%s: %s not available: %s", client_id, part.replace("_", " "), reason)
+        log.debug("%s: %s not available: %s", client_id, part.replace("_", " "), reason)
     return {
         "schema_version": SCHEMA_VERSION,
         "source": SOURCE,
@@ -141,6 +155,39 @@ def graph_client_from_settings(settings: Settings, env: dict[str, str] | None = 
     return GraphClient(settings.ms365.app_id, secret, settings.ms365.login_url, settings.ms365.graph_url, **options)
 
 
+def batch_step(settings: Settings | None = None, graph: GraphClient | None = None) -> SourceStep | None:
+    """Microsoft 365 as a source of the monthly batch (utils/batch.py), or None when [ms365] is not set.
+
+    Clients without `ms365_tenant` are skipped. One GraphClient serves the whole run, so each tenant
+    gets one token (renewed only if the run outlives it); it is made at the first pull, so a missing
+    secret fails this source (for every client) rather than the run.
+    """
+    from utils.batch import SourceStep  # utils.batch imports this module to list its sources
+
+    settings = settings if settings is not None else load_settings()
+    if settings.ms365 is None:
+        return None
+    shared: list[GraphClient] = [graph] if graph is not None else []
+    lock = threading.Lock()
+
+    def client() -> GraphClient:
+        with lock:
+            if not shared:
+                shared.append(graph_client_from_settings(settings))
+            return shared[0]
+
+    def tenant_of(client_id: str) -> str:
+        return (settings.client(client_id).ms365_tenant or "").strip()
+
+    def pull(client_id: str, period: Period) -> dict:
+        document = pull_client_month(client(), client_id, tenant_of(client_id), period)
+        log.info("Microsoft 365 for %s (tenant %s): %d requests%s", client_id, document["client"]["tenant"], document["requests"],
+                 describe_unavailable(document["unavailable"]))
+        return document
+
+    return SourceStep(name=SOURCE, configured=lambda client_id: bool(tenant_of(client_id)), pull=pull)
+
+
 def raw_data_path(home: Path, client_id: str) -> Path:
     return source_file(home / RAW_DIR, SOURCE, client_id)
 
@@ -156,8 +203,8 @@ def run(args: argparse.Namespace) -> int:
     ensure_writable_dir(settings.home / RAW_DIR)
     document = pull_client_month(graph, args.client_id, tenant, period)
     path = write_json_atomic(raw_data_path(settings.home, args.client_id), document)
-    log.info("Microsoft 365, client %s (tenant %s), %s: %d requests; wrote %s", args.client_id, tenant, period.label,
-             document["requests"], path)
+    log.info("Microsoft 365, client %s (tenant %s), %s: %d requests%s; wrote %s", args.client_id, tenant, period.label,
+             document["requests"], describe_unavailable(document["unavailable"]), path)
     return EXIT_OK
 
 

@@ -17,11 +17,15 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES
-from simulators.graph import GraphTenant
+from simulators.graph import GraphSimulator, GraphTenant
 from utils import clock
+
+if TYPE_CHECKING:
+    from utils.batch import SourceStep
 
 DEMO_APP_ID = "0d3c2b1a-5e4f-4a6b-9c8d-7e6f5a4b3c2d"
 DEMO_SECRET = "demo-graph-secret-not-secret"
@@ -271,3 +275,19 @@ def _skus(demo: DemoTenant, users: list[dict]) -> list[dict]:
                      "capabilityStatus": "Warning" if warning else "Enabled", "consumedUnits": consumed,
                      "prepaidUnits": {"enabled": 10000 if viral else consumed + spare, "suspended": 0, "warning": warning, "lockedOut": 0}})
     return skus
+
+
+def start_demo_source(home: Path) -> tuple[GraphSimulator, SourceStep]:
+    """For `pull_info.py --demo`: the demo tenants served on 127.0.0.1 and the batch step reading them."""
+    from data_pullers import ms365
+    from utils.graph_client import GraphClient
+    from utils.settings import SETTINGS_FILE, ClientSettings, Ms365Settings, Settings
+
+    tenants = build_demo_tenants()
+    simulator = GraphSimulator(list(tenants.values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET)
+    url = simulator.start()
+    settings = Settings(home=home, path=home / SETTINGS_FILE, ms365=Ms365Settings(DEMO_APP_ID, login_url=url, graph_url=url),
+                        clients={client_id: ClientSettings(client_id, ms365_tenant=tenant.domain) for client_id, tenant in tenants.items()})
+    step = ms365.batch_step(settings, GraphClient(DEMO_APP_ID, DEMO_SECRET, url, url))
+    assert step is not None
+    return simulator, step

@@ -90,9 +90,9 @@ class ReportStep:
 
 def source_steps(settings: Settings) -> list[SourceStep]:
     """The data sources this run pulls besides Freshservice, as `settings` configure them (one line each)."""
-    from data_pullers import sentinelone
+    from data_pullers import ms365, sentinelone
 
-    steps: list[SourceStep | None] = [sentinelone.batch_step(settings)]
+    steps: list[SourceStep | None] = [ms365.batch_step(settings), sentinelone.batch_step(settings)]
     return [step for step in steps if step is not None]
 
 
@@ -229,7 +229,7 @@ def build_client_report(raw: dict, outcome: ClientOutcome, home: Path, reports_d
     extra_raw, problems = load_source_files(home / RAW_DIR, client_id, raw["period"])
     for problem in problems:
         log.warning("%s (%s): %s", outcome.client.get("name"), client_id, problem)
-    failures = {name: "it could not be pulled" for name in outcome.failed_steps}
+    failures = {name: result.detail or "it could not be pulled" for name, result in outcome.failed_steps.items()}
     html, text, metrics = build_outputs(raw, settings=settings, extra_raw=extra_raw, source_failures=failures,
                                         history=history_for_raw(home, raw))
     stem = f"{slugify(str(outcome.client.get('name', '')))}-{client_id}"
@@ -264,12 +264,12 @@ def _run_isolated(name: str, configured: Callable[[str], bool], call: Callable[[
     """Run one step for one client; any failure is recorded on the outcome, never raised (Ctrl-C is)."""
     client_id = str(outcome.client["id"])
     label = f"{outcome.client.get('name')} ({client_id}): {name}"
-    if name in disabled:
-        outcome.steps[name] = StepResult("failed", disabled[name])
-        return
     try:
         if not configured(client_id):
             outcome.steps[name] = StepResult("skipped")
+            return
+        if name in disabled:  # only clients the step is configured for share its refusal
+            outcome.steps[name] = StepResult("failed", disabled[name])
             return
         outcome.steps[name] = StepResult("ok", call())
     except (AuthenticationError, ConfigError) as exc:

@@ -1,0 +1,100 @@
+"""Microsoft 365 in the monthly batch and the demo: pulled for every client with a tenant, isolated failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pull_info
+from simulators.demo_ms365 import DEMO_TENANTS, start_demo_source
+from simulators.graph import GraphSimulator
+from tests.test_ms365_pull import APP_ID, SECRET, TENANT_ID, make_tenant
+from tests.test_pull_info import MONTH, batch_env, report_dir, small_account
+from utils.batch import slugify
+from utils.period import report_period
+
+
+@pytest.fixture
+def graph_simulator():
+    simulator = GraphSimulator([make_tenant()], app_id=APP_ID, client_secret=SECRET)
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+def test_batch_pulls_each_tenant_and_a_failure_marks_only_that_source(start_simulator, graph_simulator, home, monkeypatch, capsys):
+    account, (acme, beta, quiet) = small_account()
+    freshservice = start_simulator(account)
+    for name, value in batch_env(freshservice).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MS365_CLIENT_SECRET", SECRET)
+    (home / "integoreport.toml").write_text(
+        f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{graph_simulator.url}"\ngraph_url = "{graph_simulator.url}"\n\n'
+        f'[clients.{acme}]\nms365_tenant = "{TENANT_ID}"\n\n[clients.{beta}]\nms365_tenant = "gone.onmicrosoft.com"\n', encoding="utf-8")
+
+    code = pull_info.main(["--month", MONTH])
+    out, err = capsys.readouterr()
+
+    assert code == 1  # one source failed for one client
+    folder = report_dir(home)
+    names = {department_id: account.departments[department_id]["name"] for department_id in (acme, beta, quiet)}
+
+    def report(department_id: int, suffix: str) -> str:
+        return (folder / f"{slugify(names[department_id])}-{department_id}.{suffix}").read_text(encoding="utf-8")
+
+    acme_metrics = json.loads(report(acme, "json"))
+    assert acme_metrics["m365"]["mfa"] == {"eligible": 5, "registered": 3, "rate": 0.6, "admins_without": 0,
+                                           "without_names": ["Person 001", "Person 003"]}
+    assert "Microsoft 365" in report(acme, "html") and "Person 001" in report(acme, "html")
+    assert (home / "raw_data" / f"ms365_{acme}.json").exists()
+
+    beta_metrics = json.loads(report(beta, "json"))
+    assert "m365" not in beta_metrics
+    assert "The Microsoft 365 data could not be read this month" in report(beta, "html")
+    assert "AADSTS90002" in report(beta, "txt")
+    assert not (home / "raw_data" / f"ms365_{beta}.json").exists()
+
+    assert "m365" not in json.loads(report(quiet, "json"))  # no tenant: skipped, no note
+    assert "Microsoft 365" not in report(quiet, "html")
+
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "ms365 failed" in index and "AADSTS90002" in index
+    assert "Person 00" not in index  # the index never carries the clients' people
+    assert graph_simulator.tokens_issued == 1
+    assert SECRET not in out + err
+
+
+def test_bad_secret_fails_the_source_for_every_client_without_asking_again(start_simulator, graph_simulator, home, monkeypatch, capsys):
+    account, (acme, beta, _quiet) = small_account()
+    freshservice = start_simulator(account)
+    for name, value in batch_env(freshservice).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MS365_CLIENT_SECRET", "expired-secret-value")
+    (home / "integoreport.toml").write_text(
+        f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{graph_simulator.url}"\ngraph_url = "{graph_simulator.url}"\n\n'
+        f'[clients.{acme}]\nms365_tenant = "{TENANT_ID}"\n\n[clients.{beta}]\nms365_tenant = "{TENANT_ID}"\n', encoding="utf-8")
+
+    assert pull_info.main(["--month", MONTH]) == 1
+    capsys.readouterr()
+
+    assert graph_simulator.counters()["by_endpoint"] == {"token": 1}  # refused once, not asked again for the second client
+    index = (report_dir(home) / "index.html").read_text(encoding="utf-8")
+    assert index.count("AADSTS7000215") == 2 and "expired-secret-value" not in index
+
+
+def test_demo_tenants_cost_at_most_eight_requests_and_one_lacks_p1(tmp_path):
+    simulator, step = start_demo_source(tmp_path)
+    try:
+        period = report_period(None, "America/New_York")
+        documents = {demo.department_id: step.pull(demo.department_id, period) for demo in DEMO_TENANTS}
+    finally:
+        simulator.stop()
+    assert not step.configured("21000351606")  # the newest demo client has no tenant
+    assert all(document["requests"] <= 8 for document in documents.values())
+    assert documents["21000351604"]["unavailable"] == {"sign_in": "needs Entra ID P1 or P2", "mfa": "needs Entra ID P1 or P2"}
+    assert all(not document["unavailable"] for key, document in documents.items() if key != "21000351604")
+    law = documents["21000351601"]
+    assert len(law["users"]) > 120  # paged: the law firm has more users than one page with sign-in activity
+    scores = [item["currentScore"] for item in law["secure_scores"]]
+    assert scores[0] > scores[-1]  # the score climbs during the month
