@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES
+from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES, LOCAL_OFFSET
 from simulators.graph import GraphSimulator, GraphTenant
 from utils import clock
 
@@ -148,7 +148,9 @@ def _profile(row: tuple, deprecated: bool) -> dict:
 
 def _score_history(demo: DemoTenant, tenant_id: str, now: datetime, rng: random.Random) -> list[dict]:
     """One Secure Score a day for 90 days, newest first, climbing as the month's fixes land."""
-    this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # The months of the demo's clients (US Eastern, as in demo_freshservice), so the climb lands in the report month.
+    local_now = now + LOCAL_OFFSET
+    this_month = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - LOCAL_OFFSET
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     fixed_on = {control: last_month + timedelta(days=day - 1) for day, control in demo.fixes}
     # Partly done controls give the score its fractions (MFA registration grows with the people registered).

@@ -93,6 +93,7 @@ def raw_path(home: Path) -> Path:
 # -- the puller script -------------------------------------------------------------------------
 
 def test_pull_writes_the_raw_file_in_one_call_per_endpoint(home, graph_sim, monkeypatch, caplog):
+    monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-05T09:00:00+00:00")
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch)
     monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-05T09:00:00+00:00")  # the stamp below depends on it
