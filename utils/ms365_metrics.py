@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from utils.report_format import format_pct
 from utils.tickets import parse_timestamp
 
 PARTS = ("secure_score", "licenses", "users", "sign_in", "mfa")
@@ -222,9 +223,7 @@ def _count(value: int | None) -> str:
 
 
 def _pct(rate: float | None) -> str:
-    from utils.report import format_pct  # the report's rounding: never 100% or 0% unless exactly so
-
-    return format_pct(rate)
+    return format_pct(rate)  # the report's rounding: never 100% or 0% unless exactly so
 
 
 def _date(iso: str | None) -> str:
