@@ -21,12 +21,12 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):  # run as a script: make the project importable from any directory
@@ -87,7 +87,7 @@ def touches_period(ticket: dict, period: Period) -> bool:
     if any(period.contains(time_entry_moment(entry)) for entry in ticket.get("time_entries") or []):
         return True
     csat = ticket.get("csat")
-    return bool(csat) and period.contains(parse_timestamp(csat.get("created_at")))
+    return isinstance(csat, dict) and period.contains(parse_timestamp(csat.get("created_at")))
 
 
 # -- what one run shares between clients -------------------------------------------------------
@@ -121,7 +121,9 @@ class AccountContext:
             body = self.client.get_json("ticket_form_fields")
             for form_field in body.get("ticket_fields", []) if isinstance(body, dict) else []:
                 labels = {"status": self.status_labels, "source": self.source_labels}.get(form_field.get("name"))
-                for choice in (form_field.get("choices") or []) if labels is not None else []:
+                if labels is None:
+                    continue
+                for choice in form_field.get("choices") or []:
                     if isinstance(choice, dict) and isinstance(choice.get("id"), int) and choice.get("value"):
                         labels[choice["id"]] = str(choice["value"])
         except ForbiddenError:
@@ -181,7 +183,7 @@ class AccountContext:
         """Every ticket of the account open now and created before `until`, for all clients at once."""
         if self.open_tickets_until is not None and self.open_tickets_until >= until:
             return
-        seen = {t.get("status") for t in self.sweep.values() if isinstance(t.get("status"), int)}
+        seen: set[int] = {t["status"] for t in self.sweep.values() if isinstance(t.get("status"), int)}
         base = "(" + " OR ".join(f"status:{status}" for status in self.open_status_ids(seen)) + ")"
         self.open_tickets = {t["id"]: t for t in fetch_filtered(self.client, base, "created_at", FILTER_EPOCH, until)}
         self.open_tickets_until = until
@@ -310,7 +312,7 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
     if context.open_tickets_until is not None and context.open_tickets_until >= until:
         open_now = [t for t in context.open_tickets.values() if t.get("department_id") == client_record["id"]]
     else:
-        seen_statuses = {t.get("status") for t in found.values() if isinstance(t.get("status"), int)}
+        seen_statuses: set[int] = {t["status"] for t in found.values() if isinstance(t.get("status"), int)}
         statuses = " OR ".join(f"status:{status}" for status in context.open_status_ids(seen_statuses))
         open_now = fetch_filtered(client, f"{department} AND ({statuses})", "created_at", FILTER_EPOCH, until)
     for ticket in open_now:
@@ -374,9 +376,9 @@ def fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: Threa
     requester = record.get("requester")
     record["requester"] = ({"id": requester.get("id"), "name": requester.get("name"), "email": requester.get("email")}
                            if isinstance(requester, dict) else None)
-    record["status_text"] = context.status_labels.get(record.get("status"), f"Status {record.get('status')}")
-    record["priority_text"] = PRIORITY_LABELS.get(record.get("priority"), f"Priority {record.get('priority')}")
-    record["source_text"] = context.source_labels.get(record.get("source"), f"Source {record.get('source')}")
+    record["status_text"] = _coded(context.status_labels, record.get("status"), "Status")
+    record["priority_text"] = _coded(PRIORITY_LABELS, record.get("priority"), "Priority")
+    record["source_text"] = _coded(context.source_labels, record.get("source"), "Source")
     return record
 
 
@@ -408,6 +410,11 @@ class Progress:
                 self._next_log += 0.25
                 log.log(self.log_level, line)
 
+
+
+def _coded(labels: Mapping[int, str], code: Any, prefix: str) -> str:
+    """The label of a numeric code, or 'Status 7' for a code the labels do not know."""
+    return labels.get(code, f"{prefix} {code}") if isinstance(code, int) else f"{prefix} {code}"
 
 def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int, label: str,
                       progress_level: int = logging.INFO) -> list[dict]:

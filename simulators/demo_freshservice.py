@@ -610,6 +610,7 @@ class _Builder:
     def _plan_outcome(self, plan: _Plan, priority: int, stuck_status: int | None = None) -> None:
         """Decide response, resolution, status and activity of a ticket from its SLA targets."""
         rng, now, topic, created = self.rng, self.now, plan.topic, plan.created
+        assert topic is not None  # _plan_ticket always picks a topic
         fr_target = timedelta(hours=FIRST_RESPONSE_HOURS[priority])
         resolution_target = timedelta(hours=RESOLUTION_HOURS[priority] * topic.resolution_scale)
         if rng.random() < (0.5 if topic.key == "monitoring" else 0.93):
@@ -637,7 +638,7 @@ class _Builder:
         if resolved is not None and not stuck and rng.random() < 0.03:
             reopened = resolved + timedelta(minutes=rng.randint(120, 2880))
             resolved = reopened + timedelta(minutes=rng.randint(60, 1440))
-        if stuck or resolved > now:
+        if stuck or resolved is None or resolved > now:
             resolved = None
         if reopened is not None and reopened > now:
             reopened = None
@@ -694,12 +695,12 @@ class _Builder:
                 plan.fields.pop("description_text", None)
                 plan.fields["description"] = description
             self.plans.append(plan)
-        for index, (company_key, subject) in enumerate(SPAM_SUBJECTS):
+        for index, (spam_company_key, subject) in enumerate(SPAM_SUBJECTS):
             created = _add_months(self.current_month, -(index % 4)) - timedelta(days=9 - index, hours=3)
             sender = self.account.add_requester("Unknown", "Sender", f"noreply{index}@mailer{index}.example",
                                                 created_at=created)
-            department_id = self.departments[company_key]["id"] if company_key else None
-            self.plans.append(_Plan(by_key.get(company_key), None, created, subject, sender["id"], "Unknown",
+            department_id = self.departments[spam_company_key]["id"] if spam_company_key else None
+            self.plans.append(_Plan(by_key[spam_company_key] if spam_company_key else None, None, created, subject, sender["id"], "Unknown",
                                     fields={"source": 1, "spam": True, "department_id": department_id,
                                             "description_text": subject}, special="spam"))
         for index, (company_key, subject) in enumerate(DELETED_SUBJECTS):
@@ -774,7 +775,8 @@ class _Builder:
         window_start = _add_months(self.previous_month, -1)
         heavy = [plan for plan in self.plans
                  if plan.special is None and plan.resolved and plan.first_response
-                 and plan.company.key in ("law", "dental", "architecture") and plan.created >= window_start]
+                 and plan.company is not None and plan.company.key in ("law", "dental", "architecture")
+                 and plan.created >= window_start]
         for plan in self.rng.sample(heavy, min(6, len(heavy))):
             plan.conversation_count = self.rng.randint(25, 40)
         for plan in self.plans:
@@ -896,6 +898,7 @@ class _Builder:
     def _write_csat(self, plan: _Plan, ticket: dict) -> None:
         rng = self.rng
         finished = plan.resolved or plan.closed
+        assert finished is not None  # only finished tickets get a survey (plan.csat)
         moment = min(finished + timedelta(minutes=rng.randint(60, 2880)), self.now)
         if rng.random() < 0.6:
             acquired = _weighted(rng, ((4, 60), (3, 25), (2, 10), (1, 5)))

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from simulators.base import LoopbackServer, Reply
@@ -123,7 +123,7 @@ class Simulator(LoopbackServer):
 
     # ---- test helpers
 
-    def fail_next(self, count: int, status: int = 503) -> None:
+    def fail_next(self, count: int, status: int = 503) -> None:  # type: ignore[override]  # Freshservice's own forced replies (no headers or body)
         """Answer the next `count` requests with `status` (0: drop the connection)."""
         with self._lock:
             self._forced_status.extend([status] * count)
@@ -157,7 +157,7 @@ class Simulator(LoopbackServer):
         split = urlsplit(handler.path)
         path = split.path.rstrip("/") or "/"
         pairs = parse_qsl(split.query, keep_blank_values=True)
-        params = {}
+        params: dict[str, str] = {}
         for key, value in pairs:
             params.setdefault(key, value)
         endpoint, action, path_args = self._route(path)
@@ -263,7 +263,7 @@ class Simulator(LoopbackServer):
             over_total = total is not None and self._window_used + cost > total
             over_sub = sublimit is not None and self._window_sub_used.get(endpoint, 0) + cost > sublimit
             if over_total or over_sub:
-                window_end = self._window_start + max(self.settings.rate_window_seconds, 0.001)
+                window_end = cast(float, self._window_start) + max(self.settings.rate_window_seconds, 0.001)  # set by _roll_window above
                 return False, max(1, math.ceil(window_end - now)), self._window_number
             self._window_used += cost
             self._window_sub_used[endpoint] = self._window_sub_used.get(endpoint, 0) + cost

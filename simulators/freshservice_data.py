@@ -22,7 +22,7 @@ import re
 import threading
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard, overload
 
 from utils import clock
 
@@ -159,6 +159,10 @@ def to_utc(value: datetime | date | str) -> datetime:
     return moment.astimezone(UTC)
 
 
+@overload
+def format_timestamp(value: None) -> None: ...
+@overload
+def format_timestamp(value: datetime | date | str) -> str: ...
 def format_timestamp(value: datetime | date | str | None) -> str | None:
     """Format a moment as Freshservice does: `YYYY-MM-DDTHH:MM:SSZ` in UTC (None stays None)."""
     if value is None:
@@ -302,6 +306,8 @@ class Account:
     # ---- people and departments
 
     def _person_name(self, user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
         person = self.requesters.get(user_id) or self.agents.get(user_id)
         if person is None:
             return None
@@ -319,7 +325,7 @@ class Account:
         department_id = fields.pop("id", None) or self._new_id("department")
         created_at = self._stamp(fields.pop("created_at", None), self.now - timedelta(days=730))
         updated_at = self._stamp(fields.pop("updated_at", None), to_utc(created_at))
-        department = {
+        department: dict[str, Any] = {
             "id": department_id, "name": name, "description": "", "head_user_id": None,
             "head_name": None, "prime_user_id": None, "prime_user_name": None, "domains": [],
             "custom_fields": {}, "created_at": created_at, "updated_at": updated_at,
@@ -337,7 +343,7 @@ class Account:
         created_at = self._stamp(fields.pop("created_at", None), self.now - timedelta(days=1000))
         updated_at = self._stamp(fields.pop("updated_at", None), to_utc(created_at))
         email = fields.pop("email", None) or _email_for(first_name, last_name, "intego.example")
-        agent = {
+        agent: dict[str, Any] = {
             "id": agent_id, "first_name": first_name, "last_name": last_name, "occasional": False,
             "active": True, "email": email, "job_title": "Service Desk Engineer",
             "work_phone_number": None, "mobile_phone_number": None, "department_ids": [],
@@ -366,7 +372,7 @@ class Account:
                     domain = domains[0]
                     break
             email = _email_for(first_name, last_name, domain)
-        requester = {
+        requester: dict[str, Any] = {
             "id": requester_id, "first_name": first_name, "last_name": last_name,
             "job_title": None, "primary_email": email, "secondary_emails": [],
             "work_phone_number": None, "mobile_phone_number": None, "department_ids": [],
@@ -682,7 +688,7 @@ class Account:
 _CANONICAL_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
-def _is_canonical(value: Any) -> bool:
+def _is_canonical(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 20 and _CANONICAL_RE.fullmatch(value) is not None
 
 

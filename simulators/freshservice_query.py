@@ -73,7 +73,7 @@ def _tokenize(query: str) -> list[tuple[str, str]]:
                                       f"{query[position:position + 10]!r}")
         position = match.end()
         kind = match.lastgroup
-        if kind != "space":
+        if kind is not None and kind != "space":
             tokens.append((kind, match.group(kind)))
     return tokens
 
@@ -221,7 +221,7 @@ def _department_scope(node: Any) -> set[int] | None:
         return set.intersection(*known)
     if any(scope is None for scope in scopes):
         return None
-    return set().union(*scopes)
+    return set().union(*(scope for scope in scopes if scope is not None))
 
 
 def _named_departments(node: Any) -> set[int]:

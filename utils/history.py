@@ -159,7 +159,9 @@ def trend_figures(metrics: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def stored_trend_entry(month: str, stored: Mapping[str, Any]) -> dict[str, Any]:
     """A trend entry for a month with a history file: its counts and figures as stored."""
-    volume = stored.get("volume") if isinstance(stored.get("volume"), Mapping) else {}
+    volume = stored.get("volume")
+    if not isinstance(volume, Mapping):
+        volume = {}
     return {"month": month, "created": _count(volume.get("created")), "resolved": _count(volume.get("resolved")),
             **trend_figures(stored)}
 
