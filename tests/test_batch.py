@@ -128,3 +128,28 @@ def test_an_unexpected_error_for_one_client_marks_it_failed_and_the_others_compl
     assert "Beta Dental" in index and "failed: " in index
     assert list((home / "reports" / MONTH).glob(f"*-{acme}.html")) and list((home / "reports" / MONTH).glob(f"*-{quiet}.html"))
     assert "Traceback" not in result.stderr
+
+
+class AgentsRefusingSimulator(Simulator):
+    """The agents list answers 400 (an account quirk); everything else works."""
+
+    def _answer(self, handler, method, path, pairs, params, endpoint, action, path_args):
+        if endpoint == "agents":
+            return Reply(400, {"description": "Validation failed", "errors": []}), 1
+        return super()._answer(handler, method, path, pairs, params, endpoint, action, path_args)
+
+
+@pytest.mark.parametrize("clients", [(), ("--client", "first")])
+def test_unreadable_reference_data_is_a_warning_in_every_report_not_a_failure(home, run_pull_info, clients):
+    account, ids = small_account()
+    simulator = AgentsRefusingSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
+    simulator.start()
+    try:
+        result = run_pull_info(simulator, *[str(ids[0]) if arg == "first" else arg for arg in clients])
+    finally:
+        simulator.stop()
+    assert result.returncode == 0, result.stderr
+    assert "warning: agent names and custom status labels could not be read" in result.stderr
+    raw = json.loads((home / "raw_data" / f"freshservice_{ids[0]}.json").read_text())
+    assert any("agent names" in warning for warning in raw["warnings"])
+    assert simulator.counters()["by_endpoint"]["agents"]["requests"] == 1

@@ -301,14 +301,27 @@ def stopping_error(exc: BaseException) -> IntegoError | None:
     return None
 
 
-def prepare_shared_step(context: AccountContext, period: Period) -> None:
-    """Fetch once what every client needs (one sweep instead of queries per client).
+def prepare_shared_step(context: AccountContext, period: Period, multiple_clients: bool = True) -> None:
+    """Fetch once what every client needs: reference data and, for several clients, one sweep instead
+    of queries per client.
 
     Only a refused key or bad configuration stops the run here; any other failure costs
     credits, not the month: each client then finds its own tickets.
     """
     try:
-        context.prepare_batch(period)
+        context.load_reference_data()
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        stop = stopping_error(exc)
+        if stop is not None:
+            raise stop from None
+        # Tried once per run: the reports go out with ids for names and built-in labels, and say so.
+        reason = _one_line(exc)
+        context.warnings.append(f"agent names and custom status labels are not available this month ({reason})")
+        log.warning("agent names and custom status labels could not be read (%s); the reports say so", reason)
+    if not multiple_clients:
+        return
+    try:
+        context.prepare_batch(period)  # its reference data is loaded (or given up) above
     except Exception as exc:  # noqa: BLE001 - see the docstring
         stop = stopping_error(exc)
         if stop is not None:
@@ -369,8 +382,8 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
     context = AccountContext(client)
     index_path = None
     try:
-        if len(clients) > 1:
-            prepare_shared_step(context, period)
+        if clients:
+            prepare_shared_step(context, period, multiple_clients=len(clients) > 1)
         disabled: dict[str, str] = {}
         for entry in clients:
             outcome = ClientOutcome(entry)
