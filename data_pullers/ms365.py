@@ -27,7 +27,7 @@ from utils.cli import build_parser, run_main
 from utils.config import RAW_DIR, ensure_writable_dir
 from utils.errors import EXIT_OK, ConfigError
 from utils.files import write_json_atomic
-from utils.graph_client import GraphClient, GraphError, NotPremium, PermissionDenied
+from utils.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.period import Period, report_period, resolve_timezone
 from utils.settings import Settings, load_settings, read_secret
 from utils.sources import source_file
@@ -186,6 +186,28 @@ def batch_step(settings: Settings | None = None, graph: GraphClient | None = Non
         return document
 
     return SourceStep(name=SOURCE, configured=lambda client_id: bool(tenant_of(client_id)), pull=pull)
+
+
+def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
+    """`pull_info.py --check`: a token for every configured tenant; None when [ms365] is not set.
+
+    Returns what it reached; a refused secret raises at once, refused tenants are listed in one error.
+    """
+    if settings.ms365 is None:
+        return None
+    graph = graph or graph_client_from_settings(settings)
+    tenants = {client_id: entry.ms365_tenant.strip() for client_id, entry in settings.clients.items() if entry.ms365_tenant}
+    refused = []
+    for client_id, tenant in sorted(tenants.items()):
+        try:
+            graph.token(tenant)
+        except AppCredentialsRefused:
+            raise
+        except TenantRefused as exc:
+            refused.append(f"client {client_id}: {exc}")
+    if refused:
+        raise TenantRefused(f"Microsoft 365: {len(refused)} of {len(tenants)} tenants refused the app: " + "; ".join(refused))
+    return f"Microsoft 365 app {settings.ms365.app_id}: a token for each of the {len(tenants)} configured tenants"
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:

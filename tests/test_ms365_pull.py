@@ -291,3 +291,24 @@ def test_429_and_503_wait_for_retry_after(graph_sim, status, endpoint):
     assert raw["unavailable"] == {} and len(raw["users"]) == 5
     assert raw["requests"] == 8  # the two refused tries count
     assert simulator.counters()["status"][status] == 2
+
+
+# -- the setup check ---------------------------------------------------------------------------
+
+def test_check_gets_a_token_for_each_configured_tenant(home, graph_sim, monkeypatch):
+    from utils.graph_client import AppCredentialsRefused, TenantRefused
+    from utils.settings import load_settings
+
+    simulator = graph_sim(make_tenant())
+    configure(home, simulator, monkeypatch)
+    assert ms365.check(load_settings(home)) == f"Microsoft 365 app {APP_ID}: a token for each of the 1 configured tenants"
+    assert simulator.tokens_issued == 1
+
+    configure(home, simulator, monkeypatch, tenant="gone.onmicrosoft.com")
+    with pytest.raises(TenantRefused, match=f"client {CLIENT}: .*AADSTS90002"):
+        ms365.check(load_settings(home))
+    configure(home, simulator, monkeypatch, secret="wrong-secret-value")
+    with pytest.raises(AppCredentialsRefused, match="AADSTS7000215"):
+        ms365.check(load_settings(home))
+    (home / "integoreport.toml").write_text("", encoding="utf-8")
+    assert ms365.check(load_settings(home)) is None
