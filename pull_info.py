@@ -1,9 +1,11 @@
 """The unattended monthly run: every client's month pulled and its report built, plus an index for the MSP.
 
-    python pull_info.py [--month YYYY-MM] [--client ID ...] [--demo] [--no-build] [--refresh-clients]
+    python pull_info.py [--month YYYY-MM] [--client ID ...] [--demo] [--no-build] [--refresh-clients] [--send]
 
-Cron calls it on the 1st of each month. `--demo` runs the same job against the built-in
-simulator and its demo account, in demo/, with no Freshservice account needed.
+Cron calls it on the 1st of each month. `--send` then emails the built reports (send_reports.py);
+without it nothing is sent, so the MSP can review first. `--demo` runs the same job against the
+built-in simulator and its demo account, in demo/, with no Freshservice account needed, and ends by
+writing the demo's emails to demo/reports/<YYYY-MM>/outbox/.
 The work itself is in utils/batch.py (which also says how to add a data source to the run).
 """
 
@@ -14,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +25,7 @@ from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
 from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
 from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
 from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, load_config
+from utils.delivery import send_after_build
 from utils.errors import EXIT_FAILURE, EXIT_OK
 from utils.files import is_valid_id
 from utils.freshservice_client import FreshserviceClient, client_from_config
@@ -43,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         # Every setting is checked before the first request, so a typo never costs a month of API credits.
         config = load_config(url=args.url)
         settings, report_settings = load_settings(config.home), ReportSettings.from_env()
-        return run_with_config(args, config, period, settings, report_settings)
+        deliver = send_after_build(settings, config.home, period, args.client) if args.send and not args.no_build else None
+        return run_with_config(args, config, period, settings, report_settings, deliver=deliver)
     return run_demo(args, period)
 
 
@@ -66,7 +71,8 @@ def run_demo(args: argparse.Namespace, period: Period) -> int:
     demo_steps = [ms365_step, sentinelone_step]
     names = {step.name for step in demo_steps}
     try:
-        return run_with_config(args, config, period, settings, report_settings,
+        deliver = None if args.no_build else send_after_build(settings, demo_home, period, args.client, demo=True)  # the outbox
+        return run_with_config(args, config, period, settings, report_settings, deliver=deliver,
                                sources=[*(step for step in source_steps(settings) if step.name not in names), *demo_steps])
     finally:
         simulator.stop()
@@ -75,7 +81,8 @@ def run_demo(args: argparse.Namespace, period: Period) -> int:
 
 
 def run_with_config(args: argparse.Namespace, config: Config, period: Period, settings: Settings,
-                    report_settings: ReportSettings, sources: list[SourceStep] | None = None) -> int:
+                    report_settings: ReportSettings, sources: list[SourceStep] | None = None,
+                    deliver: Callable[[], bool] | None = None) -> int:
     started = time.monotonic()
     ensure_writable_dir(config.home)
     with run_log_file(config.home) as log_path:
@@ -88,10 +95,11 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period, se
                                             report_settings=report_settings)
         finally:
             lock.release()
+        delivered = deliver() if deliver is not None else True  # --send: email the reports (utils/delivery.py)
         report_summary(summary, index_path, client, period, started)
         if log_path:
             log.debug("log file: %s", log_path)
-    return EXIT_FAILURE if summary.failed or summary.with_failed_steps else EXIT_OK
+    return EXIT_FAILURE if summary.failed or summary.with_failed_steps or not delivered else EXIT_OK
 
 
 def report_summary(summary: RunSummary, index_path: Path | None, client: FreshserviceClient, period: Period, started: float) -> None:
@@ -131,6 +139,7 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
                         help="only this client (repeatable); default: every client")
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo account, in demo/, with no Freshservice account")
     parser.add_argument("--no-build", action="store_true", help="pull the raw data only; build no reports")
+    parser.add_argument("--send", action="store_true", help="then email the built reports as send_reports.py does (never twice)")
     parser.add_argument("--refresh-clients", action="store_true", help="refresh companies_list.json first")
     parser.add_argument("--tz", help="the report time zone, an IANA name (default $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,

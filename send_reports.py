@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from utils.cli import build_parser, run_main  # noqa: E402
 from utils.config import home_dir  # noqa: E402
-from utils.delivery import Options, check_addresses, deliver_month, make_sender  # noqa: E402
+from utils.delivery import Options, check_addresses, deliver_month, make_sender, refresh_index  # noqa: E402
 from utils.errors import EXIT_FAILURE, EXIT_OK  # noqa: E402
 from utils.period import report_period, resolve_timezone  # noqa: E402
 from utils.settings import load_settings  # noqa: E402
@@ -42,12 +42,15 @@ def make_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     home = home_dir()
     settings = load_settings(home)
-    month = report_period(args.month, resolve_timezone(settings.report.timezone)).month
+    period = report_period(args.month, resolve_timezone(settings.report.timezone))
+    month = period.month
     if args.test_to:
         check_addresses([args.test_to])
     options = Options(month=month, client_ids=tuple(args.client), dry_run=args.dry_run, test_to=args.test_to, resend=args.resend)
     sender = make_sender(settings, home, options)  # settings and secrets checked before anything is sent
     summary = deliver_month(settings, home, options, sender)
+    if sender is not None and not args.test_to:
+        refresh_index(home, period)  # the month's index.html shows each client's outcome
     counts: dict[str, int] = {}
     for state in summary.states.values():
         counts[state] = counts.get(state, 0) + 1

@@ -385,3 +385,53 @@ def test_missing_report_is_failed_and_a_client_without_recipients_is_skipped_by_
     assert entries[BETA]["outcome"] == "sent" and "303" not in entries
     assert "Quiet Co (303): skipped, no recipients" in err
     assert len(server.delivered) == 1
+
+
+def test_pull_info_send_emails_the_built_reports_and_the_index_shows_the_outcome(home, smtp_server, start_simulator, capsys,
+                                                                                monkeypatch):
+    import pull_info
+    from tests.test_pull_info import batch_env, small_account
+
+    account, (acme, beta, quiet) = small_account()
+    simulator = start_simulator(account)
+    for name, value in batch_env(simulator).items():
+        monkeypatch.setenv(name, value)
+    server = smtp_server()
+    server.behaviour.refuse = {"bob@beta.example": "550 5.1.1 no such user"}
+    write_settings(home, server, bcc="[]", clients=f'[clients.{acme}]\nto = ["Jane <jane@acme-law.example>"]\n'
+                                                    f'[clients.{beta}]\nto = ["Bob <bob@beta.example>"]\n')
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+
+    assert pull_info.main(["--month", MONTH]) == 0  # without --send nothing is sent
+    assert server.connections == 0
+
+    code = pull_info.main(["--month", MONTH, "--send"])
+    _, err = capsys.readouterr()
+
+    assert code == 1  # Beta's only recipient was refused
+    assert [d.rcpt_tos for d in server.delivered] == [["jane@acme-law.example"]]
+    assert f"Quiet Co ({quiet}): skipped, no recipients" in err
+    entries = record(home)
+    assert entries[str(acme)]["outcome"] == "sent" and entries[str(beta)]["outcome"] == "failed"
+    index = (home / "reports" / MONTH / "index.html").read_text(encoding="utf-8")
+    assert "built; emailed 2026-11-02" in index and "built; email not sent 2026-11-02" in index
+
+    server.behaviour.refuse = {}
+    assert send_reports.main(["--month", MONTH]) == 0  # the failed one is retried by send_reports.py itself
+    assert [d.rcpt_tos for d in server.delivered] == [["jane@acme-law.example"], ["bob@beta.example"]]
+    index = (home / "reports" / MONTH / "index.html").read_text(encoding="utf-8")
+    assert "email not sent" not in index and index.count("built; emailed 2026-11-02") == 2
+
+
+def test_pull_info_send_with_bad_delivery_settings_stops_before_the_first_request(home, start_simulator, capsys, monkeypatch):
+    import pull_info
+    from tests.test_pull_info import batch_env, small_account
+
+    simulator = start_simulator(small_account()[0])
+    for name, value in batch_env(simulator).items():
+        monkeypatch.setenv(name, value)
+    write_settings(home, port=2525)  # a user name, but no SMTP password anywhere
+
+    assert pull_info.main(["--month", MONTH, "--send"]) == 2
+    assert "SMTP_PASSWORD" in capsys.readouterr().err
+    assert simulator.counters()["requests"] == 0

@@ -105,6 +105,8 @@ def test_demo_batch_of_every_client_leaves_a_real_home_untouched(home, tmp_path,
     report_line = next(line for line in out.splitlines() if line.startswith("Report for "))
     assert Path(report_line.split(": ", 1)[1]).is_file()
     assert len(list((demo_home / "reports").glob("*/*.html"))) == len(account.departments) + 1  # and the index
+    # It ends with the demo's emails in the outbox (utils/delivery.py), one a client, nothing sent.
+    assert len(list((folder / "outbox").glob("*.eml"))) == len(account.departments) and "Emails (written, not sent): 6" in out
     assert "6 clients done, 0 failed" in err
     assert json.loads((demo_home / "companies_list.json").read_text())[0]["entity_type"] == "department"
     # The batch shares one sweep: the whole month stays within the 3-credits-a-ticket budget.

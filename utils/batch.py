@@ -52,6 +52,7 @@ from data_pullers.freshservice import AccountContext, pull_client_month
 from utils.cli import RedactingFilter
 from utils.client_manager import refresh_companies_list
 from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
+from utils.delivery import read_outcomes
 from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
 from utils.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
@@ -474,7 +475,9 @@ def write_index(reports_dir: Path, period: Period, outcomes: list[ClientOutcome]
         kept = sorted(records.values(), key=lambda r: (str(r["client"].get("name")).casefold(), str(r["client"]["id"])))
         shown = [index_record(o) for o in outcomes if not o.known] + kept
         write_json_atomic(reports_dir / INDEX_RECORD, kept)
-        return write_text_atomic(reports_dir / "index.html", render_index(period, [index_row(reports_dir, r) for r in shown]))
+        delivered = read_outcomes(reports_dir)  # send_reports.py's record: each client's email outcome
+        return write_text_atomic(reports_dir / "index.html", render_index(period, [
+            {**index_row(reports_dir, r), "delivery": delivered.get(str(r["client"]["id"]))} for r in shown]))
     except Exception as exc:  # noqa: BLE001 - the index never hides what the run did (or why it stopped)
         log.error("the index of %s could not be written: %s", period.label, _one_line(exc))
         log.debug("index failed", exc_info=True)

@@ -355,7 +355,8 @@ def render_index(period: Any, clients: list[dict]) -> str:
     `period` has a `label` (attribute or key); each client row is a dict with `client` ({"id", "name"}),
     `report` (the report's file name beside the index, or None), `metrics` (the metrics JSON or None),
     `tickets` (tickets in the raw data), `error` (why the client failed, or None) and optionally
-    `steps_failed` ({source or step name: why it failed} for a client whose report was built).
+    `steps_failed` ({source or step name: why it failed} for a client whose report was built) and
+    `delivery` (the client's entry in the month's delivery.json, once send_reports.py has run).
     """
     from urllib.parse import quote
 
@@ -378,17 +379,34 @@ def render_index(period: Any, clients: list[dict]) -> str:
         error = item.get("error")
         # A source or step that failed for this client (utils/batch.py) is named beside "built".
         step_notes = "".join(f"; {name} failed: {detail}" for name, detail in (item.get("steps_failed") or {}).items())
+        delivery_note, delivery_alert = _delivery_note(item.get("delivery"))
         rows.append({
             "name": name,
             "href": quote(str(item["report"])) if item.get("report") else None,
             "numbers": numbers,
             "error": bool(error),
-            "status": f"failed: {error}" if error else "built" + step_notes,
+            "alert": delivery_alert,
+            "status": (f"failed: {error}" if error else "built" + step_notes) + delivery_note,
         })
     return render_template(INDEX_TEMPLATE, {
         "label": label, "rows": rows, "done": sum(1 for r in rows if not r["error"]), "failed": sum(1 for r in rows if r["error"]),
         "headings": ["Client", "New", "Resolved", "Open at end", "Resolved on time", "Positive ratings", "Hours", "Status"],
     })
+
+
+_DELIVERY_WORDS = {"sent": "emailed", "partial": "email partly refused", "failed": "email not sent",
+                   "unknown": "email outcome unknown (check before --resend)"}
+
+
+def _delivery_note(entry: Any) -> tuple[str, bool]:
+    """"; emailed 2026-11-02" for the index row, and whether it needs the MSP's attention (anything but sent)."""
+    if not isinstance(entry, Mapping) or entry.get("outcome") not in _DELIVERY_WORDS:
+        return "", False
+    outcome = str(entry["outcome"])
+    when = str(entry.get("at") or "")[:10]
+    refused = entry.get("refused") or []
+    detail = f": {len(refused)} refused" if outcome == "partial" and isinstance(refused, list) else ""
+    return f"; {_DELIVERY_WORDS[outcome]} {when}{detail}".rstrip(), outcome != "sent"
 
 
 def load_raw(path: Path | str) -> dict:

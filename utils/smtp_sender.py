@@ -23,7 +23,7 @@ from email import policy as email_policy
 from typing import Any
 
 from utils.delivery import BatchStopped, Outgoing, SendResult, outcome_of
-from utils.errors import ConfigError
+from utils.errors import APIError, ConfigError, ConnectionFailed
 from utils.settings import SmtpSettings, is_loopback
 
 log = logging.getLogger("send_reports")
@@ -148,6 +148,19 @@ class SmtpSender:
             raise _NotConnected(f"the SMTP server {self.where} ended the session before sending: {_describe(exc)}") from None
         return connection
 
+    def check(self) -> str:
+        """Connect, EHLO, STARTTLS and login as configured, then QUIT: what `pull_info.py --check` reports."""
+        try:
+            self._connection = self.open()
+        except _NotConnected as exc:
+            raise ConnectionFailed(str(exc)) from None
+        except BatchStopped as exc:
+            raise APIError(str(exc)) from None
+        self.close()
+        steps = {"starttls": "STARTTLS, certificate checked", "tls": "TLS, certificate checked", "none": "no TLS (loopback)"}
+        login = f", logged in as {self.settings.username}" if self.settings.username else ""
+        return f"SMTP {self.where}: {steps[self.settings.security]}{login}"
+
     def close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
@@ -248,20 +261,6 @@ class SmtpSender:
 def wire_bytes(outgoing: Outgoing) -> bytes:
     """The message as it goes on the wire: CRLF lines, no "From " mangling (send_message would add '>')."""
     return outgoing.message.as_bytes(policy=email_policy.SMTP)
-
-
-def check_smtp(settings: SmtpSettings, password: str | None, timeout: float = 10.0) -> str:
-    """Connect, EHLO, STARTTLS and login as configured, then QUIT: what `pull_info.py --check` reports."""
-    sender = SmtpSender(settings, password, timeout=timeout)
-    try:
-        connection = sender.open()
-    except (BatchStopped, _NotConnected) as exc:
-        raise ConnectionError(str(exc)) from None
-    sender._connection = connection
-    sender.close()
-    steps = {"starttls": "STARTTLS", "tls": "TLS", "none": "no TLS (loopback)"}[settings.security]
-    login = f", logged in as {settings.username}" if settings.username else ""
-    return f"SMTP {sender.where}: {steps}{login}"
 
 
 def _describe(exc: BaseException) -> str:
