@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from data_pullers.freshservice import AccountContext, pull_client_month  # noqa: E402
-from pull_info import run_batch  # noqa: E402
 from simulators.demo_freshservice import build_demo_account  # noqa: E402
 from simulators.freshservice import Simulator, SimulatorSettings  # noqa: E402
+from utils.batch import run_batch  # noqa: E402
 from utils.freshservice_client import FreshserviceClient  # noqa: E402
 from utils.period import report_period  # noqa: E402
 
