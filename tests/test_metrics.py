@@ -458,3 +458,53 @@ def test_bad_raw_data_is_a_one_line_data_error(raw, message):
         check_raw(raw)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def _with(mutate):
+    """A one-ticket raw file (with a survey and a time entry) changed by `mutate`."""
+    raw = raw_file([ticket(12, "2026-10-05T12:00:00Z", csat=csat("2026-10-06T08:00:00Z", 4, 4),
+                           time_entries=[time_entry("1:00", "2026-10-06T12:00:00Z")])])
+    mutate(raw)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r["tickets"][0].update(requester_id={"id": 5}), "ticket 12: 'requester_id' must be a number or text, not an object"),
+        (lambda r: r["tickets"][0].update(requester_id=[5]), "ticket 12: 'requester_id' must be a number or text, not a list"),
+        (lambda r: r["tickets"][0].update(requester={"id": {"x": 1}, "name": "A"}), "ticket 12: 'requester.id' must be"),
+        (lambda r: r["tickets"][0].update(id={"x": 1}), "ticket #1 in the file: 'id' must be a number or text"),
+        (lambda r: r.update(generated_at="9999-12-31T23:59:59Z"), "'generated_at' is out of range: '9999-12-31T23:59:59Z'"),
+        (lambda r: r.update(generated_at="0001-01-01T00:00:00+05:00"), "'generated_at' is out of range"),
+        (lambda r: r["tickets"][0].update(created_at="9999-12-31T23:59:59-12:00"), "ticket 12: 'created_at' is out of range"),
+        (lambda r: r["tickets"][0]["stats"].update(resolved_at="9999-01-01T00:00:00Z"), "ticket 12: 'stats.resolved_at' is out of range"),
+        (lambda r: r["tickets"][0].update(due_by="1900-01-01T00:00:00Z"), "ticket 12: 'due_by' is out of range"),
+        (lambda r: r["tickets"][0]["time_entries"][0].update(executed_at="9999-12-31T00:00:00Z"),
+         "ticket 12: 'time_entries[0].executed_at' is out of range"),
+        (lambda r: r["tickets"][0]["time_entries"][0].update(time_spent=float("nan")), "'time_entries[0].time_spent' must be a finite number"),
+        (lambda r: r["tickets"][0]["time_entries"][0].update(agent_id={"id": 1}), "'time_entries[0].agent_id' must be a number or text"),
+        (lambda r: r["tickets"][0]["csat"].update(score={"acquired_score": float("nan"), "total_score": 4}), "'csat.score.acquired_score' must be a finite"),
+        (lambda r: r["tickets"][0]["csat"].update(score={"acquired_score": 1, "total_score": float("inf")}), "'csat.score.total_score' must be a finite"),
+        (lambda r: r["tickets"][0]["csat"].update(created_at="9999-12-31T00:00:00Z"), "ticket 12: 'csat.created_at' is out of range"),
+        (lambda r: r["client"].update(id={"id": 1}), "'client.id' must be a number or text"),
+        (lambda r: r["period"].update(start="0001-01-01T00:00:00Z", end="0001-02-01T00:00:00Z"), "'period.start' is out of range"),
+    ],
+)
+def test_malformed_raw_values_name_the_field(mutate, message):
+    # Each of these crashed deep in the metrics ("unexpected TypeError/OverflowError/ValueError") before.
+    raw = _with(mutate)
+    with pytest.raises(DataError) as caught:
+        compute_metrics(raw)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_odd_but_harmless_values_still_build():
+    # Unreadable times stay "missing" (with a warning where it matters); a duration with absurd hours is unreadable.
+    raw = _with(lambda r: r["tickets"][0]["time_entries"].append(time_entry("9" * 5000 + ":00", "2026-10-07T12:00:00Z")))
+    raw["tickets"].append(ticket(13, "not a time"))
+    metrics = compute_metrics(raw)
+    assert metrics["volume"]["created"] == 1 and metrics["time"]["total_minutes"] == 60
+    assert "1 time entry with an unreadable duration was left out" in metrics["warnings"]
+    assert "1 ticket without a readable creation time was left out" in metrics["warnings"]

@@ -461,6 +461,9 @@ def test_cli_out_option_and_help(home, tmp_path):
         ('{"schema_version": 2, "tickets": []}', None, "schema_version 2 is newer"),
         ("VALID", "no_such_template.html", "template not found"),
         ("VALID", "BROKEN", "failed to render"),
+        (json.dumps(raw_file([ticket(7, "2026-10-05T12:00:00Z", requester_id={"id": 5})])), None,
+         "ticket 7: 'requester_id' must be a number or text, not an object"),
+        (json.dumps(raw_file([], generated_at="9999-12-31T23:59:59Z")), None, "'generated_at' is out of range"),
     ],
 )
 def test_cli_errors_are_one_line_and_keep_the_old_report(home, tmp_path, content, template, expected):

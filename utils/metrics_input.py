@@ -7,11 +7,12 @@ number is computed; `utils.report.load_raw` adds the file's name.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +30,12 @@ NON_REPLY_SOURCES = frozenset({3, 4, 5})
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "off", "none", "null"})
-_TIME_SPENT = re.compile(r"^\s*(\d+):([0-5]?\d)(?::\d{1,2})?\s*$")
+_TIME_SPENT = re.compile(r"^\s*(\d{1,7}):([0-5]?\d)(?::\d{1,2})?\s*$")  # more hours than 7 digits is not a duration
+
+# Times a raw file may hold. Freshservice began in 2011; a time outside these years is a broken value
+# (and one within hours of year 1 or 9999 cannot be moved into every time zone).
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,6 +179,79 @@ def check_raw(raw: Any) -> None:
         if raw.get(key) is not None and not isinstance(raw[key], kind):
             raise DataError(f"wrong shape: '{key}' must be a {'list' if kind is list else 'object'}")
     read_period(raw)
+    check_values(raw)
+
+
+def check_values(raw: Mapping[str, Any]) -> None:
+    """Raise DataError naming the ticket and the field when a value the metrics read has the wrong kind.
+
+    Absent or unreadable times stay what they always were (missing, and the report says so); a time
+    that reads but lies outside EARLIEST_YEAR..LATEST_YEAR, an id that is an object, or a score
+    that is not a finite number is a broken file.
+    """
+    _check_time(raw.get("generated_at"), "'generated_at'")
+    _check_id(as_dict(raw.get("client")).get("id"), "'client.id'")
+    for index, ticket in enumerate(raw["tickets"]):
+        ticket_id = ticket.get("id")
+        name = f"ticket {ticket_id}" if _is_id(ticket_id) and ticket_id is not None else f"ticket #{index + 1} in the file"
+        _check_id(ticket_id, f"{name}: 'id'")
+        _check_id(ticket.get("requester_id"), f"{name}: 'requester_id'")
+        if isinstance(ticket.get("requester"), dict):
+            _check_id(ticket["requester"].get("id"), f"{name}: 'requester.id'")
+        for key in ("created_at", "due_by", "fr_due_by"):
+            _check_time(ticket.get(key), f"{name}: '{key}'")
+        stats = as_dict(ticket.get("stats"))
+        for key in ("first_responded_at", "resolved_at", "closed_at"):
+            _check_time(stats.get(key), f"{name}: 'stats.{key}'")
+        for entry_index, entry in enumerate(as_list(ticket.get("time_entries"))):
+            where = f"{name}: 'time_entries[{entry_index}]"
+            for key in ("executed_at", "start_time", "created_at"):
+                _check_time(as_dict(entry).get(key), f"{where}.{key}'")
+            _check_id(as_dict(entry).get("agent_id"), f"{where}.agent_id'")
+            _check_finite(as_dict(entry).get("time_spent"), f"{where}.time_spent'")
+        response = ticket.get("csat")
+        if isinstance(response, dict):
+            _check_time(response.get("created_at"), f"{name}: 'csat.created_at'")
+            _check_finite(response.get("overall_rating"), f"{name}: 'csat.overall_rating'")
+            for key in ("acquired_score", "total_score"):
+                _check_finite(as_dict(response.get("score")).get(key), f"{name}: 'csat.score.{key}'")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _is_id(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, str)) and not isinstance(value, bool))
+
+
+def _check_id(value: Any, where: str) -> None:
+    if not _is_id(value):
+        raise DataError(f"{where} must be a number or text, not {_kind(value)}")
+
+
+def _check_finite(value: Any, where: str) -> None:
+    # json.loads reads NaN and Infinity; no count or score can be one.
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DataError(f"{where} must be a finite number, not {value!r}")
+
+
+def _check_time(value: Any, where: str) -> None:
+    moment = parse_timestamp(value)
+    if moment is None:
+        return
+    try:
+        year = moment.astimezone(UTC).year
+    except OverflowError:  # within hours of year 1 or 9999: it cannot even be moved into UTC
+        year = 0
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise DataError(f"{where} is out of range: {str(value)[:40]!r} (expected a time between {EARLIEST_YEAR} and {LATEST_YEAR})")
 
 
 def read_period(raw: Mapping[str, Any]) -> Period:
@@ -191,6 +270,8 @@ def read_period(raw: Mapping[str, Any]) -> Period:
     end = parse_timestamp(period.get("end"))
     if start is None or end is None or not end > start:
         raise DataError("wrong shape: 'period.start' and 'period.end' must be ISO 8601 times, start before end")
+    _check_time(period.get("start"), "'period.start'")
+    _check_time(period.get("end"), "'period.end'")
     return Period(start=start, end=end, timezone=zone_name)
 
 
