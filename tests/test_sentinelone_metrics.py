@@ -110,3 +110,16 @@ def test_the_report_shows_the_section_in_html_and_text():
         assert "SentinelOne detected 4 threats on your endpoints this month and stopped 2" in " ".join(output.split())
     # The email-safety rules of the main template hold for the partial too (email-lint: 0 errors when checked by hand).
     assert [pattern for pattern in FORBIDDEN if re.search(pattern, html)] == []
+
+
+def test_health_rows_only_for_what_was_found_and_one_sentence_for_the_rest():
+    data, site_id = build_site_data()
+    section = sentinelone_metrics.compute(hand_built_raw(data, site_id))
+    section["agents"].update(offline=0, infected=0, detect_only=0)
+    view = sentinelone_metrics.context(section)
+    assert [(row["label"], row["count"], row["names"]) for row in view["hygiene"]] == [("Agent out of date", "1", "ACME-LT-002")]
+    assert view["hygiene_clear_line"] == "No other endpoint is offline more than 14 days, infected or in detect-only mode."
+    section["agents"].update(out_of_date=0)
+    view = sentinelone_metrics.context(section)
+    assert view["hygiene"] == []
+    assert view["hygiene_clear_line"] == "No endpoint is out of date, offline more than 14 days, infected or in detect-only mode."

@@ -28,11 +28,11 @@ VERDICT_LABELS = {"true_positive": "Real threat", "false_positive": "False alarm
 OS_LABELS = {"windows": "Windows", "macos": "macOS", "linux": "Linux"}
 MITIGATION_LABELS = {"mitigated": "Stopped", "not_mitigated": "Not stopped", "marked_as_benign": "Marked harmless"}
 INCIDENT_LABELS = {"unresolved": "Open", "in_progress": "Being investigated", "resolved": "Closed"}
-HYGIENE_LINES = (  # (key, label, why it matters)
-    ("out_of_date", "Agent out of date", "an update is due"),
-    ("offline", "Offline more than 14 days", "not checked in, so not reporting"),
-    ("infected", "Infected", "an active threat on the endpoint"),
-    ("detect_only", "Detect-only mode", "alerts but does not stop threats"),
+HYGIENE_LINES = (  # (key, label, as the all-clear sentence says it)
+    ("out_of_date", "Agent out of date", "out of date"),
+    ("offline", "Offline more than 14 days", "offline more than 14 days"),
+    ("infected", "Infected", "infected"),
+    ("detect_only", "Detect-only mode (alerts, does not block)", "in detect-only mode"),
 )
 
 
@@ -173,14 +173,22 @@ def context(section: dict) -> dict:
                   "status": " · ".join(part for part in (MITIGATION_LABELS.get(row["mitigation"] or "", ""),
                                                          INCIDENT_LABELS.get(row["incident"] or "", "")) if part) or "Open"}
                  for row in section.get("attention") or []]
-    hygiene = []
+    # Only the checks that found something get a row (with the endpoints' names); the rest share one sentence.
+    hygiene, clear = [], []
     names = section.get("hygiene") or {}
-    for key, label, why in HYGIENE_LINES:
+    for key, label, words in HYGIENE_LINES:
         count = agents.get(key) or 0
+        if not count:
+            clear.append(words)
+            continue
         listed = list(names.get(key) or [])[:NAMES_PER_LIST]
         more = count - len(listed)
-        hygiene.append({"label": label, "why": why, "count": _count(count), "ok": count == 0,
+        hygiene.append({"label": label, "count": _count(count),
                         "names": ", ".join(listed) + (f" and {more} more" if more > 0 and listed else "")})
+    clear_line = ""
+    if clear and agents["total"]:
+        listed_clear = clear[0] if len(clear) == 1 else ", ".join(clear[:-1]) + " or " + clear[-1]
+        clear_line = f"{'No other' if hygiene else 'No'} endpoint is {listed_clear}."
     if licenses.get("unlimited"):
         license_text = f"{_count(licenses.get('active'))} licences in use (unlimited plan)"
     elif licenses.get("active") is None or licenses.get("total") is None:
@@ -204,7 +212,7 @@ def context(section: dict) -> dict:
         "os_rows": _rows({OS_LABELS.get(key, key): value for key, value in agents["by_os"].items()}),
         "license_text": license_text,
         "hygiene": hygiene,
-        "hygiene_clear": all(row["ok"] for row in hygiene),
+        "hygiene_clear_line": clear_line,
     }
 
 
