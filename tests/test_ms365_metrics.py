@@ -195,3 +195,23 @@ def test_summary_sentence_and_context_reasons():
     assert view["mfa"]["reason"] == "Not available: needs Entra ID P1 or P2."
     assert view["users"]["sign_in_reason"] == "Not available: needs Entra ID P1 or P2."
     assert summary(compute(raw())) is None
+
+
+def test_section_renders_in_html_and_text_with_its_reasons_and_the_summary():
+    from tests.report_fixtures import raw_file, ticket
+    from utils.report import build_outputs
+
+    days = [score(f"2026-10-{day:02d}T12:00:00Z", 40.0 + day / 2) for day in range(1, 32)]
+    ms365 = raw(secure_scores=[score("2026-09-30T12:00:00Z", 40.0), *days][::-1],
+                subscribed_skus=[{"skuPartNumber": "SPB", "consumedUnits": 9, "capabilityStatus": "Enabled",
+                                  "prepaidUnits": {"enabled": 10, "warning": 0, "suspended": 0, "lockedOut": 0}}],
+                users=[person("Ada <b>Admin</b>")], mfa_registrations=None,
+                unavailable={"mfa": "needs Entra ID P1 or P2", "sign_in": "needs Entra ID P1 or P2"})
+    html, text, metrics = build_outputs(raw_file([ticket(1, "2026-10-03T10:00:00Z")]), extra_raw={"ms365": ms365})
+    assert metrics["m365"]["secure_score"]["end"]["score"] == 55.5
+    assert "Microsoft 365</h2>" in html and "Microsoft 365 Business Premium" in html
+    assert html.count("Not available: needs Entra ID P1 or P2.") == 2  # sign-in activity and MFA
+    assert "Your Microsoft 365 Secure Score is 55.5 of 80 (69%), up 15.5 points over the month." in html
+    assert "as of November 2, 2026" in html and "{{" not in html
+    assert "MICROSOFT 365" in text and "Microsoft 365 Business Premium: 10 bought, 9 in use, 1 spare" in text
+    assert "Not available: needs Entra ID P1 or P2." in text

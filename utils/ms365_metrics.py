@@ -253,7 +253,17 @@ def _daily_columns(daily: list[dict]) -> dict:
     for point in daily:
         height = max(2, round(CHART_HEIGHT * (point["score"] - low) / (high - low)))
         columns.append({"label": _short(point["date"]), "score": _points(point["score"]), "height": height})
-    return {"columns": columns, "height": CHART_HEIGHT, "low": _points(low), "high": _points(high), "width": round(100 / len(columns), 2) if columns else 100,
+    # Days in a row with the same score share one bar (a step chart): a few cells instead of one per
+    # day keeps the email well under Gmail's clipping size.
+    segments: list[dict] = []
+    for column in columns:
+        if segments and segments[-1]["score"] == column["score"]:
+            segments[-1]["days"] += 1
+        else:
+            segments.append({"score": column["score"], "height": column["height"], "days": 1})
+    for segment in segments:
+        segment["width"] = round(100 * segment["days"] / len(columns), 2)
+    return {"columns": columns, "segments": segments, "height": CHART_HEIGHT, "low": _points(low), "high": _points(high), "width": round(100 / len(columns), 2) if columns else 100,
             "first": columns[0]["label"] if columns else "", "last": columns[-1]["label"] if columns else ""}
 
 
