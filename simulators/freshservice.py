@@ -67,6 +67,8 @@ class SimulatorSettings:
     latency_seconds: float = 0.0
     error_rate: float = 0.0  # share of requests answered 500/502/503
     drop_rate: float = 0.0  # share of requests whose connection is closed without an answer
+    fail_every: int | None = None  # every Nth request (counting all) is answered fail_every_status
+    fail_every_status: int = 503
     forbidden_requesters: bool = False  # /requesters* answer 403, and so does a ticket call with include=requester
     forbidden_agents: bool = False
     forbidden_form_fields: bool = False
@@ -110,6 +112,7 @@ class Simulator(LoopbackServer):
         self._window_used = 0
         self._window_sub_used: dict[str, int] = {}
         self._window_number = 0
+        self._arrivals = 0
         self._counters = self._empty_counters()
         self._clock_offset = 0.0
 
@@ -127,6 +130,12 @@ class Simulator(LoopbackServer):
         """Answer the next `count` requests with `status` (0: drop the connection)."""
         with self._lock:
             self._forced_status.extend([status] * count)
+
+    @property
+    def windows_started(self) -> int:
+        """How many rate-limit windows have begun so far."""
+        with self._lock:
+            return self._window_number
 
     def counters(self) -> dict:
         """A snapshot of the request, credit and status counters."""
@@ -180,6 +189,9 @@ class Simulator(LoopbackServer):
             return _Reply(200, raw=b'{"tickets": [{"id": 1, "subject": "Printer jam", "stat'), 0
         with self._lock:
             forced = self._forced_status.popleft() if self._forced_status else None
+            self._arrivals += 1
+            if forced is None and settings.fail_every and self._arrivals % settings.fail_every == 0:
+                forced = settings.fail_every_status
         if forced is not None:
             return self._forced_reply(endpoint, forced)
         if not path.startswith(API_PREFIX + "/") and path != API_PREFIX:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ ENV_HOME = "INTEGOREPORT_HOME"
 ENV_URL = "FRESHSERVICE_URL"
 ENV_KEY = "FRESHSERVICE_API_KEY"
 ENV_RESERVE = "FRESHSERVICE_RATE_RESERVE"
+ENV_WINDOW = "FRESHSERVICE_RATE_WINDOW"
 TOKEN_FILE = "token.txt"
 COMPANIES_FILE = "companies_list.json"
 RAW_DIR = "raw_data"
@@ -29,6 +31,7 @@ REPORTS_DIR = "reports"
 OUTPUT_REPORT = "output_report.html"
 
 DEFAULT_RATE_RESERVE = 0.10  # share of X-Ratelimit-Total left for the account's other integrations
+DEFAULT_RATE_WINDOW = 60.0  # Freshservice budgets credits per minute; a compressed-time simulator says otherwise
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +41,13 @@ _HOST_NAME = re.compile(r"^[A-Za-z0-9.-]+$")
 
 @dataclass(frozen=True)
 class Config:
-    """What a network script needs: the helpdesk URL, the API key, the home folder, the reserve."""
+    """What a network script needs: the helpdesk URL, the API key, the home folder, the rate-limit pacing."""
 
     url: str
     api_key: str
     home: Path
     rate_reserve: float = DEFAULT_RATE_RESERVE
+    rate_window: float = DEFAULT_RATE_WINDOW
 
 
 def home_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -121,6 +125,19 @@ def parse_reserve(value: str | None) -> float:
     return share
 
 
+def parse_window(value: str | None) -> float:
+    """The rate-limit window in seconds (default 60), from FRESHSERVICE_RATE_WINDOW."""
+    if value is None or not value.strip():
+        return DEFAULT_RATE_WINDOW
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
+        raise ConfigError(f"{ENV_WINDOW} must be the rate-limit window in seconds (more than 0, at most 3600), not {value!r}")
+    return seconds
+
+
 def load_config(url: str | None = None, env: Mapping[str, str] | None = None, home: Path | None = None) -> Config:
     """Resolve the configuration of a network script; `url` (from --url) beats FRESHSERVICE_URL, which beats the settings file."""
     from utils.settings import load_settings  # imported here: utils.settings builds on this module
@@ -132,6 +149,7 @@ def load_config(url: str | None = None, env: Mapping[str, str] | None = None, ho
         api_key=load_api_key(home, env),
         home=home,
         rate_reserve=parse_reserve(env.get(ENV_RESERVE)),
+        rate_window=parse_window(env.get(ENV_WINDOW)),
     )
 
 

@@ -390,4 +390,5 @@ def _typed_error(response: requests.Response, path: str) -> APIError:
 
 def client_from_config(config: Any, **options: Any) -> FreshserviceClient:
     """A client for a resolved `utils.config.Config`."""
+    options.setdefault("rate_window_seconds", config.rate_window)
     return FreshserviceClient(config.url, config.api_key, rate_reserve=config.rate_reserve, **options)
