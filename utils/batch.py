@@ -11,27 +11,29 @@
 
 Adding a data source or a step after the report
 -----------------------------------------------
-Write a function that returns your step, or None when the run's settings do not configure it,
-and add it to `source_steps()` or `report_steps()` below (one line each). A step is a small
-frozen record of plain functions:
+Write a function that takes the run's `Settings` and returns your step, or None when they do not
+configure it, and add it to `source_steps(settings)` or `report_steps(settings)` below (one line
+each). A step is a small frozen record of plain functions:
 
-    SourceStep(name="m365",                                # raw_data/m365_<ID>.json; the index says "m365"
-               configured=lambda client_id: ...,           # False: skipped for this client, silently
-               pull=lambda client_id, period: {...})       # the raw document; must hold "period": period.as_dict()
-
+    SourceStep(name="m365",                                # raw_data/m365_<ID>.json; the index says "m365";
+               configured=lambda client_id: ...,           #   the same name as its utils.sources.Source
+               pull=lambda client_id, period: {...})       # the raw document (utils/sources.py's contract);
+                                                           #   False from `configured`: skipped, silently
     ReportStep(name="email",
                configured=lambda client_id: ...,
                run=lambda outcome, period: "sent to 2 recipients")   # a short note, or None
 
 Isolation: each step runs for each client on its own. An exception from `pull` or `run` marks
 only that step failed for that client (`ClientOutcome.steps[name]`, shown in the index row and the
-run summary, exit code 1); the report is still built and the other steps and clients still run.
-A step whose key is refused (`AuthenticationError`) or whose settings are wrong (`ConfigError`)
-is marked failed for the remaining clients without being called again. Ctrl-C (and SIGTERM/SIGHUP,
-which pull_info.py turns into the same) stops the run; what finished is kept.
+run summary, exit code 1); the report is still built (naming the source that failed) and the other
+steps and clients still run. A step whose key is refused (`AuthenticationError`) or whose settings
+are wrong (`ConfigError`) is not called again: the remaining clients it is configured for are
+marked failed with the same reason. Only Freshservice's own refused key (401) stops the run.
+Ctrl-C, SIGTERM and SIGHUP (utils/cli.py turns them into the same) stop the run; the clients
+finished so far and the month's index (utils/month_index.py) are kept.
 
-The raw file is written atomically by the batch (never by the step), after the previous one is
-archived under `raw_data/archive/<YYYY-MM>/`.
+The raw file is written atomically by the batch (never by the step), after the one it replaces is
+archived under `raw_data/archive/<YYYY-MM>/`; a client id that is not plain digits never names a file.
 """
 
 from __future__ import annotations
@@ -52,13 +54,14 @@ from data_pullers.freshservice import AccountContext, pull_client_month
 from utils.cli import RedactingFilter
 from utils.client_manager import refresh_companies_list
 from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
-from utils.delivery import read_outcomes
 from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
 from utils.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
 from utils.history import history_for_raw, store_history
+from utils.month_index import INDEX_RECORD as INDEX_RECORD  # noqa: PLC0414 - utils.delivery reads it here
+from utils.month_index import write_month_index
 from utils.period import Period
-from utils.report import ReportSettings, build_outputs, render_index
+from utils.report import ReportSettings, build_outputs
 from utils.settings import Settings
 from utils.sources import load_source_files
 
@@ -170,8 +173,6 @@ def load_clients(client: FreshserviceClient, home: Path, refresh: bool) -> list[
 
 
 RAW_FILE_NAME = re.compile(r"^[a-z0-9]+_([0-9]+)\.json$")  # raw_data/<source>_<CLIENT_ID>.json
-METRICS_FILE_NAME = re.compile(r"^[a-z0-9-]+-([0-9]+)\.json$")  # reports/<YYYY-MM>/<slug>-<CLIENT_ID>.json
-INDEX_RECORD = "index.json"  # beside index.html: the month's rows, so a rerun of one client keeps the others
 
 
 def archive_raw_file(path: Path) -> Path | None:
@@ -438,62 +439,15 @@ def index_record(outcome: ClientOutcome) -> dict:
             "error": outcome.error, "steps_failed": {name: result.detail for name, result in outcome.failed_steps.items()}}
 
 
-def previous_records(reports_dir: Path) -> list[dict]:
-    """The month's index as an earlier run left it: index.json, else the metrics files of built reports."""
-    path = reports_dir / INDEX_RECORD
-    if path.exists():
-        try:
-            records = read_json(path, "index record")
-            if isinstance(records, list) and all(isinstance(r, dict) and isinstance(r.get("client"), dict)
-                                                 and is_valid_id(r["client"].get("id")) for r in records):
-                return records
-            log.warning("%s is not an index record; rebuilding the index from the reports in %s", path, reports_dir)
-        except DataError as exc:
-            log.warning("%s; rebuilding the index from the reports in %s", exc, reports_dir)
-    records = []
-    for metrics_path in sorted(reports_dir.glob("*-*.json")):
-        match = METRICS_FILE_NAME.match(metrics_path.name)
-        report = metrics_path.with_suffix(".html")
-        if match is None or not report.exists():
-            continue
-        try:
-            client = read_json(metrics_path, "metrics file").get("client") or {}
-        except (DataError, AttributeError):
-            continue
-        records.append({"client": {"id": match.group(1), "name": str(client.get("name") or f"Client {match.group(1)}")},
-                        "report": report.name, "tickets": None, "error": None, "steps_failed": {}})
-    return records
-
-
 def write_index(reports_dir: Path, period: Period, outcomes: list[ClientOutcome]) -> Path | None:
     """index.html (and index.json) of the month: this run's clients merged with those already listed."""
     try:
-        records = {str(r["client"]["id"]): r for r in previous_records(reports_dir)}
-        for outcome in outcomes:
-            if outcome.known:
-                records[str(outcome.client["id"])] = index_record(outcome)
-        kept = sorted(records.values(), key=lambda r: (str(r["client"].get("name")).casefold(), str(r["client"]["id"])))
-        shown = [index_record(o) for o in outcomes if not o.known] + kept
-        write_json_atomic(reports_dir / INDEX_RECORD, kept)
-        delivered = read_outcomes(reports_dir)  # send_reports.py's record: each client's email outcome
-        return write_text_atomic(reports_dir / "index.html", render_index(period, [
-            {**index_row(reports_dir, r), "delivery": delivered.get(str(r["client"]["id"]))} for r in shown]))
+        return write_month_index(reports_dir, period, [index_record(o) for o in outcomes if o.known],
+                                 [index_record(o) for o in outcomes if not o.known])
     except Exception as exc:  # noqa: BLE001 - the index never hides what the run did (or why it stopped)
         log.error("the index of %s could not be written: %s", period.label, _one_line(exc))
         log.debug("index failed", exc_info=True)
         return None
-
-
-def index_row(reports_dir: Path, record: dict) -> dict:
-    """One row as render_index wants it, with the headline numbers from the client's metrics file."""
-    metrics = None
-    report = record.get("report")
-    if report and not record.get("error"):
-        try:
-            metrics = read_json(safe_child(reports_dir, str(report)).with_suffix(".json"), "metrics file")
-        except DataError:
-            metrics = None
-    return {**record, "metrics": metrics if isinstance(metrics, dict) else None}
 
 
 # -- logging to a file per run -------------------------------------------------------------------
