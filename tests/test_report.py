@@ -348,6 +348,21 @@ def test_time_section_lists_agents():
     assert "Sam Agent" in words and "Riley Tech" in words
 
 
+def test_footnote_speaks_to_the_client_and_the_edge_cases_live_in_the_docs(month300):
+    from utils.metrics import SETTLED_CASES
+
+    _, html, text, _ = month300
+    for version in (visible_text(html), text):
+        assert "Edge cases" not in version and "proactive_case" not in version
+    assert "How these numbers are counted" in visible_text(html) and "HOW THESE NUMBERS ARE COUNTED" in text
+    docs = (PROJECT_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert [case for case in SETTLED_CASES if case not in docs] == []
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/metrics.md" in readme
+    for name, content in (("README.md", readme), ("docs/metrics.md", docs)):
+        assert "../shared" not in content, f"{name} sends readers outside the repository"
+
+
 def test_one_of_anything_is_singular_in_both_versions():
     # One survey response, one ticket more than last month, one ticket resolved that was already open.
     t = ticket(1, "2026-10-05T12:00:00Z", csat=csat("2026-10-06T08:00:00Z", 4, 4))

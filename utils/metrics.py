@@ -249,7 +249,6 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
         "proactive_tags": list(settings.proactive_tags),
         "generated_at": _local_iso(raw.get("generated_at"), period.zone),
         "freshservice_url": raw.get("freshservice_url") if isinstance(raw.get("freshservice_url"), str) else None,
-        "settled_cases": list(SETTLED_CASES),
         **csat_details,
         **time_details,
     }

@@ -177,7 +177,6 @@ class ReportDetails(TypedDict):
     proactive_tags: list[str]
     generated_at: str | None  # when the data was pulled, in the report zone
     freshservice_url: str | None
-    settled_cases: list[str]
     csat_comments: int
     csat_comment_texts: list[str]  # empty unless the settings allow quoting comments
     time_entries: int

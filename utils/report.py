@@ -115,7 +115,6 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
         "recent": _recent(metrics),
         # An empty month keeps its footnote short: only what the month is and when the data was pulled.
         "definitions": wording.definitions(metrics, details, settings.show_csat_comments)[: 1 if empty else None],
-        "settled_cases": [] if empty else details["settled_cases"],
         "warnings": metrics["warnings"],
         "pulled_at": wording.pulled_at(details.get("generated_at"), period["timezone"]),
     }
