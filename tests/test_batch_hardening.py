@@ -164,6 +164,7 @@ def test_ctrl_c_and_sigterm_stop_release_the_lock_and_keep_finished_clients(star
     deadline = time.monotonic() + 60
     while not first_report.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)  # waiting for a file to appear, not for time to pass
+    simulator.settings.latency_seconds = 1.0  # the run is surely still busy with the next client when the signal lands
     process.send_signal(signum)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == code, err
