@@ -46,6 +46,13 @@ class _Phase:
         self.phase = "data"
         return super().data(msg)  # type: ignore[misc]
 
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # Each command waits for its reply; without TCP_NODELAY the last small segment of a message
+        # waits for the server's delayed ACK (~40 ms a message).
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
 
 class _SMTP(_Phase, smtplib.SMTP):
     pass
