@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import threading
 import time
@@ -37,8 +36,8 @@ from dateutil.relativedelta import relativedelta
 from utils import clock
 from utils.cli import build_parser, clean_text, run_main
 from utils.config import RAW_DIR, ensure_writable_dir, load_config
-from utils.errors import EXIT_OK, APIError, ForbiddenError, NotFoundError
-from utils.files import write_json_atomic
+from utils.errors import EXIT_OK, APIError, ConfigError, DataError, ForbiddenError, NotFoundError
+from utils.files import is_valid_id, safe_child, write_json_atomic
 from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
 from utils.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
 from utils.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
@@ -233,7 +232,7 @@ class OrderedStop:
 
 def fetch_client_record(client: FreshserviceClient, client_id: str, entity_type: str = "department") -> tuple[dict, str]:
     """The department (or company) record, trying the other kind when the first answers 404."""
-    if not re.fullmatch(r"\d+", str(client_id)):
+    if not is_valid_id(client_id):
         raise NotFoundError(f"client id must be a number, not {client_id!r} (see companies_list.json)")
     kinds = [entity_type, "company" if entity_type == "department" else "department"]
     for kind in kinds:
@@ -515,7 +514,10 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
-    return home / RAW_DIR / f"freshservice_{client_id}.json"
+    """raw_data/freshservice_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
+    if not is_valid_id(client_id):
+        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
+    return safe_child(home / RAW_DIR, f"freshservice_{client_id}.json")
 
 
 def positive_int(text: str) -> int:
@@ -528,8 +530,8 @@ def positive_int(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     timezone = resolve_timezone(args.tz)
     period = report_period(args.month, timezone)
-    if not re.fullmatch(r"\d+", args.client_id):
-        raise NotFoundError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
+    if not is_valid_id(args.client_id):
+        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     config = load_config(url=args.url)
     ensure_writable_dir(config.home / RAW_DIR)
     client = client_from_config(config)

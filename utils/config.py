@@ -89,7 +89,8 @@ def normalise_url(value: str | None) -> str:
         port = parts.port
     except ValueError as exc:
         raise ConfigError(f"malformed Freshservice URL {text!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment or parts.username:
+    # Any user-info ('user@', ':password@', 'user:password@') is refused: the key is the only credential.
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment or "@" in parts.netloc:
         raise ConfigError(f"malformed Freshservice URL {text!r}: use 'https://acme.freshservice.com'")
     if not (_HOST_NAME.match(host) or ":" in host):
         raise ConfigError(f"malformed Freshservice URL {text!r}: bad host name")
@@ -108,7 +109,14 @@ def load_api_key(home: Path, env: Mapping[str, str] | None = None) -> str:
     """The API key: FRESHSERVICE_API_KEY if set, else token.txt in the home (the rule every secret follows)."""
     from utils.settings import read_secret  # imported here: utils.settings builds on this module
 
-    return read_secret(home, ENV_KEY, TOKEN_FILE, "Freshservice API key", env)
+    key = read_secret(home, ENV_KEY, TOKEN_FILE, "Freshservice API key", env)
+    try:
+        key.encode("latin-1")
+    except UnicodeEncodeError as exc:
+        # HTTP headers carry Latin-1 only; requests would fail deep inside with an encoding error.
+        raise ConfigError(f"the Freshservice API key has a character that cannot be sent (position {exc.start + 1}); "
+                          f"copy the key again into {ENV_KEY} or {home / TOKEN_FILE}") from None
+    return key
 
 
 def parse_reserve(value: str | None) -> float:

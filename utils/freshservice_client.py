@@ -7,6 +7,7 @@ in the raw data.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -200,6 +201,8 @@ class FreshserviceClient:
         counters: UsageCounters | None = None,
     ):
         register_secret(api_key)
+        # What goes on the wire is the Authorization header's base64 of "key:X"; a server that echoes it must not show it.
+        register_secret(base64.b64encode(f"{api_key}:X".encode("latin-1", "replace")).decode("ascii"))
         self.base_url = base_url.rstrip("/")
         self._origin = urlsplit(self.base_url)[:2]
         self._api_key = api_key

@@ -18,6 +18,7 @@ from utils import clock
 from utils.errors import ConfigError
 
 ENV_TIMEZONE = "REPORT_TIMEZONE"
+EARLIEST_YEAR = 1970  # no helpdesk data is older; earlier years only reach datetime's edges
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December"]
 
@@ -89,17 +90,19 @@ def report_period(month: str | None, timezone: str, now: datetime | None = None)
     zone = ZoneInfo(timezone)
     now_local = (now or clock.now()).astimezone(zone)
     if month:
-        match = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", month.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ConfigError(f"malformed month {month!r}: use YYYY-MM, for example 2026-10")
         year, number = int(match.group(1)), int(match.group(2))
+        if year < EARLIEST_YEAR:
+            raise ConfigError(f"month {month!r} is out of range: use a month from {EARLIEST_YEAR} on")
     else:
         previous = now_local.replace(day=1) - timedelta(days=1)
         year, number = previous.year, previous.month
     start = datetime(year, number, 1, tzinfo=zone)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
-    if start > now_local:
+    if start > now_local:  # checked before the end is built: December 9999 has no next month
         raise ConfigError(f"{year:04d}-{number:02d} is in the future: nothing to report yet")
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
     if end > now_local:
         log.warning("%s is not over yet: the report will cover it up to now", f"{year:04d}-{number:02d}")
     return Period(start, end, timezone)
