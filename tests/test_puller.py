@@ -270,7 +270,7 @@ def test_script_writes_the_file_and_a_summary(start_simulator, two_clients, home
 
 
 @pytest.mark.parametrize("args, code", [
-    (["abc"], 1),
+    (["abc"], 2),  # a usage error, like a malformed --month
     (["999999"], 1),
     (["{ours}", "--month", "2026-13"], 2),
     (["{ours}", "--month", "2099-01"], 2),
