@@ -316,7 +316,7 @@ def test_plain_smtp_to_a_loopback_relay_without_login(home, smtp_server, built_r
 
 def test_dry_run_writes_the_outbox_and_sends_nothing(home, smtp_server, two_clients, capsys, monkeypatch):
     server = smtp_server()
-    write_settings(home, server)  # no password set: a dry run needs none
+    write_settings(home, server)  # a dry run needs no password, and never writes one down
 
     code, out, err = send(capsys, "--dry-run")
 
@@ -329,6 +329,11 @@ def test_dry_run_writes_the_outbox_and_sends_nothing(home, smtp_server, two_clie
     assert parts(message)[1] == two_clients[0].read_bytes()
     assert "Jane Roe <jane@acme-law.example>, ops@acme-law.example; cc boss@acme-law.example; bcc archive@acme.example" in out
     assert not (home / "reports" / MONTH / "delivery.json").exists()
+
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    code, out, err = send(capsys, "--dry-run")
+    assert code == 0 and server.connections == 0
+    assert all(PASSWORD not in path.read_text(encoding="utf-8") for path in outbox.iterdir()) and PASSWORD not in out + err
 
 
 def test_method_outbox_writes_the_outbox_like_a_dry_run(home, two_clients, capsys):
@@ -435,3 +440,24 @@ def test_pull_info_send_with_bad_delivery_settings_stops_before_the_first_reques
     assert pull_info.main(["--month", MONTH, "--send"]) == 2
     assert "SMTP_PASSWORD" in capsys.readouterr().err
     assert simulator.counters()["requests"] == 0
+
+
+def test_the_setup_check_logs_in_and_quits_without_sending(home, smtp_server, monkeypatch):
+    from utils.delivery import check
+    from utils.settings import load_settings
+
+    assert check(load_settings(home)) is None  # no [delivery]: nothing to check
+    server = smtp_server()
+    write_settings(home, server)
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+
+    assert check(load_settings(home)) == f"SMTP 127.0.0.1:{server.port}: STARTTLS, certificate checked, logged in as reports@acme.example"
+    assert server.connections == 1 and server.logins == ["reports@acme.example"] and server.delivered == []
+
+    monkeypatch.setenv("SMTP_PASSWORD", "not-the-password")
+    with pytest.raises(Exception, match="refused the login of reports@acme.example: 535") as refused:
+        check(load_settings(home))
+    assert "not-the-password" not in str(refused.value)
+
+    write_settings(home, method="outbox")
+    assert "nothing is sent" in (check(load_settings(home)) or "")

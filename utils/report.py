@@ -394,7 +394,7 @@ def render_index(period: Any, clients: list[dict]) -> str:
 
 
 _DELIVERY_WORDS = {"sent": "emailed", "partial": "email partly refused", "failed": "email not sent",
-                   "unknown": "email outcome unknown (check before --resend)"}
+                   "unknown": "email outcome unknown"}
 
 
 def _delivery_note(entry: Any) -> tuple[str, bool]:
@@ -404,7 +404,8 @@ def _delivery_note(entry: Any) -> tuple[str, bool]:
     outcome = str(entry["outcome"])
     when = str(entry.get("at") or "")[:10]
     refused = entry.get("refused") or []
-    detail = f": {len(refused)} refused" if outcome == "partial" and isinstance(refused, list) else ""
+    detail = f": {len(refused)} refused" if outcome == "partial" and isinstance(refused, list) else (
+        " (check the inbox, then send_reports.py --resend)" if outcome == "unknown" else "")
     return f"; {_DELIVERY_WORDS[outcome]} {when}{detail}".rstrip(), outcome != "sent"
 
 
