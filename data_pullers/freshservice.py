@@ -533,11 +533,11 @@ def run(args: argparse.Namespace) -> int:
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     config = load_config(url=args.url)
-    ensure_writable_dir(config.home / RAW_DIR)
+    ensure_writable_dir(config.home / RAW_DIR, private=True)
     client = client_from_config(config)
     context = AccountContext(client)
     document = pull_client_month(context, args.client_id, period, args.type, args.workers)
-    path = write_json_atomic(raw_data_path(config.home, args.client_id), document)
+    path = write_json_atomic(raw_data_path(config.home, args.client_id), document, private=True)
     usage = document["api_usage"]
     count = len(document["tickets"])
     log.info("%s, %s: %d ticket%s, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,

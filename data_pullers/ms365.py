@@ -222,9 +222,9 @@ def run(args: argparse.Namespace) -> int:
                           f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
     period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
     graph = graph_client_from_settings(settings)
-    ensure_writable_dir(settings.home / RAW_DIR)
+    ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(graph, args.client_id, tenant, period)
-    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document)
+    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
     log.info("Microsoft 365, client %s (tenant %s), %s: %d requests%s; wrote %s", args.client_id, tenant, period.label,
              document["requests"], describe_unavailable(document["unavailable"]), path)
     return EXIT_OK

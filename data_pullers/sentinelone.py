@@ -150,9 +150,9 @@ def run(args: argparse.Namespace) -> int:
     site_id = site_for(settings, args.client_id, args.site)
     period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
     client = client_from_settings(settings)
-    ensure_writable_dir(settings.home / RAW_DIR)
+    ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(client, args.client_id, site_id, period)
-    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document)
+    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
     log.info("%s; wrote %s", describe(document), path)
     return EXIT_OK
 

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import base64
+import os
+import stat
+from pathlib import Path
 
 import pytest
 
 from data_pullers.freshservice import main as pull_main
 from simulators.base import LoopbackServer, Reply, Request
+from simulators.freshservice_data import Account
+from tests.conftest import SIM_KEY
+from utils import files
 from utils.cli import redact
 from utils.config import load_api_key, normalise_url
-from utils.errors import APIError, ConfigError
+from utils.errors import APIError, ConfigError, DataError
+from utils.files import write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
 
 ECHOED_KEY = "echo-key-5e6f7a"
+NOW = "2026-11-26T12:00:00+00:00"
 
 
 class EchoingServer(LoopbackServer):
@@ -68,3 +76,63 @@ def test_usage_errors_exit_2_with_one_clear_line(monkeypatch, capsys, argv, mess
     assert pull_main([*argv, "--tz", "UTC"] if "--tz" not in argv else argv) == 2
     error = capsys.readouterr().err
     assert message in error and "unexpected" not in error and len(error.strip().splitlines()) == 1
+
+
+# ---- files
+
+
+@pytest.fixture
+def account_with_one_client():
+    account = Account(now=NOW)
+    client = account.add_department("Private Ltd")
+    agent = account.add_agent("Sam", "Agent")
+    requester = account.add_requester("Rita", "Requester", email="rita@private.example")
+    ticket = account.add_ticket(client["id"], "2026-10-05T10:00:00Z", subject="Printer", requester_id=requester["id"],
+                                responder_id=agent["id"], description_text="The printer on floor 2 is jammed.")
+    account.add_conversation(ticket["id"], incoming=False, private=False, body_text="Public reply: on my way.")
+    account.add_conversation(ticket["id"], incoming=False, private=True, body_text="Private note: admin password is hunter2.")
+    account.add_conversation(ticket["id"], incoming=True, private=False, body_text="Customer: thanks!")
+    return account, client["id"], ticket["id"]
+
+
+def pull_to_home(simulator, client_id, monkeypatch, *extra: str) -> int:
+    monkeypatch.setenv("FRESHSERVICE_URL", simulator.url)
+    monkeypatch.setenv("FRESHSERVICE_API_KEY", SIM_KEY)
+    monkeypatch.setenv("INTEGOREPORT_NOW", NOW)
+    return pull_main([str(client_id), "--month", "2026-10", "--tz", "UTC", "-q", *extra])
+
+
+def test_raw_file_and_its_folder_are_owner_only(start_simulator, account_with_one_client, home, monkeypatch):
+    account, client_id, _ = account_with_one_client
+    old_umask = os.umask(0o022)
+    try:
+        assert pull_to_home(start_simulator(account), client_id, monkeypatch) == 0
+    finally:
+        os.umask(old_umask)
+    raw_dir = home / "raw_data"
+    assert stat.S_IMODE(raw_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((raw_dir / f"freshservice_{client_id}.json").stat().st_mode) == 0o600
+
+
+def test_private_and_ordinary_writes(tmp_path):
+    private = write_json_atomic(tmp_path / "new" / "deeper" / "raw.json", {"a": 1}, private=True)
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == stat.S_IMODE((tmp_path / "new" / "deeper").stat().st_mode) == 0o700
+    ordinary = write_text_atomic(tmp_path / "report.html", "<p>hi</p>")
+    assert stat.S_IMODE(ordinary.stat().st_mode) == 0o666 & ~files._UMASK
+
+
+def test_atomic_write_refuses_special_files(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    target = tmp_path / "target.txt"
+    target.write_text("keep me")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path, kind in ((fifo, "named pipe"), (link, "symbolic link"), (folder, "folder"), (Path("/dev/null"), "device")):
+        with pytest.raises(DataError, match=f"refusing to replace .*{kind}"):
+            write_text_atomic(path, "new text")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink() and target.read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

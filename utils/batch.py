@@ -55,7 +55,7 @@ from utils.cli import RedactingFilter
 from utils.client_manager import refresh_companies_list
 from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
 from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
-from utils.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
+from utils.files import is_valid_id, make_private_dir, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
 from utils.history import history_for_raw, store_history
 from utils.month_index import INDEX_RECORD as INDEX_RECORD  # noqa: PLC0414 - utils.delivery reads it here
@@ -186,7 +186,7 @@ def archive_raw_file(path: Path) -> Path | None:
     except (DataError, KeyError, TypeError, ValueError):
         month = "unknown"
     target_dir = path.parent / "archive" / month
-    target_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target_dir)  # raw files hold client data: owner only
     target = target_dir / path.name
     counter = 2
     while target.exists():  # never overwrite an archived file: nothing is thrown away
@@ -210,7 +210,7 @@ def write_raw_file(home: Path, source: str, client_id: str, raw: dict) -> Path:
     """raw_data/<source>_<CLIENT_ID>.json, the file it replaces archived first."""
     path = safe_child(home / RAW_DIR, f"{source}_{client_id}.json")
     archive_raw_file(path)
-    return write_json_atomic(path, raw)
+    return write_json_atomic(path, raw, private=True)
 
 
 def slugify(name: str) -> str:
@@ -368,7 +368,7 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
     """
     reports_dir = home / REPORTS_DIR / period.month
     try:
-        ensure_writable_dir(home / RAW_DIR)
+        ensure_writable_dir(home / RAW_DIR, private=True)
         if build:
             ensure_writable_dir(reports_dir)
     except ConfigError as exc:

@@ -161,10 +161,15 @@ def load_config(url: str | None = None, env: Mapping[str, str] | None = None, ho
     )
 
 
-def ensure_writable_dir(path: Path) -> Path:
-    """Create `path` if needed and check we may write there, with a one-line error if not."""
+def ensure_writable_dir(path: Path, *, private: bool = False) -> Path:
+    """Create `path` if needed (`private`: owner-only) and check we may write there, with a one-line error if not."""
+    from utils.files import make_private_dir  # imported here: utils.files is for writers, this module for settings
+
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        if private:
+            make_private_dir(path)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create folder {path}: {exc.strerror or exc}") from None
     if not os.access(path, os.W_OK | os.X_OK):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,24 +18,37 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def write_text_atomic(path: Path | str, text: str) -> Path:
-    """Write `text` to `path` via a temporary file in the same folder and a rename."""
+def write_text_atomic(path: Path | str, text: str, *, private: bool = False) -> Path:
+    """Write `text` to `path` via a temporary file in the same folder and a rename.
+
+    `private`: the file (and any folder created for it) is readable by the owner only, for client
+    data such as raw files; otherwise the umask decides, or the replaced file's own permissions.
+    Anything at `path` that is not a regular file (a device, FIFO, symlink, folder) is refused.
+    """
     path = Path(path)
+    _refuse_special(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if private:
+            make_private_dir(path.parent)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o666 & ~_UMASK
+        if private:
+            mode = 0o600
+        else:
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                mode = 0o666 & ~_UMASK
         os.chmod(tmp_name, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        _refuse_special(path)  # again, just before the rename: it may have appeared meanwhile
         os.replace(tmp_name, path)
     except BaseException as exc:
         # Any failure, Ctrl-C included, removes the half-written temporary file and keeps the old one.
@@ -48,9 +62,36 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
     return path
 
 
-def write_json_atomic(path: Path | str, data: Any) -> Path:
-    """Write `data` as indented UTF-8 JSON, atomically."""
-    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+def write_json_atomic(path: Path | str, data: Any, *, private: bool = False) -> Path:
+    """Write `data` as indented UTF-8 JSON, atomically (`private`: owner-only, as for write_text_atomic)."""
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", private=private)
+
+
+def make_private_dir(path: Path | str) -> Path:
+    """Create `path` (and missing parents) readable by the owner only; an existing folder is left as it is."""
+    path = Path(path)
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        # mkdir's mode is filtered by the umask and does not apply to parents: set it outright.
+        os.chmod(folder, 0o700)
+    return path
+
+
+def _refuse_special(path: Path) -> None:
+    """A DataError unless `path` is missing or a regular file (never a followed symlink)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+            else "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise DataError(f"refusing to replace {path}: it is {kind}, not a regular file")
 
 
 def read_json(path: Path | str, what: str = "file") -> Any:
