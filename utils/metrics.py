@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any, TypedDict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from utils.attention import attention_items
 from utils.history import History, previous_figures, stored_trend_entry, trend_figures
+from utils.metrics_csat import csat_comments, csat_section, csat_share  # noqa: F401  (csat_comments, csat_share re-exported)
 from utils.metrics_input import (  # noqa: F401  (re-exported: the settings and the raw-file checks are imported from here)
     ENV_BUSINESS_HOURS,
     ENV_PROACTIVE_TAGS,
@@ -39,11 +40,11 @@ from utils.metrics_input import (  # noqa: F401  (re-exported: the settings and 
     read_period,
     read_tickets,
 )
+from utils.metrics_time import time_section
 from utils.metrics_types import (
     Ageing,
     Breakdown,
     ClientInfo,
-    Csat,
     DurationSummary,
     FirstContact,
     FirstResponse,
@@ -55,12 +56,12 @@ from utils.metrics_types import (
     Requester,
     Resolution,
     Sla,
-    TimeSpent,
+    SlaDetails,
     TrendEntry,
     Volume,
 )
 from utils.period import Period
-from utils.tickets import SOURCE_LABELS, parse_timestamp, time_entry_moment
+from utils.tickets import SOURCE_LABELS, parse_timestamp
 
 RECENT_TICKETS_LIMIT = 25
 TOP_REQUESTERS_LIMIT = 5
@@ -151,23 +152,6 @@ def _sorted_counts(counter: Counter[str]) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------------------------
 # The computation
-
-
-class SlaDetails(TypedDict):
-    sla_first_response_pending: int
-    sla_first_response_resolved_without_reply: int
-    sla_resolution_late: int
-    sla_resolution_overdue_open: int
-
-
-class CsatDetails(TypedDict):
-    csat_comments: int
-    csat_comment_texts: list[str]
-
-
-class TimeDetails(TypedDict):
-    time_entries: int
-    agent_names_missing: bool
 
 
 @dataclass
@@ -490,124 +474,6 @@ def _is_proactive(ticket: dict, proactive_tags: set[str]) -> bool:
         if isinstance(tag, dict) and isinstance(tag.get("name"), str) and tag["name"].strip().casefold() in proactive_tags:
             return True
     return is_truthy(as_dict(ticket.get("custom_fields")).get("proactive_case"))
-
-
-def csat_share(response: Mapping[str, Any]) -> Fraction | None:
-    """The score share p = acquired / total of a satisfaction response; None without a usable score."""
-    score = response.get("score")
-    if not isinstance(score, dict):
-        return None
-    acquired, total = score.get("acquired_score"), score.get("total_score")
-    if not isinstance(acquired, (int, float)) or not isinstance(total, (int, float)) or isinstance(acquired, bool) or isinstance(total, bool):
-        return None
-    if total <= 0:
-        return None
-    return Fraction(acquired) / Fraction(total)
-
-
-def csat_section(tickets: Iterable[Ticket], period: Period, with_text: bool, warnings: list[str]) -> tuple[Csat, CsatDetails]:
-    positive = neutral = negative = unrated = comments = 0
-    shares: list[Fraction] = []
-    texts: list[str] = []
-    for t in tickets:
-        response = t.raw.get("csat")
-        if not isinstance(response, dict) or not period.contains(parse_timestamp(response.get("created_at"))):
-            continue
-        share = csat_share(response)
-        rating = response.get("overall_rating")
-        if share is not None:
-            shares.append(share)
-            if share >= Fraction(3, 4):
-                positive += 1
-            elif share <= Fraction(1, 2):
-                negative += 1
-            else:
-                neutral += 1
-        elif isinstance(rating, (int, float)) and not isinstance(rating, bool):
-            if rating >= 101:
-                positive += 1
-            elif rating == 100:
-                neutral += 1
-            else:
-                negative += 1
-        else:
-            unrated += 1
-            continue
-        for text in csat_comments(response):
-            comments += 1
-            if with_text:
-                texts.append(text)
-    if unrated:
-        warnings.append(f"{unrated} satisfaction response{'s' if unrated != 1 else ''} without a score or rating {'were' if unrated != 1 else 'was'} not counted")
-    responses = positive + neutral + negative
-    metrics: Csat = {
-        "responses": responses,
-        "positive": positive,
-        "neutral": neutral,
-        "negative": negative,
-        "average_pct": float(sum(shares) / len(shares)) if shares else None,
-    }
-    return metrics, {"csat_comments": comments, "csat_comment_texts": texts}
-
-
-def csat_comments(response: Mapping[str, Any]) -> list[str]:
-    """Free-text answers of a satisfaction response: answers to questions other than the rating question."""
-    primary = response.get("primary_question")
-    found = []
-    for index, item in enumerate(as_list(response.get("questionnaire_responses"))):
-        if not isinstance(item, dict):
-            continue
-        question = as_dict(item.get("question")).get("question_text")
-        # The rating question is the primary question; without one, the first question is taken as it.
-        if (primary and question == primary) or (not primary and index == 0):
-            continue
-        for answer in as_list(item.get("answers")):
-            text = as_dict(answer).get("answer_text")
-            if isinstance(text, str) and text.strip() and text.strip() != response.get("overall_rating_text"):
-                found.append(text.strip())
-    return found
-
-
-def time_section(tickets: Iterable[Ticket], period: Period, agents: Mapping[str, str], warnings: list[str]) -> tuple[TimeSpent, TimeDetails]:
-    total = billable = entries = unreadable = 0
-    per_agent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for t in tickets:
-        for entry in as_list(t.raw.get("time_entries")):
-            if not isinstance(entry, dict):
-                continue
-            if not period.contains(time_entry_moment(entry)):
-                continue
-            minutes = parse_time_spent(entry.get("time_spent"))
-            if minutes is None:
-                unreadable += 1
-                continue
-            entries += 1
-            is_billable = entry.get("billable") is not False and is_truthy(entry.get("billable", True))
-            agent_id = entry.get("agent_id")
-            label = agents.get(str(agent_id)) if agent_id is not None else None
-            label = label or (f"Agent {agent_id}" if agent_id is not None else "Unknown agent")
-            total += minutes
-            per_agent[label][0] += minutes
-            if is_billable:
-                billable += minutes
-                per_agent[label][1] += minutes
-    if unreadable:
-        warnings.append(f"{unreadable} time entr{'ies' if unreadable != 1 else 'y'} with an unreadable duration {'were' if unreadable != 1 else 'was'} left out")
-    metrics: TimeSpent
-    if not entries:
-        metrics = {"total_minutes": None, "billable_minutes": None, "non_billable_minutes": None, "by_agent": {}}
-    else:
-        metrics = {
-            "total_minutes": total,
-            "billable_minutes": billable,
-            "non_billable_minutes": total - billable,
-            "by_agent": {
-                label: {"total_minutes": m[0], "billable_minutes": m[1], "non_billable_minutes": m[0] - m[1]}
-                for label, m in sorted(per_agent.items(), key=lambda item: (-item[1][0], item[0].casefold()))
-            },
-        }
-    agent_names_missing = entries > 0 and not agents
-    return metrics, {"time_entries": entries, "agent_names_missing": agent_names_missing}
 
 
 def _trend_entry(entry: Mapping[str, Any]) -> TrendEntry:

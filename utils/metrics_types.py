@@ -181,3 +181,23 @@ class ReportDetails(TypedDict):
     csat_comment_texts: list[str]  # empty unless the settings allow quoting comments
     time_entries: int
     agent_names_missing: bool
+
+
+# The parts of ReportDetails each section function gives.
+
+
+class SlaDetails(TypedDict):
+    sla_first_response_pending: int
+    sla_first_response_resolved_without_reply: int
+    sla_resolution_late: int
+    sla_resolution_overdue_open: int
+
+
+class CsatDetails(TypedDict):
+    csat_comments: int
+    csat_comment_texts: list[str]
+
+
+class TimeDetails(TypedDict):
+    time_entries: int
+    agent_names_missing: bool
