@@ -113,6 +113,10 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
         "csat": _csat(metrics, details, settings),
         "backlog": _backlog(metrics, details),
         "recent": _recent(metrics),
+        "attention": attention_view(metrics["attention"]),
+        # The other sources' sections and notes: build_outputs fills them from utils.sources.
+        "source_sections": [],
+        "source_notes": [],
         # An empty month keeps its footnote short: only what the month is and when the data was pulled.
         "definitions": wording.definitions(metrics, details, settings.show_csat_comments)[: 1 if empty else None],
         "warnings": metrics["warnings"],
@@ -339,7 +343,6 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     # Attention reads the other sources' sections too, so it is counted again once they are in.
     result.metrics["attention"] = attention_items(result.metrics, result.details["waiting_on_client"])
     context = build_context(result.metrics, result.details, settings)
-    context["attention"] = attention_view(result.metrics["attention"])
     context["source_sections"], sentences, context["source_notes"] = section_views(result.metrics, source_failures)
     if sentences:
         context["summary"].append(" ".join(sentences))
