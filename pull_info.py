@@ -25,7 +25,7 @@ from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
 from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
 from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
 from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, load_config
-from utils.delivery import send_after_build
+from utils.delivery_batch import send_after_build
 from utils.errors import EXIT_FAILURE, EXIT_OK
 from utils.files import is_valid_id
 from utils.freshservice_client import FreshserviceClient, client_from_config

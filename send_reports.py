@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from utils.cli import build_parser, run_main  # noqa: E402
 from utils.config import home_dir  # noqa: E402
-from utils.delivery import Options, check_addresses, deliver_month, make_sender, refresh_index  # noqa: E402
+from utils.delivery import Options, check_addresses, deliver_month, make_sender  # noqa: E402
+from utils.delivery_batch import refresh_index  # noqa: E402
 from utils.errors import EXIT_FAILURE, EXIT_OK  # noqa: E402
 from utils.period import report_period, resolve_timezone  # noqa: E402
 from utils.settings import load_settings  # noqa: E402

@@ -443,7 +443,7 @@ def test_pull_info_send_with_bad_delivery_settings_stops_before_the_first_reques
 
 
 def test_the_setup_check_logs_in_and_quits_without_sending(home, smtp_server, monkeypatch):
-    from utils.delivery import check
+    from utils.delivery_batch import check
     from utils.settings import load_settings
 
     assert check(load_settings(home)) is None  # no [delivery]: nothing to check

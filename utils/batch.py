@@ -101,7 +101,7 @@ def source_steps(settings: Settings) -> list[SourceStep]:
 
 
 def report_steps(settings: Settings) -> list[ReportStep]:
-    """What is done with each built report, as `settings` configure it (the email delivery adds its line)."""
+    """What is done with each built report, as `settings` configure it (email is not one: it runs after the batch, see utils/delivery_batch.py)."""
     steps: list[ReportStep | None] = []
     return [step for step in steps if step is not None]
 
