@@ -373,6 +373,7 @@ def test_one_of_anything_is_singular_in_both_versions():
     for version in (words, re.sub(r"\s+", " ", text)):
         assert "1 survey response," in version and "1 survey responses" not in version
     assert "That is 1 more new ticket than in September (0)." in words
+    assert "none of the new tickets; business hours are" in words  # not "none of new tickets"
     old = ticket(2, "2026-09-20T12:00:00Z", status=4, stats={"resolved_at": "2026-10-03T12:00:00Z"})
     words = visible_text(build_outputs(raw_file([old]))[0])
     assert "we resolved 1 ticket that was already open." in words

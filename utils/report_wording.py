@@ -219,7 +219,7 @@ def work_notes(metrics: Metrics, details: ReportDetails) -> list[dict]:
     tags = ", ".join(details["proactive_tags"]) or "none"
     return [
         {"label": "Outside business hours", "value": format_count(after),
-         "note": f"{format_pct(after / created) if after else 'none'} of new tickets; business hours are {details['business_hours']}"
+         "note": f"{format_pct(after / created) + ' of new tickets' if after else 'none of the new tickets'}; business hours are {details['business_hours']}"
          if created else f"business hours are {details['business_hours']}"},
         {"label": "Proactive work", "value": format_count(proactive),
          "note": f"tickets we started ourselves, tagged {tags}"},
