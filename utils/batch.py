@@ -42,6 +42,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -155,7 +156,8 @@ def load_clients(client: FreshserviceClient, home: Path, refresh: bool) -> list[
     reason = "asked to" if refresh else None
     if reason is None and not path.exists():
         reason = "it is missing"
-    elif reason is None and datetime.now().timestamp() - path.stat().st_mtime > COMPANIES_MAX_AGE.total_seconds():
+    # The real clock, not INTEGOREPORT_NOW: it is compared with the file's real modification time.
+    elif reason is None and time.time() - path.stat().st_mtime > COMPANIES_MAX_AGE.total_seconds():
         reason = "it is older than a week"
     clients: list[dict] = []
     if reason is None:
@@ -458,6 +460,7 @@ def run_log_file(home: Path) -> Iterator[Path | None]:
     logs = home / LOGS_DIR
     try:
         logs.mkdir(mode=0o700, parents=True, exist_ok=True)  # the log names clients: for the owner only
+        # Named by the real local time, like the lines inside it (INTEGOREPORT_NOW is the report's clock).
         path = logs / f"pull_info-{datetime.now().strftime('%Y%m%d-%H%M%S')}.log"
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600))
         handler = logging.FileHandler(path, encoding="utf-8")
