@@ -5,8 +5,8 @@
 With no RAW_JSON it takes the newest raw_data/freshservice_*.json in the project home (by the
 `generated_at` inside, then modification time) and writes output_report.html there. It never
 calls the network. Each build also keeps the month's metrics in history/<CLIENT_ID>/<YYYY-MM>.json
-in the home, and the report compares with the earlier months kept there. Settings: INTEGOREPORT_MSP_NAME, INTEGOREPORT_BUSINESS_HOURS,
-INTEGOREPORT_PROACTIVE_TAGS, INTEGOREPORT_SHOW_CSAT_COMMENTS (see the README).
+in the home, and the report compares with the earlier months kept there. Settings: the [report]
+table of integoreport.toml, or the environment variables that override it (see the README).
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
+    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # the standard library's http package.
+    sys.path[0] = str(Path(__file__).resolve().parent)
 
-from utils.cli import build_parser, run_main  # noqa: E402
-from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir  # noqa: E402
-from utils.files import write_json_atomic, write_text_atomic  # noqa: E402
-from utils.history import history_for_raw, store_history  # noqa: E402
-from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file  # noqa: E402
-from utils.sources import load_source_files  # noqa: E402
+from utils.cli import build_parser, run_main
+from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir
+from utils.files import write_json_atomic, write_text_atomic
+from utils.history import history_for_raw, store_history
+from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file
+from utils.sources import load_source_files
 
 log = logging.getLogger("build_report")
 
@@ -40,8 +43,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = ReportSettings.from_env()
     home = home_dir()
+    settings = ReportSettings.load(home)
     raw_path = Path(args.raw) if args.raw else newest_raw_file(home / RAW_DIR)
     raw = load_raw(raw_path)
     # The other sources' files for the same client and month sit beside the Freshservice file.

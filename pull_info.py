@@ -19,12 +19,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
+    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # the standard library's http package.
+    sys.path[0] = str(Path(__file__).resolve().parent)
 
 from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
 from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
 from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
-from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, load_config
+from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config
 from utils.delivery_batch import send_after_build
 from utils.errors import EXIT_FAILURE, EXIT_OK
 from utils.files import is_valid_id
@@ -41,21 +44,26 @@ DEMO_KEY = "demo-key-not-secret"
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone = resolve_timezone(args.tz)
-    period = report_period(args.month, timezone)
+    # Every setting is checked before the first request, so a typo never costs a month of API credits.
+    # The demo reads the settings file of its own home, never the real one.
+    home = demo_folder() if args.demo else home_dir()
+    settings = load_settings(home)
+    report_settings = ReportSettings.from_settings(settings.report)
+    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
     if not args.demo:
-        # Every setting is checked before the first request, so a typo never costs a month of API credits.
-        config = load_config(url=args.url)
-        settings, report_settings = load_settings(config.home), ReportSettings.from_env()
+        config = load_config(url=args.url, home=home)
         deliver = send_after_build(settings, config.home, period, args.client) if args.send and not args.no_build else None
         return run_with_config(args, config, period, settings, report_settings, deliver=deliver)
-    return run_demo(args, period)
+    return run_demo(args, period, settings, report_settings)
 
 
-def run_demo(args: argparse.Namespace, period: Period) -> int:
+def demo_folder() -> Path:
+    return Path(os.environ.get(ENV_DEMO_HOME) or PROJECT_ROOT / "demo").resolve()
+
+
+def run_demo(args: argparse.Namespace, period: Period, settings: Settings, report_settings: ReportSettings) -> int:
     """The same run against the built-in simulator and its demo account, in demo/ (or $INTEGOREPORT_DEMO_HOME)."""
-    demo_home = Path(os.environ.get(ENV_DEMO_HOME) or PROJECT_ROOT / "demo").resolve()
-    settings, report_settings = load_settings(demo_home), ReportSettings.from_env()
+    demo_home = demo_folder()
     from simulators.demo_freshservice import build_demo_account
     from simulators.freshservice import Simulator, SimulatorSettings
 
@@ -141,7 +149,7 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-build", action="store_true", help="pull the raw data only; build no reports")
     parser.add_argument("--send", action="store_true", help="then email the built reports as send_reports.py does (never twice)")
     parser.add_argument("--refresh-clients", action="store_true", help="refresh companies_list.json first")
-    parser.add_argument("--tz", help="the report time zone, an IANA name (default $REPORT_TIMEZONE, else the machine's zone)")
+    parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
     return parser

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-if __package__ in (None, ""):  # run as a script: make the project importable from any directory
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
+    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # the standard library's http package.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from dateutil.relativedelta import relativedelta
 
@@ -40,6 +42,7 @@ from utils.errors import EXIT_OK, APIError, ConfigError, DataError, ForbiddenErr
 from utils.files import is_valid_id, safe_child, write_json_atomic
 from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
 from utils.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
+from utils.settings import load_settings
 from utils.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
 
 log = logging.getLogger("freshservice")
@@ -528,7 +531,7 @@ def positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone = resolve_timezone(args.tz)
+    timezone = resolve_timezone(args.tz or load_settings().report.timezone)
     period = report_period(args.month, timezone)
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
@@ -552,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("client_id", metavar="CLIENT_ID", help="the department (or company) id, from companies_list.json")
     parser.add_argument("--type", choices=("department", "company"), default="department", help="what the id names (default department)")
     parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
-    parser.add_argument("--tz", help=f"the report time zone, an IANA name (default ${ENV_TIMEZONE}, else the machine's zone)")
+    parser.add_argument("--tz", help=f"the report time zone, an IANA name (default: [report] timezone or ${ENV_TIMEZONE}, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
     return run_main(parser, run, argv)

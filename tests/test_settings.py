@@ -319,3 +319,49 @@ def test_client_unknown_to_the_client_list_is_a_warning(home, caplog):
 def test_file_with_a_bom_and_crlf_lines_reads(home):
     (home / "integoreport.toml").write_bytes('\ufeff[report]\r\nmsp_name = "Bom IT"\r\n'.encode())
     assert load_settings(home, {}).report.msp_name == "Bom IT"
+
+
+# ---------------------------------------------------------------------------------------------
+# The scripts read their settings through load_settings
+
+
+def test_build_report_takes_the_report_settings_from_the_file_and_the_environment(home, tmp_path, monkeypatch):
+    import build_report
+    from tests.report_fixtures import raw_file, ticket
+
+    raw_path = tmp_path / "raw.json"
+    raw_path.write_text(json.dumps(raw_file([ticket(1, "2026-10-10T15:00:00Z", tags=["patching"])])))
+    write_settings(home, '[report]\nmsp_name = "Toml IT"\nbusiness_hours = "Mon-Sat 07:00-19:00"\nproactive_tags = ["patching"]\n')
+    assert build_report.main([str(raw_path), "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "m.json")]) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert "Toml IT" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert metrics["after_hours"]["created"] == 0  # Saturday 11:00 in New York is within Mon-Sat 07:00-19:00
+    assert metrics["proactive"]["created"] == 1
+    monkeypatch.setenv("INTEGOREPORT_MSP_NAME", "Env IT")
+    monkeypatch.setenv("INTEGOREPORT_BUSINESS_HOURS", "Mon-Fri 08:00-18:00")
+    assert build_report.main([str(raw_path), "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "m.json")]) == 0
+    assert "Env IT" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "m.json").read_text())["after_hours"]["created"] == 1
+
+
+def test_a_settings_error_stops_every_script_with_exit_2_before_any_work(home, capsys):
+    import build_report
+    import pull_info
+    from data_pullers import freshservice
+    from utils import client_manager
+
+    write_settings(home, '[report]\nmsp_name = "Acme IT"\nmsp_nmae = "typo"\n')
+    for main, argv in [(pull_info.main, []), (build_report.main, []), (freshservice.main, ["21"]), (client_manager.main, [])]:
+        assert main(argv) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith("error: ") and ":3: [report] msp_nmae is not a known setting" in error and "\n" not in error
+    assert sorted(path.name for path in home.iterdir()) == ["integoreport.toml"]
+
+
+@pytest.mark.parametrize("script", ["pull_info.py", "build_report.py", "data_pullers/freshservice.py", "utils/client_manager.py"])
+def test_every_script_runs_as_a_path_from_another_folder(script, tmp_path):
+    from tests.conftest import run_script
+
+    result = run_script(script, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: ") and "Traceback" not in result.stderr

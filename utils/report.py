@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -24,7 +24,7 @@ from utils.attention import attention_items, attention_view
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
 from utils.history import History
-from utils.metrics import MetricsSettings, check_raw, compute_report_data, priority_rank
+from utils.metrics import MetricsSettings, check_raw, compute_report_data, parse_business_hours, priority_rank
 from utils.metrics_types import Metrics, ReportDetails, TrendEntry
 from utils.report_format import (  # noqa: F401  (re-exported: callers import the formatters from here too)
     NBSP,
@@ -39,6 +39,8 @@ from utils.report_format import (  # noqa: F401  (re-exported: callers import th
     truncate,
     zone_label,
 )
+from utils.settings import ReportSettings as ReportFileSettings
+from utils.settings import load_settings
 from utils.sources import compute_sections, section_views
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -66,6 +68,24 @@ class ReportSettings:
     msp_name: str = DEFAULT_MSP_NAME
     show_csat_comments: bool = False
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logo_url: str | None = None
+    accent_color: str | None = None
+    contact: str | None = None
+
+    @classmethod
+    def load(cls, home: Path | None = None, env: Mapping[str, str] | None = None) -> ReportSettings:
+        """The [report] settings of integoreport.toml in the home, environment variables winning."""
+        return cls.from_settings(load_settings(home, env).report)
+
+    @classmethod
+    def from_settings(cls, report: ReportFileSettings) -> ReportSettings:
+        """From the validated [report] table (utils.settings)."""
+        metrics = replace(MetricsSettings(), proactive_tags=report.proactive_tags)
+        if report.business_hours:
+            days, start, end = parse_business_hours(report.business_hours)
+            metrics = replace(metrics, business_days=days, business_start=start, business_end=end)
+        return cls(msp_name=report.msp_name, show_csat_comments=report.show_csat_comments, metrics=metrics,
+                   logo_url=report.logo_url, accent_color=report.accent_color, contact=report.contact)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
@@ -334,9 +354,9 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     `extra_raw` holds the other sources' raw files for the same client and month ({source name: raw},
     see utils.sources); `source_failures` says why a source could not be pulled this month;
     `history` the client's earlier months as stored (utils.history.load_history).
-    Without `settings`, they are read from the environment (ReportSettings.from_env).
+    Without `settings`, they are read from integoreport.toml and the environment (ReportSettings.load).
     """
-    settings = settings or ReportSettings.from_env()
+    settings = settings or ReportSettings.load()
     result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments, history=history)
     # The sources' keys (m365, s1) are optional keys of Metrics; the registry hands them over as a plain dict.
     cast(dict[str, Any], result.metrics).update(compute_sections(extra_raw or {}))
