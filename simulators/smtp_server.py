@@ -8,6 +8,7 @@ messages), and counts connections and messages so tests can assert exactly what 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -60,6 +61,8 @@ class Behaviour:
     temporary: dict[str, int] = field(default_factory=dict)  # address -> how many more RCPTs answer 451
     drop_in_data: int = 0  # the next N messages: connection dropped after the data arrived, before the reply
     drop_at_next_mail: int = 0  # the next N MAIL FROMs on a used connection: connection dropped first
+    hold_in_data: int = 0  # the next N messages: the reply to the data is held for `hold_seconds` (a slow server)
+    hold_seconds: float = 10.0
 
 
 class _Handler:
@@ -92,6 +95,17 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
         owner = self.owner
+        owner.data_arrived.set()
+        with owner.lock:
+            hold = owner.behaviour.hold_in_data > 0
+            if hold:
+                owner.behaviour.hold_in_data -= 1
+        if hold:
+            waited = 0.0
+            while waited < owner.behaviour.hold_seconds and not owner.stopping.is_set():
+                await asyncio.sleep(0.05)
+                waited += 0.05
+            return "451 4.3.0 held too long by the test server"
         with owner.lock:
             drop = owner.behaviour.drop_in_data > 0
             if drop:
@@ -147,6 +161,8 @@ class SmtpTestServer:
         self.connections = 0
         self.dropped = 0
         self.logins: list[str] = []
+        self.data_arrived = threading.Event()  # set when any message's data has arrived
+        self.stopping = threading.Event()  # ends a held reply at once
         self.port = 0
         self._controller: _Controller | None = None
 
@@ -184,6 +200,7 @@ class SmtpTestServer:
 
     def stop(self) -> None:
         controller, self._controller = self._controller, None
+        self.stopping.set()
         if controller is not None:
             controller.stop()
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -12,6 +16,7 @@ import pytest
 
 import send_reports
 from simulators.smtp_server import SmtpTestServer, make_test_certificate
+from tests.conftest import PROJECT_ROOT
 from tests.report_fixtures import raw_file, synthetic_month
 from utils.report import build_outputs
 
@@ -461,3 +466,28 @@ def test_the_setup_check_logs_in_and_quits_without_sending(home, smtp_server, mo
 
     write_settings(home, method="outbox")
     assert "nothing is sent" in (check(load_settings(home)) or "")
+
+
+def test_a_run_stopped_while_a_message_is_handed_over_leaves_it_unknown_not_sent_again(home, smtp_server, built_report, certificate,
+                                                                                      capsys, monkeypatch):
+    write_report(home, BETA, "Beta Dental", built_report)
+    server = smtp_server()
+    write_settings(home, server)
+    server.behaviour.hold_in_data = 1  # the server has the message but has not answered yet
+    env = {**os.environ, "INTEGOREPORT_HOME": str(home), "SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certificate[0]),
+           "INTEGOREPORT_NOW": NOW}
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "send_reports.py"), "--month", MONTH], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.data_arrived.wait(30)
+        process.send_signal(signal.SIGINT)  # Ctrl-C (a kill or a power cut leave the same record)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and "interrupted" in err
+    entry = record(home)[BETA]
+    assert entry["outcome"] == "unknown" and "may have gone out" in entry["reason"]
+
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    assert send_reports.main(["--month", MONTH]) == 1  # the rerun leaves it to a person
+    assert server.delivered == [] and "already unknown" in capsys.readouterr().err

@@ -45,6 +45,7 @@ LOCK_FILE = ".delivery.lock"
 OUTCOMES = ("sent", "partial", "failed", "unknown")
 DONE_OUTCOMES = frozenset({"sent", "partial", "unknown"})  # a rerun leaves these alone
 TEST_PREFIX = "[TEST] "
+INTERRUPTED = "the run stopped while this message was being sent; it may have gone out"
 _REPORT_NAME = re.compile(r"^(?P<slug>.+)-(?P<id>\d+)\.html$")
 
 
@@ -436,19 +437,21 @@ def deliver_month(settings: Settings, home: Path, options: Options, sender: Send
                         + (f"; cc {', '.join(outgoing.cc)}" if outgoing.cc else "")
                         + (f"; bcc {', '.join(outgoing.bcc)}" if outgoing.bcc else "") + f" -> {path}")
                     continue
+                method = "outbox" if to_outbox else sender.method if sender else delivery.method
+                previous = record["clients"].get(plan.client_id)
+                keep = _Keeper(record, record_path(reports_dir), plan, outgoing, method, previous if isinstance(previous, dict) else None)
                 if outgoing is not None and sender is not None:
+                    if not options.test_to:
+                        # Written ahead: if the run dies while the message is handed over (Ctrl-C, a kill,
+                        # a power cut), the client is left `unknown`, never silently sent again.
+                        keep(SendResult("unknown", reason=INTERRUPTED))
                     try:
                         result = sender.send(outgoing)
                     except BatchStopped as exc:
                         result, summary.stopped = exc.result, str(exc)
-                method = "outbox" if to_outbox else sender.method if sender else delivery.method
                 summary.states[plan.client_id] = result.outcome
                 if not options.test_to:
-                    previous = record["clients"].get(plan.client_id)
-                    record["clients"][plan.client_id] = record_entry(
-                        outgoing, plan.report.html_path.name if plan.report else None, plan.client_name, result, method,
-                        previous if isinstance(previous, dict) else None)
-                    write_json_atomic(record_path(reports_dir), record)
+                    keep(result)
                 if summary.stopped:  # one line: the reason is the same for every client
                     log.error("stopped at %s, nothing more sent: %s", label, summary.stopped)
                     break
@@ -457,6 +460,24 @@ def deliver_month(settings: Settings, home: Path, options: Options, sender: Send
         if sender is not None:
             sender.close()
     return summary
+
+
+@dataclass
+class _Keeper:
+    """Writes one client's entry into the record (atomically), keeping its earlier entry under "earlier"."""
+
+    record: dict[str, Any]
+    path: Path
+    plan: Plan
+    outgoing: Outgoing | None
+    method: str
+    previous: dict[str, Any] | None
+
+    def __call__(self, result: SendResult) -> None:
+        report_name = self.plan.report.html_path.name if self.plan.report else None
+        self.record["clients"][self.plan.client_id] = record_entry(self.outgoing, report_name, self.plan.client_name, result,
+                                                                   self.method, self.previous)
+        write_json_atomic(self.path, self.record)
 
 
 def _prepare(plan: Plan, delivery: DeliverySettings, msp_name: str, options: Options) -> tuple[Outgoing | None, SendResult]:

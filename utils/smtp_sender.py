@@ -169,8 +169,11 @@ class SmtpSender:
         return f"SMTP {self.where}: {steps[self.settings.security]}{login}"
 
     def close(self) -> None:
+        """QUIT politely; after an interruption in the middle of a message, just drop the connection."""
         connection, self._connection = self._connection, None
-        if connection is not None:
+        if connection is not None and connection.phase not in ("idle", "done"):
+            _quietly_close(connection)  # Ctrl-C while the server holds its answer: never wait for it
+        elif connection is not None:
             try:
                 connection.quit()
             except (OSError, smtplib.SMTPException):
@@ -216,9 +219,12 @@ class SmtpSender:
             connection.phase = "idle"
             try:
                 answers = connection.sendmail(outgoing.envelope_from, pending, data)
+                connection.phase = "done"
             except smtplib.SMTPRecipientsRefused as exc:
+                connection.phase = "done"
                 answers = exc.recipients
             except smtplib.SMTPSenderRefused as exc:
+                connection.phase = "done"
                 reason = f"the server refused the sender {exc.sender!r}: {_reply_text(exc.smtp_code, exc.smtp_error)}"
                 if exc.smtp_code == 421:  # the server is closing this connection
                     self._drop()
@@ -231,6 +237,7 @@ class SmtpSender:
                     continue
                 return self._result(accepted, refused, reason)
             except smtplib.SMTPDataError as exc:
+                connection.phase = "done"
                 # A refusal answered to DATA or to the end of the message: the server did not take it.
                 return self._result(accepted, refused, f"the server refused the message: {_reply_text(exc.smtp_code, exc.smtp_error)}")
             except (OSError, smtplib.SMTPException) as exc:
