@@ -344,11 +344,47 @@ def fetch_time_entries(client: FreshserviceClient, ticket_id: int) -> list[dict]
                   key=lambda e: (e.get("executed_at") or e.get("created_at") or "", e.get("id") or 0))
 
 
-def fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: ThreadPoolExecutor | None = None) -> dict:
+class TicketGone(NotFoundError):
+    """A ticket found by the discovery answered 404 when its details were read: deleted meanwhile."""
+
+    def __init__(self, ticket_id: Any):
+        super().__init__(f"ticket {ticket_id} was deleted while the month was being read (404); it is left out",
+                         404, f"/api/v2/tickets/{ticket_id}")
+        self.ticket_id = ticket_id
+
+
+# What a raw file keeps of a conversation: who, when, and what kind (the metrics read incoming,
+# private and source). The text stays in Freshservice: raw files are archived month after month.
+CONVERSATION_KEYS = ("id", "incoming", "private", "source", "user_id", "created_at", "updated_at")
+CONVERSATION_TEXT_KEYS = ("body", "body_text")
+TICKET_TEXT_KEYS = ("description", "description_text")
+
+
+def conversation_metadata(conversation: dict, keep_public_text: bool = False) -> dict:
+    """A conversation without its text (with it, when asked, for a public one; never a private note's)."""
+    kept = {key: conversation.get(key) for key in CONVERSATION_KEYS if key in conversation}
+    if keep_public_text and conversation.get("private") is False:
+        kept.update({key: conversation[key] for key in CONVERSATION_TEXT_KEYS if key in conversation})
+    return kept
+
+
+def fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: ThreadPoolExecutor | None = None,
+                         keep_conversation_text: bool = False) -> dict:
     """Complete one ticket: stats/requester/tags (from the sweep or a view), conversations, time entries, CSAT.
 
     The time entries do not depend on anything else, so they are fetched on `side_pool` meanwhile.
+    Raises TicketGone when the ticket answers 404 (deleted since it was found).
     """
+    try:
+        return _fetch_ticket_details(context, ticket, side_pool, keep_conversation_text)
+    except TicketGone:
+        raise
+    except NotFoundError:
+        raise TicketGone(ticket["id"]) from None
+
+
+def _fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: ThreadPoolExecutor | None,
+                          keep_conversation_text: bool) -> dict:
     client = context.client
     ticket_id = ticket["id"]
     time_entries = side_pool.submit(fetch_time_entries, client, ticket_id) if side_pool else None
@@ -364,7 +400,11 @@ def fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: Threa
         conversations = embedded  # the embed held them all: no conversations call needed
     else:
         conversations = list(client.paginate(f"tickets/{ticket_id}/conversations", "conversations"))
-    record["conversations"] = sorted(conversations, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
+    record["conversations"] = [conversation_metadata(c, keep_conversation_text)
+                                for c in sorted(conversations, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
+                                if isinstance(c, dict)]
+    for key in TICKET_TEXT_KEYS:
+        record.pop(key, None)
     record["time_entries"] = time_entries.result() if time_entries else fetch_time_entries(client, ticket_id)
     record["csat"] = None
     if any(conversation.get("source") == FEEDBACK_SOURCE for conversation in conversations):
@@ -419,8 +459,12 @@ def _coded(labels: Mapping[int, str], code: Any, prefix: str) -> str:
     return labels.get(code, f"{prefix} {code}") if isinstance(code, int) else f"{prefix} {code}"
 
 def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int, label: str,
-                      progress_level: int = logging.INFO) -> list[dict]:
-    """Complete every ticket with bounded worker threads; the first failure stops the lot."""
+                      progress_level: int = logging.INFO, warnings: list[str] | None = None,
+                      keep_conversation_text: bool = False) -> list[dict]:
+    """Complete every ticket with bounded worker threads; the first failure stops the lot.
+
+    A ticket deleted since it was found is left out with a line in `warnings`.
+    """
     progress = Progress(len(tickets), context.client, label, progress_level)
     results: list[dict] = []
     if not tickets:
@@ -431,16 +475,26 @@ def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ticket")
     side_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ticket-side") if workers > 1 else None
     try:
-        futures = [pool.submit(fetch_ticket_details, context, ticket, side_pool) for ticket in tickets]
+        futures = [pool.submit(fetch_ticket_details, context, ticket, side_pool, keep_conversation_text) for ticket in tickets]
+        gone: list[TicketGone] = []
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
             for future in finished:
                 error = future.exception()
-                if error is not None:
+                if isinstance(error, TicketGone):
+                    gone.append(error)
+                elif error is not None:
                     raise APIError(f"ticket details could not be fetched, so no file was written: {error}") from error
                 progress.step()
-        results = [future.result() for future in futures]
+        if gone and len(gone) == len(tickets) > 1:
+            # Every ticket gone at once is not deletions but an endpoint this account lacks.
+            raise APIError(f"ticket details could not be fetched, so no file was written: every ticket answered 404 ({gone[0]})")
+        results = [future.result() for future in futures if not isinstance(future.exception(), TicketGone)]
+        for error in sorted(gone, key=lambda e: str(e.ticket_id)):
+            log.warning("%s: %s", clean_text(label), error)
+            if warnings is not None:
+                warnings.append(str(error))
     finally:
         # On an error or Ctrl-C, drop the queued work instead of finishing it.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -480,10 +534,13 @@ def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period,
 
 
 def pull_client_month(context: AccountContext, client_id: str, period: Period, entity_type: str = "department",
-                      workers: int = DEFAULT_WORKERS, now: datetime | None = None, progress_level: int = logging.INFO) -> dict:
+                      workers: int = DEFAULT_WORKERS, now: datetime | None = None, progress_level: int = logging.INFO,
+                      keep_conversation_text: bool = False) -> dict:
     """Everything about one client's tickets for `period`, as the raw-data document.
 
-    Progress shows as a live line on a terminal, else as log lines at `progress_level`.
+    Progress shows as a live line on a terminal, else as log lines at `progress_level`. The
+    document keeps no conversation or description text; `keep_conversation_text` keeps that of
+    public conversations (never of private notes).
     """
     client = context.client
     now = now or clock.now()
@@ -495,11 +552,13 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     context.load_reference_data()
     candidates = discover_tickets(context, client_record, period, now)
     log.debug("%s: %d candidate tickets for %s", name, len(candidates), period.label)
-    detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name, progress_level)
+    skipped: list[str] = []
+    detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name, progress_level,
+                                 skipped, keep_conversation_text)
     tickets = [ticket for ticket in detailed if touches_period(ticket, period)]
     created = sum(1 for ticket in tickets if period.contains(parse_timestamp(ticket.get("created_at"))))
     trend = fetch_trend(client, client_record, period, created)
-    warnings = list(context.warnings)
+    warnings = [*context.warnings, *skipped]
     return {
         "schema_version": SCHEMA_VERSION,
         "source": "freshservice",
@@ -539,7 +598,8 @@ def run(args: argparse.Namespace) -> int:
     ensure_writable_dir(config.home / RAW_DIR, private=True)
     client = client_from_config(config)
     context = AccountContext(client)
-    document = pull_client_month(context, args.client_id, period, args.type, args.workers)
+    document = pull_client_month(context, args.client_id, period, args.type, args.workers,
+                                 keep_conversation_text=args.keep_conversation_text)
     path = write_json_atomic(raw_data_path(config.home, args.client_id), document, private=True)
     usage = document["api_usage"]
     count = len(document["tickets"])
@@ -558,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tz", help=f"the report time zone, an IANA name (default: [report] timezone or ${ENV_TIMEZONE}, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
+    parser.add_argument("--keep-conversation-text", action="store_true",
+                        help="keep the text of public conversations in the raw file (never of private notes); "
+                             "by default raw files keep only who wrote when")
     return run_main(parser, run, argv)
 
 

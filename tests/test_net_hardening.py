@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from build_report import main as build_report_main
+from data_pullers.freshservice import CONVERSATION_KEYS
 from data_pullers.freshservice import main as pull_main
 from simulators.base import LoopbackServer, Reply, Request
+from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
 from utils import files
@@ -136,3 +140,74 @@ def test_atomic_write_refuses_special_files(tmp_path):
             write_text_atomic(path, "new text")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink() and target.read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# ---- raw files keep no private text
+
+
+def raw_text(home, client_id) -> str:
+    return (home / "raw_data" / f"freshservice_{client_id}.json").read_text()
+
+
+def test_raw_file_keeps_conversation_metadata_only(start_simulator, account_with_one_client, home, monkeypatch):
+    account, client_id, ticket_id = account_with_one_client
+    assert pull_to_home(start_simulator(account), client_id, monkeypatch) == 0
+    text = raw_text(home, client_id)
+    for words in ("hunter2", "on my way", "thanks!", "floor 2"):
+        assert words not in text
+    ticket = json.loads(text)["tickets"][0]
+    assert ticket["id"] == ticket_id and "description" not in ticket and "description_text" not in ticket
+    conversations = ticket["conversations"]
+    assert [(c["incoming"], c["private"]) for c in conversations] == [(False, False), (False, True), (True, False)]
+    assert all(set(c) <= set(CONVERSATION_KEYS) and {"id", "source", "user_id", "created_at"} <= set(c) for c in conversations)
+
+
+def test_keep_conversation_text_keeps_public_text_only(start_simulator, account_with_one_client, home, monkeypatch):
+    account, client_id, _ = account_with_one_client
+    assert pull_to_home(start_simulator(account), client_id, monkeypatch, "--keep-conversation-text") == 0
+    text = raw_text(home, client_id)
+    assert "on my way" in text and "thanks!" in text
+    assert "hunter2" not in text and "floor 2" not in text
+
+
+def test_old_raw_file_with_text_still_builds(start_simulator, account_with_one_client, home, monkeypatch, tmp_path):
+    account, client_id, _ = account_with_one_client
+    assert pull_to_home(start_simulator(account), client_id, monkeypatch) == 0
+    raw = json.loads(raw_text(home, client_id))
+    ticket = raw["tickets"][0]
+    ticket["description"], ticket["description_text"] = "<p>OLD-DESCRIPTION</p>", "OLD-DESCRIPTION"
+    for conversation in ticket["conversations"]:
+        conversation["body"], conversation["body_text"] = "<p>OLD-BODY</p>", "OLD-BODY"
+    old_file = tmp_path / "old.json"
+    old_file.write_text(json.dumps(raw))
+    out = tmp_path / "report.html"
+    assert build_report_main([str(old_file), "--out", str(out), "-q"]) == 0
+    assert "OLD-" not in out.read_text()
+
+
+class DeletesOneTicket(Simulator):
+    """A Freshservice whose ticket `victim` is listed by the filter but answers 404 when read: deleted meanwhile."""
+
+    victim: int | None = None
+
+    def _answer(self, handler, method, path, *rest):  # type: ignore[override]
+        if self.victim is not None and path.startswith(f"/api/v2/tickets/{self.victim}"):
+            return Reply(404, {"code": "access_denied", "message": "not found"}), 1
+        return super()._answer(handler, method, path, *rest)
+
+
+def test_ticket_deleted_during_the_pull_is_skipped_with_a_warning(account_with_one_client, home, monkeypatch, tmp_path):
+    account, client_id, kept_id = account_with_one_client
+    victim = account.add_ticket(client_id, "2026-10-06T10:00:00Z", subject="Gone soon")["id"]
+    simulator = DeletesOneTicket(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
+    simulator.victim = victim
+    with simulator:
+        assert pull_to_home(simulator, client_id, monkeypatch) == 0
+    raw = json.loads(raw_text(home, client_id))
+    assert [t["id"] for t in raw["tickets"]] == [kept_id]
+    warning = f"ticket {victim} was deleted while the month was being read (404); it is left out"
+    assert warning in raw["warnings"]
+    metrics_file = tmp_path / "metrics.json"
+    assert build_report_main([str(home / "raw_data" / f"freshservice_{client_id}.json"), "--out", str(tmp_path / "r.html"),
+                              "--json", str(metrics_file), "-q"]) == 0
+    assert warning in json.loads(metrics_file.read_text())["warnings"]

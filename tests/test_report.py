@@ -50,7 +50,7 @@ def month300():
     return raw, html, text, metrics
 
 
-def pull_demo_month() -> dict:
+def pull_demo_month(keep_conversation_text: bool = False) -> dict:
     """The biggest client of the simulator's demo account for October 2026, pulled over real HTTP by the puller."""
     from datetime import UTC, datetime
 
@@ -66,7 +66,8 @@ def pull_demo_month() -> dict:
     try:
         context = AccountContext(FreshserviceClient(url, "report-test-key"))
         period = report_period("2026-10", "America/New_York", now=now)
-        return pull_client_month(context, "21000351601", period, "department", 4, now=now)
+        return pull_client_month(context, "21000351601", period, "department", 4, now=now,
+                                 keep_conversation_text=keep_conversation_text)
     finally:
         simulator.stop()
 
@@ -221,7 +222,7 @@ def test_private_text_never_reaches_any_output(month300):
 
 
 def test_demo_month_bodies_and_descriptions_stay_out():
-    raw = pull_demo_month()
+    raw = pull_demo_month(keep_conversation_text=True)  # raw files keep no text unless asked
     html, text, metrics = build_outputs(raw)
     subjects = " ".join(str(t.get("subject")) for t in raw["tickets"])
     secrets = {t.get("description_text") for t in raw["tickets"]}
