@@ -25,6 +25,7 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
+from utils.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
 from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
 from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
 from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config
@@ -32,6 +33,7 @@ from utils.delivery_batch import send_after_build
 from utils.errors import EXIT_FAILURE, EXIT_OK
 from utils.files import is_valid_id
 from utils.freshservice_client import FreshserviceClient, client_from_config
+from utils.history import TREND_MONTHS
 from utils.period import Period, report_period, resolve_timezone
 from utils.report import ReportSettings
 from utils.run_lock import RunLock
@@ -44,6 +46,7 @@ DEMO_KEY = "demo-key-not-secret"
 
 
 def run(args: argparse.Namespace) -> int:
+    check_backfill_options(args.backfill, args.refresh_history, args.demo)
     # Every setting is checked before the first request, so a typo never costs a month of API credits.
     # The demo reads the settings file of its own home, never the real one.
     home = demo_folder() if args.demo else home_dir()
@@ -98,6 +101,10 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period, se
         lock.acquire()
         try:
             client = client_from_config(config)
+            if args.backfill:
+                return run_backfill(args, client, config.home, period, args.backfill, report_settings)
+            if args.demo:  # the demo's first report shows a full trend and month-over-month changes
+                run_backfill(args, client, config.home, period, TREND_MONTHS - 1, report_settings)
             summary, index_path = run_batch(client, config.home, period, args.client, args.refresh_clients, not args.no_build,
                                             args.workers, sources=source_steps(settings) if sources is None else sources, after_report=report_steps(settings),
                                             report_settings=report_settings)
@@ -108,6 +115,15 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period, se
         if log_path:
             log.debug("log file: %s", log_path)
     return EXIT_FAILURE if summary.failed or summary.with_failed_steps or not delivered else EXIT_OK
+
+
+def run_backfill(args: argparse.Namespace, client: FreshserviceClient, home: Path, period: Period, months: int,
+                 report_settings: ReportSettings) -> int:
+    """Fill the history with the months before `period`; prints what it stored and the credits spent."""
+    summary = backfill(client, home, period, months, args.client, refresh=args.refresh_history,
+                       refresh_clients=args.refresh_clients, workers=args.workers, metrics_settings=report_settings.metrics)
+    print(summary.line())
+    return EXIT_FAILURE if summary.failed else EXIT_OK
 
 
 def report_summary(summary: RunSummary, index_path: Path | None, client: FreshserviceClient, period: Period, started: float) -> None:
@@ -152,7 +168,18 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
+    parser.add_argument("--backfill", type=backfill_months, metavar="N",
+                        help="only fill the history with the N months before the report month (no reports, no sending); "
+                             "months already in the history are skipped")
+    parser.add_argument("--refresh-history", action="store_true", help="with --backfill: pull months already in the history again")
     return parser
+
+
+def backfill_months(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_BACKFILL_MONTHS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_BACKFILL_MONTHS} months")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -299,7 +299,9 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
     since, until = period.start - timedelta(days=1), period.end + timedelta(days=1)
     recent_base = f"{department} AND created_at:<'{filter_time(until)}'"
     if context.sweep_covers(since, until):
-        found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]}
+        # A sweep shared by several months starts earlier than this one: keep what this month's own query would find.
+        found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]
+                 and (parse_timestamp(t.get("updated_at")) or until) >= since}
     else:
         first = client.filter_page(range_query(recent_base, "updated_at", since, now + timedelta(days=1)), 1)
         client_total = first[1]
