@@ -32,7 +32,7 @@ from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, lo
 from utils.delivery_batch import send_after_build
 from utils.errors import EXIT_FAILURE, EXIT_OK
 from utils.files import is_valid_id
-from utils.freshservice_client import FreshserviceClient, client_from_config
+from utils.freshservice_client import FreshserviceClient, UsageCounters, client_from_config
 from utils.history import TREND_MONTHS
 from utils.period import Period, report_period, resolve_timezone
 from utils.report import ReportSettings
@@ -105,6 +105,7 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period, se
                 return run_backfill(args, client, config.home, period, args.backfill, report_settings)
             if args.demo:  # the demo's first report shows a full trend and month-over-month changes
                 run_backfill(args, client, config.home, period, TREND_MONTHS - 1, report_settings)
+                client.counters = UsageCounters()  # the backfill printed its own cost; the month's summary is the month's
             summary, index_path = run_batch(client, config.home, period, args.client, args.refresh_clients, not args.no_build,
                                             args.workers, sources=source_steps(settings) if sources is None else sources, after_report=report_steps(settings),
                                             report_settings=report_settings)
