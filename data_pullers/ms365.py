@@ -25,8 +25,8 @@ if __package__ in (None, ""):  # run as a script: make the project importable fr
 from utils import clock
 from utils.cli import build_parser, run_main
 from utils.config import RAW_DIR, ensure_writable_dir
-from utils.errors import EXIT_OK, ConfigError
-from utils.files import write_json_atomic
+from utils.errors import EXIT_OK, ConfigError, DataError
+from utils.files import is_valid_id, safe_child, write_json_atomic
 from utils.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.period import Period, report_period, resolve_timezone
 from utils.settings import Settings, load_settings, read_secret
@@ -211,11 +211,16 @@ def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
-    return source_file(home / RAW_DIR, SOURCE, client_id)
+    """raw_data/ms365_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
+    if not is_valid_id(client_id):
+        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
+    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if not is_valid_id(args.client_id):
+        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     tenant = (args.tenant or settings.client(args.client_id).ms365_tenant or "").strip()
     if not tenant:
         raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "

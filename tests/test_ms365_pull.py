@@ -228,6 +228,14 @@ def test_client_without_a_tenant_is_a_usage_error(home, graph_sim, monkeypatch, 
     assert simulator.counters()["requests"] == 0
 
 
+def test_a_client_id_that_is_not_a_number_is_a_usage_error(home, graph_sim, monkeypatch, capsys):
+    simulator = graph_sim(make_tenant())
+    configure(home, simulator, monkeypatch)
+    assert ms365.main(["../../etc/x", "--month", "2026-10", "--tenant", DOMAIN]) == 2
+    assert "client id must be a number" in capsys.readouterr().err
+    assert simulator.counters()["requests"] == 0 and not (home / "raw_data").exists()
+
+
 def test_tenant_flag_overrides_and_missing_app_settings_are_usage_errors(home, graph_sim, monkeypatch, capsys):
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch, tenant=None)
