@@ -328,7 +328,7 @@ def test_summary_compares_with_last_month_and_skips_nulls():
     assert "That is 2 more new tickets than in September (10)." in words
     assert "Half of the new tickets had a first reply within 42\u00a0min." in words
     assert "fixed within" not in words  # no resolution time: no sentence
-    assert "▲ 2 vs Sep (10)" in words
+    assert "▲ 20% more than Sep" in words  # the tile: new tickets compared in percent from 10 up
 
 
 def test_msp_name_and_settings_from_environment(monkeypatch):

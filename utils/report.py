@@ -21,9 +21,11 @@ import jinja2
 
 from utils import report_wording as wording
 from utils.attention import attention_items, attention_view
+from utils.branding import DEFAULT_BAR, brand_context
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
 from utils.history import History
+from utils.history_view import sla_line
 from utils.metrics import MetricsSettings, check_raw, compute_report_data, parse_business_hours, priority_rank
 from utils.metrics_types import Metrics, ReportDetails, TrendEntry
 from utils.report_format import (  # noqa: F401  (re-exported: callers import the formatters from here too)
@@ -115,7 +117,9 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
     """Everything the templates show, worded and formatted; templates add no logic of their own."""
     period = metrics["period"]
     empty = is_empty_month(metrics)
+    brand = brand_context(settings.msp_name, settings.logo_url, settings.accent_color, settings.contact)
     context: dict[str, Any] = {
+        "brand": brand,
         "msp_name": settings.msp_name,
         "client_name": metrics["client"]["name"],
         "month": period["label"],
@@ -124,7 +128,7 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
         "summary": wording.summary_paragraphs(metrics, details),
         "preheader": wording.preheader(metrics),
         "kpi_rows": wording.kpi_rows(metrics),
-        "trend": _trend_chart(metrics["trend"]),
+        "trend": _trend_chart(metrics["trend"], brand["bar"]),
         "sla": _sla(metrics, details),
         "breakdowns": _breakdowns(metrics),
         "requesters": _requesters(metrics, details),
@@ -142,17 +146,20 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
         "warnings": metrics["warnings"],
         "pulled_at": wording.pulled_at(details.get("generated_at"), period["timezone"]),
     }
+    for row in context["backlog"]["rows"]:  # the accent colours the bars; the old-ticket warning colour stays
+        if row["colour"] == DEFAULT_BAR:
+            row["colour"] = brand["bar"]
     return context
 
 
-def _trend_chart(trend: list[TrendEntry]) -> dict:
+def _trend_chart(trend: list[TrendEntry], bar_colour: str = DEFAULT_BAR) -> dict:
     values = [v for item in trend for v in (item["created"], item["resolved"]) if v is not None]
     largest = max(values, default=0)
     height = 96
     columns = []
     for index, item in enumerate(trend):
         column: dict[str, Any] = {"label": month_name(item["month"], short=True), "current": index == len(trend) - 1, "bars": []}
-        for value, colour in ((item["created"], "#2b6cb0"), (item["resolved"], "#0f766e")):
+        for value, colour in ((item["created"], bar_colour), (item["resolved"], "#0f766e")):
             px = max(2, round(height * value / largest)) if value and largest else (2 if value == 0 else 0)
             column["bars"].append({"value": "–" if value is None else format_count(value), "px": px, "colour": colour, "known": value is not None, "pad": height - px})
         columns.append(column)
@@ -163,6 +170,7 @@ def _trend_chart(trend: list[TrendEntry]) -> dict:
         "has_data": bool(largest),
         "resolved_partial": not has_resolved,
         "caption": wording.trend_caption(trend),
+        "sla_line": sla_line(trend),  # months with a stored report carry their on-time rate (utils.history_view)
         "rows": [{"month": month_name(i["month"]), "created": format_count(i["created"]), "resolved": format_count(i["resolved"])} for i in trend],
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from utils.history_view import tile_changes
 from utils.metrics_types import Metrics, PeriodInfo, ReportDetails, Requester, TrendEntry
 from utils.report_format import (
     format_count,
@@ -168,7 +169,6 @@ def tile(label: str, value: str | None, note: str, comparison: dict | None = Non
 
 def kpi_rows(metrics: Metrics) -> list[list[dict]]:
     """The eight KPI tiles, two rows of four."""
-    previous, previous_name = previous_month(metrics)
     volume = metrics["volume"]
     fr, res = metrics["first_response"], metrics["resolution"]
     sla = metrics["sla"]
@@ -176,36 +176,41 @@ def kpi_rows(metrics: Metrics) -> list[list[dict]]:
     time_spent = metrics["time"]
     ageing = metrics["ageing"]
 
-    new = tile("New tickets", format_count(volume["created"]), "raised this month",
-                change(volume["created"], previous["created"] if previous else None, previous_name))
-    resolved = tile("Resolved", format_count(volume["resolved"]), "closed this month",
-                     change(volume["resolved"], previous["resolved"] if previous else None, previous_name))
+    changes = tile_changes(metrics)  # against last month's stored figures, worded so better reads as better
+    new = tile("New tickets", format_count(volume["created"]), "raised this month", changes.get("created"))
+    resolved = tile("Resolved", format_count(volume["resolved"]), "closed this month", changes.get("resolved"))
     old = ageing["30_90d"] + ageing["ge_90d"]
     open_end = tile("Open at month end", format_count(volume["open_at_end"]),
-                     f"{format_count(old)} older than 30 days" if old else "none older than 30 days" if volume["open_at_end"] else "nothing waiting")
+                     f"{format_count(old)} older than 30 days" if old else "none older than 30 days" if volume["open_at_end"] else "nothing waiting",
+                     changes.get("open_at_end"))
     if time_spent["total_minutes"] is None:
         hours = tile("Hours of work", None, "no time was logged this month")
     else:
-        hours = tile("Hours of work", format_hours(time_spent["total_minutes"]), f"{format_hours(time_spent['billable_minutes'])} billable")
+        hours = tile("Hours of work", format_hours(time_spent["total_minutes"]), f"{format_hours(time_spent['billable_minutes'])} billable",
+                     changes.get("hours"))
 
     if fr["median_s"] is None:
         first = tile("First reply", None, "no replies to new tickets yet" if volume["created"] else "no new tickets")
     else:
-        first = tile("First reply", format_duration(fr["median_s"]), f"median; 90% within {format_duration(fr['p90_s'])}")
+        first = tile("First reply", format_duration(fr["median_s"]), f"median; 90% within {format_duration(fr['p90_s'])}",
+                     changes.get("first_response"))
     if res["median_s"] is None:
         fix = tile("Time to resolve", None, "no tickets resolved")
     else:
-        fix = tile("Time to resolve", format_duration(res["median_s"]), f"median; 90% within {format_duration(res['p90_s'])}")
+        fix = tile("Time to resolve", format_duration(res["median_s"]), f"median; 90% within {format_duration(res['p90_s'])}",
+                   changes.get("resolution"))
     res_rate, fr_rate = sla["resolution"]["rate"], sla["first_response"]["rate"]
     if res_rate is not None:
         note = f"first replies {format_pct(fr_rate)}" if fr_rate is not None else f"{format_count(sla['resolution']['met'])} of {format_count(sla['resolution']['met'] + sla['resolution']['breached'])} on time"
-        sla_tile = tile("Resolved on time", format_pct(res_rate), note)
+        sla_tile = tile("Resolved on time", format_pct(res_rate), note, changes.get("sla"))
     elif fr_rate is not None:
-        sla_tile = tile("First reply on time", format_pct(fr_rate), f"{format_count(sla['first_response']['met'])} of {plural(sla['first_response']['met'] + sla['first_response']['breached'], 'ticket')}")
+        sla_tile = tile("First reply on time", format_pct(fr_rate), f"{format_count(sla['first_response']['met'])} of {plural(sla['first_response']['met'] + sla['first_response']['breached'], 'ticket')}",
+                        changes.get("sla"))
     else:
         sla_tile = tile("SLA met", None, "no tickets with a target due")
     if csat["responses"]:
-        sat = tile("Positive ratings", format_pct(csat["positive"] / csat["responses"]), f"{format_count(csat['positive'])} of {plural(csat['responses'], 'response')}")
+        sat = tile("Positive ratings", format_pct(csat["positive"] / csat["responses"]), f"{format_count(csat['positive'])} of {plural(csat['responses'], 'response')}",
+                   changes.get("csat"))
     else:
         sat = tile("Positive ratings", None, "no survey responses this month")
     return [[new, resolved, open_end, hours], [first, fix, sla_tile, sat]]
