@@ -24,8 +24,8 @@ if __package__ in (None, ""):  # run as a script: make the project importable fr
 from utils import clock
 from utils.cli import build_parser, run_main
 from utils.config import RAW_DIR, ensure_writable_dir
-from utils.errors import EXIT_OK, ConfigError
-from utils.files import write_json_atomic
+from utils.errors import EXIT_OK, ConfigError, DataError
+from utils.files import is_valid_id, safe_child, write_json_atomic
 from utils.period import Period, report_period, resolve_timezone
 from utils.sentinelone_client import SentinelOneClient
 from utils.settings import Settings, load_settings, read_secret
@@ -99,7 +99,10 @@ def check(settings: Settings, client: SentinelOneClient | None = None) -> str | 
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
-    return source_file(home / RAW_DIR, SOURCE, client_id)
+    """raw_data/sentinelone_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
+    if not is_valid_id(client_id):
+        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
+    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
 
 
 def describe(document: dict[str, Any]) -> str:
@@ -147,6 +150,8 @@ def batch_step(settings: Settings | None = None, client: SentinelOneClient | Non
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if not is_valid_id(args.client_id):
+        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     site_id = site_for(settings, args.client_id, args.site)
     period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
     client = client_from_settings(settings)

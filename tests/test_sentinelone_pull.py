@@ -273,6 +273,7 @@ def test_check_is_one_cheap_call(s1_sim):
     ('[sentinelone]\nurl = "https://x.sentinelone.net"\n', [CLIENT, "--site", "my-site"], "site ids are digits"),
     (f'[clients.{CLIENT}]\nsentinelone_site = "657613730168123595"\n', [CLIENT], "SentinelOne is not configured"),
     ('[sentinelone]\nurl = "https://x.sentinelone.net"\n', [CLIENT, "--site", "657613730168123595", "--month", "2026-13"], "malformed month"),
+    ('[sentinelone]\nurl = "https://x.sentinelone.net"\n', ["../101", "--site", "657613730168123595"], "client id must be a number"),
 ])
 def test_usage_and_settings_errors_exit_2(home, capsys, toml, args, words):
     (home / "integoreport.toml").write_text(toml, encoding="utf-8")
