@@ -19,6 +19,8 @@ from utils.settings import DEFAULT_SUBJECT, ClientSettings, DeliverySettings, Se
 
 log = logging.getLogger("send_reports")
 
+CHECK_TIMEOUT = 15.0
+
 
 def refresh_index(home: Path, period: Period) -> None:
     """Rewrite the month's index.html so it shows each client's delivery outcome (when the batch wrote one)."""
@@ -61,6 +63,7 @@ def check(settings: Settings) -> str | None:
             from utils.smtp_sender import SmtpSender
 
             assert isinstance(sender, SmtpSender)
+            sender.timeout = CHECK_TIMEOUT  # a check answers in seconds, not the batch's patience for a big DATA
             return sender.check()
         from utils.mailchimp_sender import MailchimpSender
 

@@ -26,6 +26,7 @@ log = logging.getLogger("send_reports")
 
 SERVICE = "Mailchimp Transactional"
 POLICY = RetryPolicy(idempotent=False)
+PING_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2)  # a check answers in seconds
 TIMEOUT = (5.0, 120.0)  # connect, read: a send answers within seconds; the SDK waits up to 300 s
 ACCEPTED = frozenset({"sent", "queued", "scheduled"})
 STOPPING_ERRORS = frozenset({"Invalid_Key", "PaymentRequired"})  # every other client would fail the same way
@@ -80,10 +81,11 @@ class MailchimpSender:
         self.sleep = sleep
         self.calls = 0
 
-    def _post(self, method: str, body: dict[str, Any]) -> requests.Response:
+    def _post(self, method: str, body: dict[str, Any], policy: RetryPolicy | None = None,
+              timeout: tuple[float, float] | None = None) -> requests.Response:
         self.calls += 1
-        return http_send(self.session, "POST", f"{self.url}/{method}.json", service=SERVICE, policy=self.policy,
-                         timeout=self.timeout, sleep=self.sleep, json=body)
+        return http_send(self.session, "POST", f"{self.url}/{method}.json", service=SERVICE, policy=policy or self.policy,
+                         timeout=timeout or self.timeout, sleep=self.sleep, json=body)
 
     def send(self, outgoing: Outgoing) -> SendResult:
         try:
@@ -138,7 +140,7 @@ class MailchimpSender:
 
     def ping(self) -> str:
         """`/users/ping.json`: "PONG!" when the key is good; raises with the service's reason otherwise."""
-        response = self._post("users/ping", {"key": self._key})
+        response = self._post("users/ping", {"key": self._key}, policy=PING_POLICY, timeout=(5.0, 15.0))
         try:
             body = response.json()
         except ValueError:
