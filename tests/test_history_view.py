@@ -75,11 +75,15 @@ def test_second_month_report_shows_changes_and_the_on_time_line(home, tmp_path):
 
 def test_on_time_line_places_each_dot_by_its_rate():
     line = sla_line([{"sla_resolution_rate": 1.0}, {"sla_resolution_rate": 0.0}, {"sla_resolution_rate": None}, {"sla_resolution_rate": 0.5}])
-    assert line["has_data"]
+    assert line["has_data"] and line["axis"] == "0% to 100%"
     top, bottom, missing, middle = line["points"]
     assert top["pad"] == 0 and bottom["below"] == 0 and not missing["known"] and missing["label"] == "–"
     assert middle["pad"] == middle["below"] == (line["height"] - line["dot"]) // 2
     assert [p["label"] for p in line["points"]] == ["100%", "0%", "–", "50%"]
+    # Rates between 80% and 90%: the axis starts at 70%, so they do not sit on one flat line.
+    close = sla_line([{"sla_resolution_rate": 0.8}, {"sla_resolution_rate": 0.9}])
+    assert close["axis"] == "70% to 100%"
+    assert close["points"][0]["pad"] - close["points"][1]["pad"] == round((close["height"] - close["dot"]) / 3)
     assert not sla_line([{"sla_resolution_rate": None}])["has_data"]
 
 
@@ -136,3 +140,18 @@ def test_history_file_holds_the_metrics_json(home, tmp_path):
     assert build_report.main([str(write_raw(home, month_raw(9, 3, 1))), "--out", str(tmp_path / "r.html"),
                               "--json", str(tmp_path / "m.json")]) == 0
     assert json.loads((home / "history" / str(CLIENT) / "2026-09.json").read_text()) == json.loads((tmp_path / "m.json").read_text())
+
+
+def test_a_300_ticket_month_with_history_branding_and_attention_stays_under_90_kb():
+    from tests.report_fixtures import period_for, synthetic_month
+
+    history = {f"2026-{m:02d}": compute_metrics(synthetic_month(60, seed=m, period=period_for(2026, m, "America/New_York")))
+               for m in range(5, 10)}
+    settings = ReportSettings(msp_name="Northwind IT", logo_url="https://northwind.example/logo.png", accent_color="#7A1F5C",
+                              contact="Call 555-0100 or write to help@northwind.example")
+    html, _, metrics = build_outputs(synthetic_month(300), settings=settings, history=history)
+    assert metrics["previous"]["month"] == "2026-09" and metrics["attention"]
+    assert all(item["resolved"] is not None for item in metrics["trend"])
+    words = visible_text(html)
+    assert "Resolved on time (scale" in words and "than Sep" in words and "Needs your attention" in words
+    assert len(html.encode("utf-8")) < 90_000

@@ -8,6 +8,7 @@ smaller ones in units; rates change in percentage points.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -88,7 +89,7 @@ def rate_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     points = round((current - before) * 100)
     if points == 0:
         return _same(month)
-    return _result(points, f"{abs(points)} pts", "better", "worse", month, "better")
+    return _result(points, f"{abs(points)} pt{'s' if abs(points) != 1 else ''}", "better", "worse", month, "better")
 
 
 def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]:
@@ -128,13 +129,22 @@ def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]
 
 
 def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The trend chart's on-time line: one dot per month with a resolution on-time rate, placed by height."""
+    """The trend chart's on-time line: one dot per month with a resolution on-time rate, placed by height.
+
+    The axis runs from 10 points under the lowest rate (rounded down to a tenth) to 100%, so months
+    at 80% and 90% do not sit on one flat line; the labels carry the exact rates.
+    """
+    rates = [_number(item.get("sla_resolution_rate")) for item in trend]
+    known = [max(0.0, min(1.0, rate)) for rate in rates if rate is not None]
+    low = max(0.0, math.floor(min(known, default=0.0) * 10) / 10 - 0.1)
+    room = SLA_LINE_HEIGHT - SLA_DOT
     points = []
-    for item in trend:
-        rate = _number(item.get("sla_resolution_rate"))
+    for rate in rates:
         if rate is None:
             points.append({"known": False, "label": "–", "pad": 0, "below": 0})
         else:
-            pad = round((1 - max(0.0, min(1.0, rate))) * (SLA_LINE_HEIGHT - SLA_DOT))
-            points.append({"known": True, "label": format_pct(rate), "pad": pad, "below": SLA_LINE_HEIGHT - SLA_DOT - pad})
-    return {"points": points, "has_data": any(p["known"] for p in points), "height": SLA_LINE_HEIGHT, "dot": SLA_DOT}
+            share = (max(0.0, min(1.0, rate)) - low) / (1 - low) if low < 1 else 1.0
+            pad = round((1 - share) * room)
+            points.append({"known": True, "label": format_pct(rate), "pad": pad, "below": room - pad})
+    return {"points": points, "has_data": bool(known), "height": SLA_LINE_HEIGHT, "dot": SLA_DOT,
+            "axis": f"{format_pct(low)} to 100%"}
