@@ -64,13 +64,14 @@ def test_tiles_compare_with_previous_and_fall_back_to_the_trend():
 def test_second_month_report_shows_changes_and_the_on_time_line(home, tmp_path):
     assert build_report.main([str(write_raw(home, month_raw(9, 12, 9))), "--out", str(tmp_path / "sep.html")]) == 0
     first = visible_text((tmp_path / "sep.html").read_text())
-    assert "Resolved on time" in first and "than Sep" not in first
+    assert "Resolved on time (scale" not in first  # no history yet: one month, no line
     assert build_report.main([str(write_raw(home, month_raw(10, 8, 7))), "--out", str(tmp_path / "oct.html"),
                               "--text", str(tmp_path / "oct.txt")]) == 0
     words = visible_text((tmp_path / "oct.html").read_text())
     assert "▼ 33% fewer than Sep" in words and "▼ 2 fewer than Sep" in words
-    assert "Resolved on time" in words
-    assert "fewer than Sep" in (tmp_path / "oct.txt").read_text()
+    assert "Resolved on time (scale" in words  # September and October: a line
+    text = (tmp_path / "oct.txt").read_text()
+    assert "fewer than Sep" in text and "resolved on time)" in text
 
 
 def test_on_time_line_places_each_dot_by_its_rate():
@@ -84,7 +85,7 @@ def test_on_time_line_places_each_dot_by_its_rate():
     close = sla_line([{"sla_resolution_rate": 0.8}, {"sla_resolution_rate": 0.9}])
     assert close["axis"] == "70% to 100%"
     assert close["points"][0]["pad"] - close["points"][1]["pad"] == round((close["height"] - close["dot"]) / 3)
-    assert not sla_line([{"sla_resolution_rate": None}])["has_data"]
+    assert not sla_line([{"sla_resolution_rate": None}, {"sla_resolution_rate": 0.9}])["has_data"]  # one month is no line
 
 
 # ---------------------------------------------------------------------------------------------

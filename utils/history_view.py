@@ -129,7 +129,8 @@ def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]
 
 
 def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The trend chart's on-time line: one dot per month with a resolution on-time rate, placed by height.
+    """The trend chart's on-time line: one dot per month with a resolution on-time rate, placed by height
+    (drawn from two such months on).
 
     The axis runs from 10 points under the lowest rate (rounded down to a tenth) to 100%, so months
     at 80% and 90% do not sit on one flat line; the labels carry the exact rates.
@@ -146,5 +147,6 @@ def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             share = (max(0.0, min(1.0, rate)) - low) / (1 - low) if low < 1 else 1.0
             pad = round((1 - share) * room)
             points.append({"known": True, "label": format_pct(rate), "pad": pad, "below": room - pad})
-    return {"points": points, "has_data": bool(known), "height": SLA_LINE_HEIGHT, "dot": SLA_DOT,
+    # A line needs two months: the report month alone has its rate in the tiles and the SLA section already.
+    return {"points": points, "has_data": len(known) >= 2, "height": SLA_LINE_HEIGHT, "dot": SLA_DOT,
             "axis": f"{format_pct(low)} to 100%"}
