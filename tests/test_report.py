@@ -380,6 +380,21 @@ def test_one_of_anything_is_singular_in_both_versions():
     assert "we resolved 1 ticket that was already open." in words
 
 
+def test_html_and_text_say_the_same_sentences(month300):
+    # Both versions render one context: every summary sentence and footnote line reads the same in each.
+    raw, html, text, _ = month300
+    context_text = re.sub(r"[ \t\r\n]+", " ", text)  # as visible_text: a no-break space stays one
+    words = visible_text(html)
+    from utils.metrics import compute_report_data
+    from utils.report import build_context
+
+    result = compute_report_data(raw)
+    context = build_context(result.metrics, result.details, ReportSettings())
+    for line in [*context["summary"], *context["definitions"], context["csat"]["lead"], context["backlog"]["lead"]]:
+        line = re.sub(r"[ \t\r\n]+", " ", line)
+        assert line in words and line in context_text, line
+
+
 def test_backlog_sentence_is_the_same_in_html_and_text():
     tickets = [ticket(i, "2026-10-05T12:00:00Z", status=3, status_text="Pending") for i in (1, 2)]
     html, text, _ = build_outputs(raw_file(tickets))
