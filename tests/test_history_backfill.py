@@ -13,7 +13,7 @@ from simulators.freshservice_data import Account
 from tests.test_pull_info import pull_info_runner
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-LINE = re.compile(r"Backfill: (\d+) months? stored for (\d+) clients?, (\d+) already in the history; (\d+) credits in (\d+) requests\.")
+LINE = re.compile(r"Backfill: (\d+) months? stored for (\d+) clients?, (\d+) already in the history; (\d+) credits in (\d+) requests[.;]")
 
 
 def three_months() -> tuple[Account, list[int]]:
@@ -116,3 +116,17 @@ def test_backfill_usage_errors_exit_2(start_simulator, home, run_pull_info):
         assert result.returncode == 2, args
         assert "--backfill" in result.stderr or "refresh-history" in result.stderr
     assert simulator.counters()["requests"] == 0
+
+
+def test_a_failing_client_fails_alone(start_simulator, home, run_pull_info):
+    account, (acme, beta) = three_months()
+    simulator = start_simulator(account)
+    clients = [{"id": acme, "name": "Acme Law", "entity_type": "department"},
+               {"id": 999, "name": "Gone Ltd", "entity_type": "department"},  # no longer in the helpdesk: 404
+               {"id": beta, "name": "Beta Dental", "entity_type": "department"}]
+    (home / "companies_list.json").write_text(json.dumps(clients), encoding="utf-8")
+    result = run_pull_info(simulator, "--backfill", "2")
+    assert result.returncode == 1
+    assert summary_line(result.stdout)[:3] == (4, 2, 0) and "; 2 failed." in result.stdout
+    assert "Gone Ltd (999), August 2026: backfill failed" in result.stderr
+    assert history_files(home) == [f"{acme}/2026-08.json", f"{acme}/2026-09.json", f"{beta}/2026-08.json", f"{beta}/2026-09.json"]
