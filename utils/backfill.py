@@ -23,7 +23,7 @@ from utils.batch import RunSummary, load_clients, prepare_shared_step, stopping_
 from utils.batch import select_clients as batch_select_clients
 from utils.errors import ConfigError, IntegoError
 from utils.freshservice_client import FreshserviceClient
-from utils.history import history_for_raw, history_path, months_before, read_history_file, store_history
+from utils.history import has_month, history_for_raw, months_before, store_history
 from utils.metrics import MetricsSettings, compute_report_data
 from utils.period import Period, report_period
 from utils.report import ReportSettings
@@ -66,11 +66,6 @@ def select_clients(clients: list[dict], client_ids: Sequence[str] | None, summar
     selected = batch_select_clients(clients, list(client_ids) if client_ids else None, picked)
     summary.failed.extend((str(o.client.get("id")), "", o.error or "not usable") for o in picked.failed)
     return selected
-
-
-def has_month(home: Path, client_id: str, month: str) -> bool:
-    path = history_path(home, client_id, month)
-    return path.exists() and read_history_file(path, client_id, month) is not None
 
 
 def backfill(client: FreshserviceClient, home: Path, period: Period, months: int, client_ids: Sequence[str] | None = None,

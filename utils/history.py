@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -125,11 +125,10 @@ def history_for_raw(home: Path, raw: Mapping[str, Any]) -> dict[str, dict]:
     return load_history(home, raw["client"]["id"], raw_month(raw))
 
 
-def stored_months(home: Path, client_id: Any, months: Iterable[str]) -> set[str]:
-    """Which of `months` already have a readable history file for the client."""
-    return {month for month in months
-            if history_path(home, client_id, month).exists()
-            and read_history_file(history_path(home, client_id, month), client_id, month) is not None}
+def has_month(home: Path, client_id: Any, month: str) -> bool:
+    """Whether the client's history holds a readable file for `month`."""
+    path = history_path(home, client_id, month)
+    return path.exists() and read_history_file(path, client_id, month) is not None
 
 
 # ---------------------------------------------------------------------------------------------
