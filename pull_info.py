@@ -1,6 +1,7 @@
 """The unattended monthly run: every client's month pulled and its report built, plus an index for the MSP.
 
     python pull_info.py [--month YYYY-MM] [--client ID ...] [--demo] [--no-build] [--refresh-clients] [--send]
+    python pull_info.py --check        # after editing integoreport.toml: is every service reachable?
 
 Cron calls it on the 1st of each month. `--send` then emails the built reports (send_reports.py);
 without it nothing is sent, so the MSP can review first. `--demo` runs the same job against the
@@ -17,6 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
@@ -27,10 +29,12 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
 from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
 from utils.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
 from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
+from utils.checks import exit_code as checks_exit_code
+from utils.checks import format_table, run_checks
 from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
-from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config
+from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config, normalise_url
 from utils.delivery_batch import send_after_build
-from utils.errors import EXIT_FAILURE, EXIT_OK
+from utils.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.files import is_valid_id
 from utils.freshservice_client import FreshserviceClient, UsageCounters, client_from_config
 from utils.history import TREND_MONTHS
@@ -51,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     # The demo reads the settings file of its own home, never the real one.
     home = demo_folder() if args.demo else home_dir()
     settings = load_settings(home)
+    if args.check:
+        return check_services(settings, args)
     report_settings = ReportSettings.from_settings(settings.report)
     period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
     if not args.demo:
@@ -58,6 +64,17 @@ def run(args: argparse.Namespace) -> int:
         deliver = send_after_build(settings, config.home, period, args.client) if args.send and not args.no_build else None
         return run_with_config(args, config, period, settings, report_settings, deliver=deliver)
     return run_demo(args, period, settings, report_settings)
+
+
+def check_services(settings: Settings, args: argparse.Namespace) -> int:
+    """--check: one cheap call to each configured service, a table on stdout; nothing is written."""
+    if args.demo:
+        raise ConfigError("--check tries your own settings and services; run it without --demo")
+    if args.url:
+        settings = replace(settings, freshservice_url=normalise_url(args.url))
+    results = run_checks(settings)
+    print(format_table(results))
+    return checks_exit_code(results)
 
 
 def demo_folder() -> Path:
@@ -165,6 +182,8 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo account, in demo/, with no Freshservice account")
     parser.add_argument("--no-build", action="store_true", help="pull the raw data only; build no reports")
     parser.add_argument("--send", action="store_true", help="then email the built reports as send_reports.py does (never twice)")
+    parser.add_argument("--check", action="store_true",
+                        help="check the settings and make one cheap call to each configured service; pull and write nothing")
     parser.add_argument("--refresh-clients", action="store_true", help="refresh companies_list.json first")
     parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
