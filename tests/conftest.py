@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -83,3 +89,66 @@ def run_in_threads(target: Callable[[], None], count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under `folder`."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One `pull_info.py --demo` (every client, the default month, REPORT_TIMEZONE=UTC) and what it left.
+
+    `home` is a "real" home with a key, a client list and a raw file; `home_before`/`home_after` are
+    its digests around the run (the demo must not touch it); the demo wrote under `demo_home`."""
+
+    home: Path
+    demo_home: Path
+    exit_code: int
+    stdout: str
+    stderr: str
+    home_before: dict[str, str]
+    home_after: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, worker_id) -> DemoRun:
+    """The demo, run once for the whole session (and once across xdist workers): it pulls half a
+    year for six clients, so every test that only reads its outputs shares this one run."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the parent is common to the run's workers
+    folder = shared / "demo-run"
+    with open(shared / "demo-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be running it: wait for its result
+        result_file = folder / "result.json"
+        if not result_file.exists():
+            _run_demo(folder, result_file)
+        fields = json.loads(result_file.read_text(encoding="utf-8"))
+    return DemoRun(**{**fields, "home": Path(fields["home"]), "demo_home": Path(fields["demo_home"])})
+
+
+def _run_demo(folder: Path, result_file: Path) -> None:
+    import pull_info
+
+    home, demo_home = folder / "home", folder / "demo"
+    home.mkdir(parents=True)
+    (home / "token.txt").write_text("real-key-do-not-touch")
+    (home / "companies_list.json").write_text('[{"id": 1, "name": "Real client", "entity_type": "department"}]')
+    (home / "raw_data").mkdir()
+    (home / "raw_data" / "freshservice_1.json").write_text('{"real": true}')
+    before = tree_digest(home)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        outer_now = os.environ.get("INTEGOREPORT_NOW")
+        for name in list(os.environ):
+            if name.startswith(_OUR_PREFIXES):
+                monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("INTEGOREPORT_HOME", str(home))
+        monkeypatch.setenv("INTEGOREPORT_NOW", outer_now or TEST_NOW)
+        monkeypatch.setenv("INTEGOREPORT_DEMO_HOME", str(demo_home))
+        monkeypatch.setenv("REPORT_TIMEZONE", "UTC")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = pull_info.main(["--demo"])
+    run = DemoRun(home, demo_home, code, out.getvalue(), err.getvalue(), before, tree_digest(home))
+    result_file.write_text(json.dumps({**asdict(run), "home": str(home), "demo_home": str(demo_home)}), encoding="utf-8")

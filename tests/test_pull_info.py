@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -74,18 +73,12 @@ def report_dir(home: Path) -> Path:
     return home / "reports" / MONTH
 
 
-def test_demo_batch_of_every_client_leaves_a_real_home_untouched(home, tmp_path, monkeypatch, capsys):
-    (home / "token.txt").write_text("real-key-do-not-touch")
-    (home / "companies_list.json").write_text('[{"id": 1, "name": "Real client", "entity_type": "department"}]')
-    (home / "raw_data").mkdir()
-    (home / "raw_data" / "freshservice_1.json").write_text('{"real": true}')
-    before = tree_digest(home)
-    demo_home = tmp_path / "demo"
-    monkeypatch.setenv("INTEGOREPORT_DEMO_HOME", str(demo_home))
-    monkeypatch.setenv("REPORT_TIMEZONE", "UTC")
-    assert pull_info.main(["--demo"]) == 0
-    out, err = capsys.readouterr()
-    assert tree_digest(home) == before
+def test_demo_batch_of_every_client_leaves_a_real_home_untouched(demo_run):
+    # demo_run (tests/conftest.py): one `pull_info.py --demo` with REPORT_TIMEZONE=UTC, shared by the
+    # tests that read its outputs, next to a real home holding a key, a client list and a raw file.
+    assert demo_run.exit_code == 0, demo_run.stderr
+    out, err, demo_home = demo_run.stdout, demo_run.stderr, demo_run.demo_home
+    assert demo_run.home_after == demo_run.home_before
     account = build_demo_account()  # the demo's own account: anchored at the same (fixed) clock
     # --demo reports the last full month as of INTEGOREPORT_NOW (in UTC here), which CI moves to month ends.
     demo_period = report_period(None, "UTC")
@@ -212,10 +205,6 @@ def test_unwritable_reports_folder_fails_before_pulling(start_simulator, home, r
     assert result.returncode == 1
     assert "reports" in result.stderr and "Traceback" not in result.stderr
     assert simulator.counters()["requests"] == 0
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_second_run_replaces_the_reports(start_simulator, home, run_pull_info):

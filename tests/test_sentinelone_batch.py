@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pull_info
 from simulators.demo_freshservice import COMPANIES
 from simulators.demo_sentinelone import demo_department_ids
 from simulators.sentinelone import SentinelOneOptions, SentinelOneSimulator
 from tests.sentinelone_fixtures import build_site_data
 from tests.test_pull_info import MONTH, pull_info_runner, small_account
+from utils.period import report_period
 
 TOKEN = "s1-batch-token-77e1c2d9"
 
@@ -86,16 +86,17 @@ def test_a_refused_token_fails_the_source_for_every_client_after_one_request(sta
         s1.stop()
 
 
-def test_demo_shows_the_section_for_the_clients_with_a_site(home, tmp_path, monkeypatch, capsys):
-    demo_home = tmp_path / "demo"
-    monkeypatch.setenv("INTEGOREPORT_DEMO_HOME", str(demo_home))
+def test_demo_shows_the_section_for_the_clients_with_a_site(demo_run):
+    # demo_run (tests/conftest.py): the one shared `pull_info.py --demo` of every client for the last
+    # full month, whose Endpoint protection section shows the demo's threats of that month.
+    assert demo_run.exit_code == 0, demo_run.stderr
+    demo_home = demo_run.demo_home
     ids = demo_department_ids()
-    # Two clients keep it quick: the law firm (a site with an open threat) and the break-fix client (no site).
-    assert pull_info.main(["--demo", "--month", MONTH, "--tz", "America/New_York", "--client", ids["law"], "--client", ids["accounting"]]) == 0
+    month = report_period(None, "UTC").month
     names = {company.key: company.name for company in COMPANIES}
     listed = {str(entry["id"]): entry["name"] for entry in json.loads((demo_home / "companies_list.json").read_text(encoding="utf-8"))}
     assert {names[key]: client_id for key, client_id in ids.items()} == {name: client_id for client_id, name in listed.items()}
-    built = {path.name: path.read_text(encoding="utf-8") for path in (demo_home / "reports" / MONTH).glob("*.html")}
+    built = {path.name: path.read_text(encoding="utf-8") for path in (demo_home / "reports" / month).glob("*.html")}
     law = next(text for name, text in built.items() if name.endswith(f"-{ids['law']}.html"))
     accounting = next(text for name, text in built.items() if name.endswith(f"-{ids['accounting']}.html"))
     assert "Endpoint protection" in law and "OutlookAddinHelper.exe" in law and "still open" in law
