@@ -636,12 +636,12 @@ def main(argv: list[str] | None = None) -> int:
     # starts background jobs with it ignored, and Ctrl-C must still stop the simulator.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    print(f"Freshservice simulator serving {url}/api/v2 "
-          f"({len(account.departments)} departments, {len(account.tickets)} tickets, "
-          f"now {format_timestamp(account.now)})")
-    print(f"API key: {settings.api_key}")
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
+    try:  # from the first line out: a Ctrl-C right after it must still stop quietly
+        print(f"Freshservice simulator serving {url}/api/v2 "
+              f"({len(account.departments)} departments, {len(account.tickets)} tickets, "
+              f"now {format_timestamp(account.now)})")
+        print(f"API key: {settings.api_key}")
+        print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
