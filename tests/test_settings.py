@@ -365,3 +365,9 @@ def test_every_script_runs_as_a_path_from_another_folder(script, tmp_path):
     result = run_script(script, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: ") and "Traceback" not in result.stderr
+
+
+def test_the_docs_never_send_a_reader_outside_the_repository():
+    for path in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        assert "../shared" not in text and "shared/reference" not in text and "shared/tools" not in text, path.name
