@@ -15,15 +15,18 @@ import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
+    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # the standard library's http package.
+    sys.path[0] = str(Path(__file__).resolve().parent)
 
-from utils.cli import build_parser, run_main  # noqa: E402
-from utils.config import home_dir  # noqa: E402
-from utils.delivery import Options, check_addresses, deliver_month, make_sender  # noqa: E402
-from utils.delivery_batch import refresh_index  # noqa: E402
-from utils.errors import EXIT_FAILURE, EXIT_OK  # noqa: E402
-from utils.period import report_period, resolve_timezone  # noqa: E402
-from utils.settings import load_settings  # noqa: E402
+from utils.cli import build_parser, run_main
+from utils.config import home_dir
+from utils.delivery import Options, check_addresses, deliver_month, make_sender
+from utils.delivery_batch import refresh_index
+from utils.errors import EXIT_FAILURE, EXIT_OK
+from utils.period import report_period, resolve_timezone
+from utils.settings import load_settings
 
 log = logging.getLogger("send_reports")
 

@@ -19,8 +19,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if __package__ in (None, ""):  # run as a script: make the project importable from any directory
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
+    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # the standard library's http package.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from utils import clock
 from utils.cli import build_parser, run_main

@@ -358,7 +358,8 @@ def test_a_settings_error_stops_every_script_with_exit_2_before_any_work(home, c
     assert sorted(path.name for path in home.iterdir()) == ["integoreport.toml"]
 
 
-@pytest.mark.parametrize("script", ["pull_info.py", "build_report.py", "data_pullers/freshservice.py", "utils/client_manager.py"])
+@pytest.mark.parametrize("script", ["pull_info.py", "build_report.py", "send_reports.py", "utils/client_manager.py",
+                                    *sorted(f"data_pullers/{path.name}" for path in (PROJECT_ROOT / "data_pullers").glob("[a-z]*.py"))])
 def test_every_script_runs_as_a_path_from_another_folder(script, tmp_path):
     from tests.conftest import run_script
 
