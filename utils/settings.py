@@ -10,31 +10,25 @@ else from a file of their own in the home (the `token.txt` rule).
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 import logging
 import os
 import re
 import stat
-import string
 import tomllib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.errors import HeaderParseError
-from email.headerregistry import Address
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.errors import ConfigError
+from utils.settings_values import is_ip, is_loopback, locate_keys, parse_address, subject_problem, url_problem
 
 SETTINGS_FILE = "integoreport.toml"
 DEFAULT_MSP_NAME = "Your IT team"
 DEFAULT_SUBJECT = "{client}: IT service report for {month}"
-SUBJECT_FIELDS = frozenset({"client", "month", "msp"})
 DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 DEFAULT_MAILCHIMP_URL = "https://mandrillapp.com/api/1.0"
@@ -254,7 +248,7 @@ class _Reader:
 
     def __init__(self, path: Path, text: str, data: dict[str, Any], env: Mapping[str, str], home: Path):
         self.path, self.data, self.env, self.home = path, data, env, home
-        self.lines = _locate_keys(text)
+        self.lines = locate_keys(text)
 
     # -- where a value came from, for messages --
 
@@ -373,7 +367,7 @@ class _Reader:
         if text is None:
             return default
         _, keys, variable = self.value(table, key)
-        problem = _url_problem(text, https_only)
+        problem = url_problem(text, https_only)
         if problem:
             raise self.fail(keys, variable, f"{problem}: {text!r}")
         return text.rstrip("/")
@@ -467,7 +461,7 @@ class _Reader:
         sender = self.address_of(self.text("delivery", "from", required=True) or "", ("delivery", "from"))
         reply_to = self.text("delivery", "reply_to")
         subject = self.text("delivery", "subject") or DEFAULT_SUBJECT
-        problem = _subject_problem(subject)
+        problem = subject_problem(subject)
         if problem:
             raise self.error(("delivery", "subject"), problem)
         smtp = self.smtp() if "smtp" in self.data["delivery"] else None
@@ -489,7 +483,7 @@ class _Reader:
     def smtp(self) -> SmtpSettings:
         table = "delivery.smtp"
         host = self.text(table, "host", required=True) or ""
-        if not (_HOST.match(host) or _is_ip(host)):
+        if not (_HOST.match(host) or is_ip(host)):
             raise self.error(("delivery", "smtp", "host"), f"must be a host name such as smtp.example.com, not {host!r}")
         security = self.text(table, "security") or "starttls"
         if security not in SMTP_SECURITY:
@@ -535,75 +529,6 @@ class _Reader:
 
 
 # ---------------------------------------------------------------------------------------------
-# Value checks
-
-
-def parse_address(text: str) -> str:
-    """One email address, 'addr' or 'Name <addr>', normalised; ValueError with a reason when it does not parse."""
-    if "\r" in text or "\n" in text:
-        raise ValueError("must not contain a line break")
-    pairs = getaddresses([text])
-    if len(pairs) != 1 or not pairs[0][1]:
-        raise ValueError(f"is not one email address: {text!r}")
-    name, addr_spec = pairs[0]
-    if "<" not in text and text.strip() != addr_spec:
-        raise ValueError(f"is not one email address (write 'Name <user@domain>'): {text!r}")
-    try:
-        address = Address(display_name=name, addr_spec=addr_spec)
-    except (ValueError, IndexError, HeaderParseError):
-        raise ValueError(f"is not a valid email address: {text!r}") from None
-    if not address.username or "." not in address.domain and not is_loopback(address.domain):
-        raise ValueError(f"is not a valid email address (it needs user@domain.example): {text!r}")
-    return str(address)
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
-
-
-def _url_problem(text: str, https_only: bool) -> str | None:
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return "is not a URL"
-    if any(ch.isspace() for ch in text) or '"' in text or "<" in text or ">" in text:
-        return "is not a URL (it has spaces or quotes)"
-    if https_only and parts.scheme != "https":
-        return "must be an https:// address"
-    if parts.scheme not in ("https", "http") or not host:
-        return "must be a full https:// address"
-    if parts.scheme == "http" and not is_loopback(host):
-        return "must use https:// (plain http:// only to a loopback host)"
-    if parts.username or parts.password:
-        return "must not carry a user name or password"
-    return None
-
-
-def _subject_problem(subject: str) -> str | None:
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(subject) if name is not None}
-    except ValueError as exc:
-        return f"is not a valid template ({exc}); use {{client}}, {{month}} and {{msp}}, and {{{{ }}}} for braces"
-    unknown = names - SUBJECT_FIELDS
-    if unknown:
-        return f"uses {', '.join('{' + name + '}' for name in sorted(unknown))}; only {{client}}, {{month}} and {{msp}} exist"
-    return None
 
 
 def _known_client_ids(home: Path) -> set[str] | None:
@@ -613,66 +538,3 @@ def _known_client_ids(home: Path) -> set[str] | None:
         return {str(client["id"]) for client in clients}
     except (OSError, ValueError, TypeError, KeyError):
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Line numbers: tomllib gives none, so scan the text for table headers and keys.
-
-
-def _locate_keys(text: str) -> dict[tuple[str, ...], int]:
-    """Map each table path and key path to the line (1-based) where it first appears."""
-    found: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    in_multiline = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.count('"""') % 2 or line.count("'''") % 2:
-            was_inside = in_multiline
-            in_multiline = not in_multiline
-            if was_inside:
-                continue
-        elif in_multiline:
-            continue
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("["):
-            path = _key_path(_header_text(stripped[2:] if stripped.startswith("[[") else stripped[1:]))
-            if path:
-                table = path
-                for length in range(1, len(path) + 1):
-                    found.setdefault(path[:length], number)
-            continue
-        match = re.match(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=", line)
-        if match:
-            path = _key_path(match.group(1))
-            if path:
-                for length in range(1, len(path) + 1):
-                    found.setdefault((*table, *path[:length]), number)
-    return found
-
-
-def _header_text(inner: str) -> str:
-    """The key part of a table header, given the text after its opening bracket(s)."""
-    quote = None
-    for index, char in enumerate(inner):
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char == "]":
-            return inner[:index].strip()
-    return inner.strip()
-
-
-def _key_path(key_text: str) -> tuple[str, ...] | None:
-    """'a."b.c".d' -> ('a', 'b.c', 'd'), using tomllib itself to read the quoting."""
-    try:
-        parsed: Any = tomllib.loads(f"{key_text} = 0")
-    except tomllib.TOMLDecodeError:
-        return None
-    path: list[str] = []
-    while isinstance(parsed, dict) and len(parsed) == 1:
-        key, parsed = next(iter(parsed.items()))
-        path.append(key)
-    return tuple(path)
