@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
+from utils.freshservice_client import RateLimiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SIM_KEY = "sim-secret-key-9f3a7c"
@@ -72,6 +74,27 @@ def start_simulator():
     yield start
     for simulator in started:
         simulator.stop()
+
+
+class SkippedTime:
+    """Waits that pass at once: a sleep moves the limiter's clock and the simulator's rate window
+    forward together, so a pacing test sees real windows reset without waiting for them."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self.skipped = 0.0
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.skipped += max(seconds, 0.0)
+            self.simulator.advance_clock(max(seconds, 0.0))
+
+    def limiter(self, **options) -> RateLimiter:
+        return RateLimiter(clock=self.clock, sleep=self.sleep, **options)
 
 
 def run_script(script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120):

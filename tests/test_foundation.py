@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from simulators.freshservice_data import Account
-from tests.conftest import PROJECT_ROOT, SIM_KEY, run_in_threads, run_script
+from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, run_in_threads, run_script
 from utils import files
 from utils.config import load_api_key, load_config, normalise_url, parse_reserve
 from utils.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, DataError, ForbiddenError, NotFoundError
@@ -230,7 +230,8 @@ def test_non_json_answer_is_a_clear_error(start_simulator, garbage):
 
 def test_429_honours_retry_after_and_pauses_every_thread(start_simulator):
     simulator = start_simulator(small_account(), rate_limit_total=12, rate_window_seconds=1.0)
-    client = make_client(simulator, rate_window_seconds=1.0, rate_reserve=0.0)
+    # The waits pass at once, moving the limiter's clock and the simulator's window together.
+    client = make_client(simulator, limiter=SkippedTime(simulator).limiter(window_seconds=1.0, reserve=0.0))
     errors: list[Exception] = []
 
     def worker():
