@@ -28,6 +28,7 @@ from utils.cli import build_parser, run_main
 from utils.config import RAW_DIR, ensure_writable_dir
 from utils.errors import EXIT_OK, ConfigError, DataError
 from utils.files import is_valid_id, safe_child, write_json_atomic
+from utils.http import RetryPolicy
 from utils.period import Period, report_period, resolve_timezone
 from utils.sentinelone_client import SentinelOneClient
 from utils.settings import Settings, load_settings, read_secret
@@ -41,6 +42,7 @@ log = logging.getLogger("sentinelone")
 SCHEMA_VERSION = 1
 SOURCE = "sentinelone"
 TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT = "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token"
+CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
 
 
 def pull_client_month(client: SentinelOneClient, client_id: str, site_id: str, period: Period) -> dict[str, Any]:
@@ -93,7 +95,8 @@ def check(settings: Settings, client: SentinelOneClient | None = None) -> str | 
     """
     if settings.sentinelone is None:
         return None
-    console = client or client_from_settings(settings)
+    # A check should answer in seconds: two tries, short waits, not the batch's patience.
+    console = client or client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
     sites = console.check()
     with_site = sum(1 for entry in settings.clients.values() if entry.sentinelone_site)
     return (f"{console.console_url}: token accepted, {_plural(sites, 'site')} visible; "

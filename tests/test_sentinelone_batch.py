@@ -102,3 +102,30 @@ def test_demo_shows_the_section_for_the_clients_with_a_site(demo_run):
     assert "Endpoint protection" in law and "OutlookAddinHelper.exe" in law and "still open" in law
     assert "Endpoint protection" not in accounting  # the break-fix client has no site
     assert "HV-LT" not in built["index.html"]
+
+
+def test_pull_info_check_proves_the_token_with_one_call(start_simulator, home, monkeypatch, capsys):
+    import pull_info
+    from tests.conftest import SIM_KEY
+
+    freshservice = start_simulator(small_account()[0])
+    data, site_id = build_site_data()
+    s1 = start_s1(data)
+    try:
+        (home / "integoreport.toml").write_text(f'[freshservice]\nurl = "{freshservice.url}"\n\n[sentinelone]\nurl = "{s1.url}"\n'
+                                                f'\n[clients.101]\nsentinelone_site = "{site_id}"\n', encoding="utf-8")
+        monkeypatch.setenv("FRESHSERVICE_API_KEY", SIM_KEY)
+        monkeypatch.setenv("SENTINELONE_API_TOKEN", TOKEN)
+        assert pull_info.main(["--check"]) == 0
+        line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("SentinelOne"))
+        assert "token accepted, 2 sites visible; 1 client with a site" in line and line.endswith("OK")
+        assert s1.counters()["requests"] == 1
+        wrong = "s1-wrong-token-2718281828"
+        monkeypatch.setenv("SENTINELONE_API_TOKEN", wrong)
+        assert pull_info.main(["--check"]) == 1
+        output = capsys.readouterr()
+        line = next(line for line in output.out.splitlines() if line.startswith("SentinelOne"))
+        assert "Authentication Failed" in line and wrong not in output.out + output.err
+        assert s1.counters()["requests"] == 2 and not (home / "raw_data").exists()
+    finally:
+        s1.stop()
