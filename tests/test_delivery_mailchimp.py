@@ -160,3 +160,26 @@ def test_ping_checks_the_key(mailchimp):
     assert "key accepted" in MailchimpSender(MailchimpSettings(mailchimp.api_url), KEY).ping()
     with pytest.raises(Exception, match="401 Invalid_Key"):
         MailchimpSender(MailchimpSettings(mailchimp.api_url), "md-other-key").ping()
+
+
+def test_pull_info_check_pings_mailchimp_and_names_a_refused_key(home, mailchimp, start_simulator, capsys, monkeypatch):
+    import pull_info
+    from simulators.freshservice_data import Account
+    from tests.conftest import SIM_KEY
+
+    account = Account()
+    account.add_department("Acme Law")
+    simulator = start_simulator(account)
+    monkeypatch.setenv("FRESHSERVICE_URL", simulator.url)
+    monkeypatch.setenv("FRESHSERVICE_API_KEY", SIM_KEY)
+
+    assert pull_info.main(["--check"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Email delivery"))
+    assert f"Mailchimp Transactional {mailchimp.api_url}: key accepted" in line and line.endswith("OK")
+
+    monkeypatch.setenv("MAILCHIMP_TRANSACTIONAL_KEY", "md-refused-key-9981")
+    assert pull_info.main(["--check"]) == 1
+    output = capsys.readouterr()
+    line = next(line for line in output.out.splitlines() if line.startswith("Email delivery"))
+    assert "401 Invalid_Key" in line and "md-refused-key-9981" not in output.out + output.err
+    assert mailchimp.sent_messages == [] and not (home / "reports").exists()
