@@ -30,6 +30,7 @@ from utils.config import RAW_DIR, ensure_writable_dir
 from utils.errors import EXIT_OK, ConfigError, DataError
 from utils.files import is_valid_id, safe_child, write_json_atomic
 from utils.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
+from utils.http import RetryPolicy
 from utils.period import Period, report_period, resolve_timezone
 from utils.settings import Settings, load_settings, read_secret
 from utils.sources import source_file
@@ -55,6 +56,7 @@ PERMISSIONS = {"secure_score": "SecurityEvents.Read.All", "control_profiles": "S
                "licenses": "Organization.Read.All", "users": "User.Read.All", "sign_in": "AuditLog.Read.All",
                "mfa": "AuditLog.Read.All"}
 NEEDS_PREMIUM = "needs Entra ID P1 or P2"
+CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
 
 
 def reason_for(part: str, error: GraphError) -> str:
@@ -197,7 +199,8 @@ def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
     """
     if settings.ms365 is None:
         return None
-    graph = graph or graph_client_from_settings(settings)
+    # A check should answer in seconds: two tries, short waits, not the batch's patience.
+    graph = graph or graph_client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
     tenants = {client_id: entry.ms365_tenant.strip() for client_id, entry in settings.clients.items() if entry.ms365_tenant}
     refused = []
     for client_id, tenant in sorted(tenants.items()):

@@ -98,3 +98,30 @@ def test_demo_tenants_cost_at_most_eight_requests_and_one_lacks_p1(tmp_path):
     assert len(law["users"]) > 120  # paged: the law firm has more users than one page with sign-in activity
     scores = [item["currentScore"] for item in law["secure_scores"]]
     assert scores[0] > scores[-1]  # the score climbs during the month
+
+
+def test_pull_info_check_gets_a_token_for_each_tenant(start_simulator, graph_simulator, home, monkeypatch, capsys):
+    from tests.conftest import SIM_KEY
+
+    freshservice = start_simulator(small_account()[0])
+    settings = (f'[freshservice]\nurl = "{freshservice.url}"\n\n[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{graph_simulator.url}"\n'
+                f'graph_url = "{graph_simulator.url}"\n\n[clients.101]\nms365_tenant = "{TENANT_ID}"\n')
+    (home / "integoreport.toml").write_text(settings, encoding="utf-8")
+    monkeypatch.setenv("FRESHSERVICE_API_KEY", SIM_KEY)
+    monkeypatch.setenv("MS365_CLIENT_SECRET", SECRET)
+
+    assert pull_info.main(["--check"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Microsoft 365"))
+    assert "a token for each of the 1 configured tenants" in line and line.endswith("OK")
+    assert graph_simulator.counters()["by_endpoint"] == {"token": 1}
+
+    (home / "integoreport.toml").write_text(settings + '\n[clients.102]\nms365_tenant = "gone.onmicrosoft.com"\n', encoding="utf-8")
+    assert pull_info.main(["--check"]) == 1
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Microsoft 365"))
+    assert "client 102" in line and "AADSTS90002" in line
+
+    monkeypatch.delenv("MS365_CLIENT_SECRET")
+    assert pull_info.main(["--check"]) == 2  # the secret is missing: a settings error
+    output = capsys.readouterr()
+    assert "MS365_CLIENT_SECRET" in output.out + output.err and SECRET not in output.out + output.err
+    assert not (home / "raw_data").exists()
