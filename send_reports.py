@@ -20,7 +20,7 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     # the standard library's http package.
     sys.path[0] = str(Path(__file__).resolve().parent)
 
-from utils.cli import build_parser, run_main
+from utils.cli import EXIT_CODES_HELP, build_parser, run_main
 from utils.config import home_dir
 from utils.delivery import Options, check_addresses, deliver_month, make_sender
 from utils.delivery_batch import refresh_index
@@ -33,7 +33,8 @@ log = logging.getLogger("send_reports")
 
 def make_parser() -> argparse.ArgumentParser:
     parser = build_parser("Email each client its built report for the month (SMTP or Mailchimp Transactional), never twice.",
-                          network=False)
+                          network=False, exit_codes=EXIT_CODES_HELP.replace(
+                              "1 a runtime failure (API, data, file)", "1 any client's email partial, failed or unknown (or another runtime failure)"))
     parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
     parser.add_argument("--client", action="append", metavar="ID", default=[], help="only this client (repeatable)")
     parser.add_argument("--dry-run", action="store_true", help="send nothing: write each message to reports/<YYYY-MM>/outbox/*.eml")
