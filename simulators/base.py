@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import selectors
+import signal
 import socket
 import threading
 import time
@@ -164,6 +165,24 @@ class LoopbackServer:
         """Base URL without a trailing slash."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def serve_until_stopped(self, banner: str) -> int:
+        """Serve in the foreground for a person (`python -m simulators.X`): print `banner`, stop on Ctrl-C or SIGTERM."""
+        stop = threading.Event()
+        # SIGTERM ends the run as quietly as Ctrl-C does; SIGINT is re-armed because a shell
+        # starts background jobs with it ignored, and Ctrl-C must still stop the simulator.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:  # from the first line out: a Ctrl-C right after it must still stop quietly
+            print(banner, flush=True)
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+        print("Simulator stopped.", flush=True)
+        return 0
 
     # ---- test helpers
 

@@ -18,9 +18,7 @@ import hmac
 import math
 import random
 import re
-import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -631,26 +629,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {problem.strerror or problem}",
               file=sys.stderr)
         return 1
-    stop = threading.Event()
-    # SIGTERM ends the run as quietly as Ctrl-C does; SIGINT is re-armed because a shell
-    # starts background jobs with it ignored, and Ctrl-C must still stop the simulator.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:  # from the first line out: a Ctrl-C right after it must still stop quietly
-        print(f"Freshservice simulator serving {url}/api/v2 "
-              f"({len(account.departments)} departments, {len(account.tickets)} tickets, "
-              f"now {format_timestamp(account.now)})")
-        print(f"API key: {settings.api_key}")
-        print("Press Ctrl-C to stop.", flush=True)
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        simulator.stop()
-    print("Simulator stopped.", flush=True)
-    return 0
-
+    return simulator.serve_until_stopped(
+        f"Freshservice simulator serving {url}/api/v2 ({len(account.departments)} departments, {len(account.tickets)} tickets, "
+        f"now {format_timestamp(account.now)})\nAPI key: {settings.api_key}\nPress Ctrl-C to stop.")
 
 if __name__ == "__main__":
     sys.exit(main())

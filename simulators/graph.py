@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -326,16 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args(argv)
     simulator = GraphSimulator(list(build_demo_tenants().values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET, port=args.port)
-    print(f"Graph simulator on {simulator.start()} (app id {DEMO_APP_ID}); Ctrl-C stops it", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    simulator.stop()
-    return 0
-
+    return simulator.serve_until_stopped(f"Graph simulator on {simulator.start()} (app id {DEMO_APP_ID}); Ctrl-C stops it")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,9 +18,7 @@ import binascii
 import copy
 import hmac
 import json
-import signal
 import sys
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -390,16 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=SentinelOneOptions.api_token)
     args = parser.parse_args(argv)
     simulator = SentinelOneSimulator(build_demo_sentinelone(), SentinelOneOptions(api_token=args.token), port=args.port)
-    print(f"SentinelOne simulator on {simulator.start()} (token {args.token}); Ctrl-C stops it", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    simulator.stop()
-    return 0
-
+    return simulator.serve_until_stopped(f"SentinelOne simulator on {simulator.start()} (token {args.token}); Ctrl-C stops it")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from utils.lookup import count_or_none, dig
 from utils.metrics_types import AttentionItem
 
 # The order of kinds is the order of the list: the most urgent first.
@@ -29,21 +30,9 @@ KINDS = (
 NOTHING_TEXT = "Nothing needs your attention this month."
 
 
-def _dig(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _users_without_mfa(metrics: Mapping[str, Any]) -> int | None:
-    eligible = _count(_dig(metrics, "m365", "mfa", "eligible"))
-    registered = _count(_dig(metrics, "m365", "mfa", "registered"))
+    eligible = count_or_none(dig(metrics, "m365", "mfa", "eligible"))
+    registered = count_or_none(dig(metrics, "m365", "mfa", "registered"))
     return None if eligible is None or registered is None else eligible - registered
 
 
@@ -52,7 +41,7 @@ def _old_open(metrics: Mapping[str, Any]) -> int | None:
     if not isinstance(ageing, Mapping):
         return None
     # The ageing buckets split the tickets open at the period end by age; 30 days or more is these two.
-    return (_count(ageing.get("30_90d")) or 0) + (_count(ageing.get("ge_90d")) or 0)
+    return (count_or_none(ageing.get("30_90d")) or 0) + (count_or_none(ageing.get("ge_90d")) or 0)
 
 
 def _one(n: int, singular: str, plural: str) -> str:
@@ -62,12 +51,12 @@ def _one(n: int, singular: str, plural: str) -> str:
 # kind -> (its count from the metrics, its sentence for a count)
 _RULES: dict[str, tuple[Callable[[Mapping[str, Any], int | None], int | None], Callable[[int], str]]] = {
     "threats_open": (
-        lambda m, _w: _count(_dig(m, "s1", "threats", "open_now")),
+        lambda m, _w: count_or_none(dig(m, "s1", "threats", "open_now")),
         lambda n: _one(n, "1 security threat is still open: we are on it, and will tell you if we need anything from you.",
                        "{n} security threats are still open: we are on them, and will tell you if we need anything from you."),
     ),
     "admins_without_mfa": (
-        lambda m, _w: _count(_dig(m, "m365", "mfa", "admins_without")),
+        lambda m, _w: count_or_none(dig(m, "m365", "mfa", "admins_without")),
         lambda n: _one(n, "1 administrator has no multifactor authentication: please let us set it up.",
                        "{n} administrators have no multifactor authentication: please let us set it up."),
     ),
@@ -81,12 +70,12 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], int | None], int | None], C
                        "{n} users have not registered for multifactor authentication."),
     ),
     "agents_offline": (
-        lambda m, _w: _count(_dig(m, "s1", "agents", "offline")),
+        lambda m, _w: count_or_none(dig(m, "s1", "agents", "offline")),
         lambda n: _one(n, "1 computer has not checked in with endpoint protection for over 14 days: tell us if it is no longer in use.",
                        "{n} computers have not checked in with endpoint protection for over 14 days: tell us if they are no longer in use."),
     ),
     "agents_out_of_date": (
-        lambda m, _w: _count(_dig(m, "s1", "agents", "out_of_date")),
+        lambda m, _w: count_or_none(dig(m, "s1", "agents", "out_of_date")),
         lambda n: _one(n, "1 computer runs an out-of-date endpoint protection agent: please leave it on so it can update.",
                        "{n} computers run an out-of-date endpoint protection agent: please leave them on so they can update."),
     ),
@@ -96,12 +85,12 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], int | None], int | None], C
                        "{n} tickets have been open for 30 days or more: tell us if they can be closed."),
     ),
     "disabled_licensed": (
-        lambda m, _w: _count(_dig(m, "m365", "users", "disabled_licensed")),
+        lambda m, _w: count_or_none(dig(m, "m365", "users", "disabled_licensed")),
         lambda n: _one(n, "1 disabled account still holds a paid licence: we can remove it to save the cost.",
                        "{n} disabled accounts still hold paid licences: we can remove them to save the cost."),
     ),
     "unassigned_licenses": (
-        lambda m, _w: _count(_dig(m, "m365", "licenses_unassigned")),
+        lambda m, _w: count_or_none(dig(m, "m365", "licenses_unassigned")),
         lambda n: _one(n, "1 Microsoft 365 licence is paid for but not assigned to anyone.",
                        "{n} Microsoft 365 licences are paid for but not assigned to anyone."),
     ),

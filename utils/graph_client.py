@@ -21,7 +21,7 @@ import requests
 
 from utils.cli import register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError
-from utils.http import RetryPolicy, SendHooks, send
+from utils.http import CountingHooks, RetryPolicy, send
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +63,6 @@ class AppCredentialsRefused(TenantRefused, AuthenticationError):
 class _Token:
     value: str
     renew_at: float  # clock() time after which a new token is fetched first
-
-
-class _CountingHooks(SendHooks):
-    """Counts every try (retries included) against the tenant it was for."""
-
-    def __init__(self, counts: dict[str, int], tenant: str, lock: threading.Lock):
-        self.counts, self.tenant, self.lock = counts, tenant, lock
-
-    def answered(self, response: requests.Response, sent_at: float) -> None:
-        self._add()
-
-    def failed(self, reason: str) -> None:
-        self._add()
-
-    def _add(self) -> None:
-        with self.lock:
-            self.counts[self.tenant] = self.counts.get(self.tenant, 0) + 1
 
 
 class GraphClient:
@@ -193,8 +176,8 @@ class GraphClient:
         with self._lock:
             return self.requests.get(tenant, 0)
 
-    def _hooks(self, tenant: str) -> _CountingHooks:
-        return _CountingHooks(self.requests, tenant, self._lock)
+    def _hooks(self, tenant: str) -> CountingHooks:
+        return CountingHooks(self.requests, tenant, self._lock)
 
 
 def _json(response: requests.Response) -> dict:

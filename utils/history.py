@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from utils.errors import DataError
 from utils.files import read_json, write_json_atomic
+from utils.lookup import count_or_none, dig
 
 HISTORY_DIR = "history"
 TREND_MONTHS = 6  # the report month and the five before it
@@ -135,24 +136,12 @@ def has_month(home: Path, client_id: Any, month: str) -> bool:
 # What the metrics take from it
 
 
-def _dig(data: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def trend_figures(metrics: Mapping[str, Any] | None) -> dict[str, Any]:
     """The quality figures a trend entry carries: from a stored month, or nulls without one."""
     return {
-        "first_response_median_s": _dig(metrics, ("first_response", "median_s")),
-        "resolution_median_s": _dig(metrics, ("resolution", "median_s")),
-        "sla_resolution_rate": _dig(metrics, ("sla", "resolution", "rate")),
+        "first_response_median_s": dig(metrics, "first_response", "median_s"),
+        "resolution_median_s": dig(metrics, "resolution", "median_s"),
+        "sla_resolution_rate": dig(metrics, "sla", "resolution", "rate"),
     }
 
 
@@ -161,7 +150,7 @@ def stored_trend_entry(month: str, stored: Mapping[str, Any]) -> dict[str, Any]:
     volume = stored.get("volume")
     if not isinstance(volume, Mapping):
         volume = {}
-    return {"month": month, "created": _count(volume.get("created")), "resolved": _count(volume.get("resolved")),
+    return {"month": month, "created": count_or_none(volume.get("created")), "resolved": count_or_none(volume.get("resolved")),
             **trend_figures(stored)}
 
 
@@ -176,5 +165,5 @@ def previous_figures(history: History, report_month: str) -> dict[str, Any] | No
         target = previous
         for key in path[:-1]:
             target = target.setdefault(key, {})
-        target[path[-1]] = _dig(stored, path)
+        target[path[-1]] = dig(stored, *path)
     return previous

@@ -12,24 +12,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from utils.lookup import dig, number_or_none
 from utils.report_format import format_hours, format_pct, month_name
 
 TONE_COLOURS = {"better": "#1f6e43", "worse": "#b42318", "neutral": "#334e68", "same": "#334e68"}
 PERCENT_BASE = 10  # below this, a change in percent says more than it means ("+100%" for 1 -> 2)
 SLA_LINE_HEIGHT = 36  # pixels of the on-time line's plot area
 SLA_DOT = 6
-
-
-def _dig(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _number(value: Any) -> float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _result(diff: float, amount: str, up: str, down: str, month: str, higher_is: str) -> dict[str, str]:
@@ -48,7 +37,7 @@ def _same(month: str) -> dict[str, str]:
 
 def count_change(current: Any, before: Any, month: str, higher_is: str) -> dict[str, str] | None:
     """'▲ 12% more than Sep' (or '▼ 3 fewer than Sep' for small numbers); None when either is unknown."""
-    current, before = _number(current), _number(before)
+    current, before = number_or_none(current), number_or_none(before)
     if current is None or before is None:
         return None
     diff = current - before
@@ -60,7 +49,7 @@ def count_change(current: Any, before: Any, month: str, higher_is: str) -> dict[
 
 def minutes_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     """Hours of work: in percent, or in hours when last month had under 10 hours."""
-    current, before = _number(current), _number(before)
+    current, before = number_or_none(current), number_or_none(before)
     if current is None or before is None:
         return None
     diff = current - before
@@ -72,7 +61,7 @@ def minutes_change(current: Any, before: Any, month: str) -> dict[str, str] | No
 
 def duration_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     """'▼ 20% faster than Sep': a shorter time is better; None when either is unknown or last month's was 0."""
-    current, before = _number(current), _number(before)
+    current, before = number_or_none(current), number_or_none(before)
     if current is None or before is None or before <= 0:
         return None
     pct = round(abs(current - before) * 100 / before)
@@ -83,7 +72,7 @@ def duration_change(current: Any, before: Any, month: str) -> dict[str, str] | N
 
 def rate_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     """'▲ 5 pts better than Sep' for rates (0 to 1); None when either is unknown."""
-    current, before = _number(current), _number(before)
+    current, before = number_or_none(current), number_or_none(before)
     if current is None or before is None:
         return None
     points = round((current - before) * 100)
@@ -114,16 +103,16 @@ def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]
     sla_key = "resolution" if showing_resolution else "first_response"
     csat = metrics["csat"]
     share = csat["positive"] / csat["responses"] if csat["responses"] else None
-    before_responses, before_positive = _number(_dig(previous, "csat", "responses")), _number(_dig(previous, "csat", "positive"))
+    before_responses, before_positive = number_or_none(dig(previous, "csat", "responses")), number_or_none(dig(previous, "csat", "positive"))
     before_share = before_positive / before_responses if before_responses and before_positive is not None else None
     return {
-        "created": count_change(metrics["volume"]["created"], _dig(previous, "volume", "created"), month, "neutral"),
-        "resolved": count_change(metrics["volume"]["resolved"], _dig(previous, "volume", "resolved"), month, "better"),
-        "open_at_end": count_change(metrics["volume"]["open_at_end"], _dig(previous, "volume", "open_at_end"), month, "worse"),
-        "hours": minutes_change(metrics["time"]["total_minutes"], _dig(previous, "time", "total_minutes"), month),
-        "first_response": duration_change(metrics["first_response"]["median_s"], _dig(previous, "first_response", "median_s"), month),
-        "resolution": duration_change(metrics["resolution"]["median_s"], _dig(previous, "resolution", "median_s"), month),
-        "sla": rate_change(sla[sla_key]["rate"], _dig(previous, "sla", sla_key, "rate"), month),
+        "created": count_change(metrics["volume"]["created"], dig(previous, "volume", "created"), month, "neutral"),
+        "resolved": count_change(metrics["volume"]["resolved"], dig(previous, "volume", "resolved"), month, "better"),
+        "open_at_end": count_change(metrics["volume"]["open_at_end"], dig(previous, "volume", "open_at_end"), month, "worse"),
+        "hours": minutes_change(metrics["time"]["total_minutes"], dig(previous, "time", "total_minutes"), month),
+        "first_response": duration_change(metrics["first_response"]["median_s"], dig(previous, "first_response", "median_s"), month),
+        "resolution": duration_change(metrics["resolution"]["median_s"], dig(previous, "resolution", "median_s"), month),
+        "sla": rate_change(sla[sla_key]["rate"], dig(previous, "sla", sla_key, "rate"), month),
         "csat": rate_change(share, before_share, month),
     }
 
@@ -135,7 +124,7 @@ def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     The axis runs from 10 points under the lowest rate (rounded down to a tenth) to 100%, so months
     at 80% and 90% do not sit on one flat line; the labels carry the exact rates.
     """
-    rates = [_number(item.get("sla_resolution_rate")) for item in trend]
+    rates = [number_or_none(item.get("sla_resolution_rate")) for item in trend]
     known = [max(0.0, min(1.0, rate)) for rate in rates if rate is not None]
     low = max(0.0, math.floor(min(known, default=0.0) * 10) / 10 - 0.1)
     room = SLA_LINE_HEIGHT - SLA_DOT

@@ -12,6 +12,7 @@ import http.client
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -67,6 +68,23 @@ class SendHooks:
 
     def waiting(self, seconds: float, reason: str) -> None:
         """`send` is about to sleep `seconds` before retrying."""
+
+
+class CountingHooks(SendHooks):
+    """Counts every try (retries included) against one key (a tenant, a site) in a shared dict."""
+
+    def __init__(self, counts: dict[str, int], key: str, lock: threading.Lock):
+        self.counts, self.key, self.lock = counts, key, lock
+
+    def answered(self, response: requests.Response, sent_at: float) -> None:
+        self._add()
+
+    def failed(self, reason: str) -> None:
+        self._add()
+
+    def _add(self) -> None:
+        with self.lock:
+            self.counts[self.key] = self.counts.get(self.key, 0) + 1
 
 
 # A truncated body surfaces as any of these, depending on where the read stopped.

@@ -20,7 +20,7 @@ import requests
 
 from utils.cli import register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
-from utils.http import RetryPolicy, SendHooks, send
+from utils.http import CountingHooks, RetryPolicy, send
 
 SERVICE = "SentinelOne"
 API_PREFIX = "/web/api/v2.1"
@@ -55,23 +55,6 @@ def api_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _CountingHooks(SendHooks):
-    """Counts every try (retries included) against the site it was for."""
-
-    def __init__(self, counts: dict[str, int], site_id: str, lock: threading.Lock):
-        self.counts, self.site_id, self.lock = counts, site_id, lock
-
-    def answered(self, response: requests.Response, sent_at: float) -> None:
-        self._add()
-
-    def failed(self, reason: str) -> None:
-        self._add()
-
-    def _add(self) -> None:
-        with self.lock:
-            self.counts[self.site_id] = self.counts.get(self.site_id, 0) + 1
-
-
 class SentinelOneClient:
     """Read-only access to one SentinelOne console; safe to share between threads."""
 
@@ -94,7 +77,7 @@ class SentinelOneClient:
     def get_json(self, path: str, params: Mapping[str, str | int], site_id: str = NO_SITE) -> dict:
         """One GET of `path` (under /web/api/v2.1); the JSON body of a 200, else a typed one-line error."""
         response = send(self.session, "GET", f"{self.console_url}{API_PREFIX}{path}", service=SERVICE, policy=self.policy,
-                        timeout=self.timeout, sleep=self.sleep, hooks=_CountingHooks(self.requests, site_id, self._lock),
+                        timeout=self.timeout, sleep=self.sleep, hooks=CountingHooks(self.requests, site_id, self._lock),
                         params=dict(params),
                         headers={"Authorization": f"ApiToken {self._token}", "Accept": "application/json"})
         try:
