@@ -105,6 +105,25 @@ def run_script(script: str, *args: str, env: dict[str, str] | None = None, cwd: 
                           env=full_env, cwd=cwd or Path("/"), timeout=timeout)
 
 
+@pytest.fixture
+def run_in_process(monkeypatch, capsys):
+    """Call a script's `main(argv)` here, the way run_script would run it (the env added, the output
+    captured), without the second of a new interpreter; tests where the process is the point use run_script."""
+
+    def run(main: Callable[[list[str]], int], *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse's usage errors
+            code = stop.code if isinstance(stop.code, int) else 1
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess([main.__module__, *args], code, out, err)
+
+    return run
+
+
 def run_in_threads(target: Callable[[], None], count: int) -> None:
     """Run `target` in `count` threads at once and wait for them all."""
     threads = [threading.Thread(target=target) for _ in range(count)]

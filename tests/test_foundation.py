@@ -13,7 +13,7 @@ import pytest
 
 from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, run_in_threads, run_script
-from utils import files
+from utils import client_manager, files
 from utils.config import load_api_key, load_config, normalise_url, parse_reserve
 from utils.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, DataError, ForbiddenError, NotFoundError
 from utils.files import read_json, write_json_atomic
@@ -455,22 +455,22 @@ def one_line_error(result) -> str:
     ({"FRESHSERVICE_URL": "http://acme.freshservice.com", "FRESHSERVICE_API_KEY": "k-123456"}, 2, "refusing plain http://"),
     ({"FRESHSERVICE_URL": "http://127.0.0.1:{closed_port}", "FRESHSERVICE_API_KEY": "k-123456"}, 1, "connection refused"),
 ])
-def test_client_manager_bad_configuration(env, code, words, home, closed_port):
+def test_client_manager_bad_configuration(env, code, words, home, closed_port, run_in_process):
     env = {name: value.replace("{closed_port}", str(closed_port)) for name, value in env.items()}
-    result = run_script("utils/client_manager.py", env=env)
+    result = run_in_process(client_manager.main, env=env)
     assert result.returncode == code
     assert words in one_line_error(result)
     assert not (home / "companies_list.json").exists()
 
 
-def test_client_manager_wrong_key_and_html_server(start_simulator, home):
+def test_client_manager_wrong_key_and_html_server(start_simulator, home, run_in_process):
     simulator = start_simulator(small_account())
-    result = run_script("utils/client_manager.py", env={"FRESHSERVICE_URL": simulator.url, "FRESHSERVICE_API_KEY": "wrong-key-777"})
+    result = run_in_process(client_manager.main, env={"FRESHSERVICE_URL": simulator.url, "FRESHSERVICE_API_KEY": "wrong-key-777"})
     assert result.returncode == 1
     line = one_line_error(result)
     assert "401" in line and "wrong-key-777" not in line
     simulator.settings.garbage_response = "html"
-    result = run_script("utils/client_manager.py", env=simulator_env(simulator))
+    result = run_in_process(client_manager.main, env=simulator_env(simulator))
     assert result.returncode == 1
     assert "not valid JSON" in one_line_error(result)
 

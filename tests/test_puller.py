@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from data_pullers.freshservice import AccountContext, pull_client_month
+from data_pullers.freshservice import main as puller_main
 from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, run_script
 from utils.errors import ConfigError
@@ -278,26 +279,26 @@ def test_script_writes_the_file_and_a_summary(start_simulator, two_clients, home
     (["{ours}", "--month", "2099-01"], 2),
     (["{ours}", "--tz", "Nowhere/Land"], 2),
 ])
-def test_script_bad_input_keeps_the_old_file(start_simulator, two_clients, home, args, code):
+def test_script_bad_input_keeps_the_old_file(start_simulator, two_clients, home, args, code, run_in_process):
     account, ours, *_ = two_clients
     simulator = start_simulator(account)
     old = home / "raw_data" / f"freshservice_{ours}.json"
     old.parent.mkdir()
     old.write_text('{"old": true}')
-    result = run_script("data_pullers/freshservice.py", *[a.format(ours=ours) for a in args], env=script_env(simulator))
+    result = run_in_process(puller_main, *[a.format(ours=ours) for a in args], env=script_env(simulator))
     assert result.returncode == code
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert old.read_text() == '{"old": true}'
 
 
-def test_failing_ticket_details_write_nothing(start_simulator, two_clients, home):
+def test_failing_ticket_details_write_nothing(start_simulator, two_clients, home, run_in_process):
     account, ours, *_ = two_clients
     for n in range(5):
         account.add_ticket(ours, f"2026-10-0{n + 1}T10:00:00Z", subject=f"t{n}")
     simulator = start_simulator(account)
     simulator.settings.failing_department_ids = {ours}
-    result = run_script("data_pullers/freshservice.py", str(ours), "--month", "2026-10", env=script_env(simulator))
+    result = run_in_process(puller_main, str(ours), "--month", "2026-10", env=script_env(simulator))
     assert result.returncode == 1
     assert "500" in result.stderr and "Traceback" not in result.stderr
     assert not (home / "raw_data" / f"freshservice_{ours}.json").exists()
