@@ -22,6 +22,7 @@ import jinja2
 from utils import report_wording as wording
 from utils.attention import attention_items, attention_view
 from utils.branding import DEFAULT_BAR, brand_context
+from utils.email_html import tidy_inlined_html
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
 from utils.history import History
@@ -343,15 +344,16 @@ def compact_html(html: str) -> str:
 
 
 def inline_css(html: str) -> str:
-    """Move the template's CSS into style attributes for email clients (premailer, never the network)."""
+    """Move the template's CSS into style attributes for email clients (premailer, never the network), tidied."""
     from premailer import Premailer  # imported here: it is slow to import and only the HTML needs it
 
-    return Premailer(
+    inlined = Premailer(
         html,
         strip_important=False,  # keep !important inside @media (the phone layout)
         allow_network=False,  # never fetch <link> CSS from a cron job
         cssutils_logging_level=logging.CRITICAL,  # silence "Unknown Property name" noise
     ).transform(pretty_print=False)
+    return tidy_inlined_html(inlined)
 
 
 def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: ReportSettings | None = None,
