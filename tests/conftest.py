@@ -155,11 +155,12 @@ class DemoRun:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory, worker_id) -> DemoRun:
+def demo_run(tmp_path_factory) -> DemoRun:
     """The demo, run once for the whole session (and once across xdist workers): it pulls half a
     year for six clients, so every test that only reads its outputs shares this one run."""
     base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent  # the parent is common to the run's workers
+    # Under pytest-xdist each worker has its own base; their parent is common to the run's workers.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folder = shared / "demo-run"
     with open(shared / "demo-run.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be running it: wait for its result
