@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+from simulators.base import LoopbackServer
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
 from utils.freshservice_client import RateLimiter
@@ -28,6 +30,8 @@ SIM_KEY = "sim-secret-key-9f3a7c"
 
 # Every setting and secret the scripts read from the environment starts with one of these.
 _OUR_PREFIXES = ("INTEGOREPORT_", "FRESHSERVICE_", "REPORT_", "MS365_", "SENTINELONE_", "SMTP_", "MAILCHIMP_")
+ServerType = TypeVar("ServerType", bound="LoopbackServer")
+
 # The tests' "now": a fixed instant, so no test depends on the day it runs (tests may set their own).
 TEST_NOW = "2026-11-05T09:00:00+00:00"
 
@@ -60,20 +64,29 @@ def home(clean_environment) -> Path:
 
 
 @pytest.fixture
-def start_simulator():
-    """Start simulators with a given account and settings; all are stopped after the test."""
-    started: list[Simulator] = []
+def serve():
+    """Start any of the project's loopback servers for the test; every one is stopped after it."""
+    started: list[LoopbackServer] = []
+
+    def start(server: ServerType) -> ServerType:
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def start_simulator(serve):
+    """Start Freshservice simulators with a given account and settings; all are stopped after the test."""
 
     def start(account: Account | None = None, **settings) -> Simulator:
         settings.setdefault("api_key", SIM_KEY)
-        simulator = Simulator(account=account or Account(), settings=SimulatorSettings(**settings))
-        simulator.start()
-        started.append(simulator)
-        return simulator
+        return serve(Simulator(account=account or Account(), settings=SimulatorSettings(**settings)))
 
-    yield start
-    for simulator in started:
-        simulator.stop()
+    return start
 
 
 class SkippedTime:

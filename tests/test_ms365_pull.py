@@ -60,18 +60,11 @@ def make_tenant(users: int = 5, **switches) -> GraphTenant:
 
 
 @pytest.fixture
-def graph_sim():
-    started: list[GraphSimulator] = []
-
+def graph_sim(serve):
     def start(*tenants: GraphTenant, **options) -> GraphSimulator:
-        simulator = GraphSimulator(list(tenants), app_id=APP_ID, client_secret=SECRET, **options)
-        simulator.start()
-        started.append(simulator)
-        return simulator
+        return serve(GraphSimulator(list(tenants), app_id=APP_ID, client_secret=SECRET, **options))
 
-    yield start
-    for simulator in started:
-        simulator.stop()
+    return start
 
 
 def configure(home: Path, simulator: GraphSimulator, monkeypatch, tenant: str | None = DOMAIN, secret: str = SECRET) -> None:

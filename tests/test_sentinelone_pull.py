@@ -33,18 +33,11 @@ PERIOD = report_period(MONTH, TIMEZONE, now=NOW)
 
 
 @pytest.fixture
-def s1_sim():
-    started: list[SentinelOneSimulator] = []
-
+def s1_sim(serve):
     def start(data: SentinelOneData, **options) -> SentinelOneSimulator:
-        simulator = SentinelOneSimulator(data, SentinelOneOptions(api_token=TOKEN, **options))
-        simulator.start()
-        started.append(simulator)
-        return simulator
+        return serve(SentinelOneSimulator(data, SentinelOneOptions(api_token=TOKEN, **options)))
 
-    yield start
-    for simulator in started:
-        simulator.stop()
+    return start
 
 
 @pytest.fixture(autouse=True)
