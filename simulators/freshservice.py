@@ -67,6 +67,7 @@ class SimulatorSettings:
     drop_rate: float = 0.0  # share of requests whose connection is closed without an answer
     fail_every: int | None = None  # every Nth request (counting all) is answered fail_every_status
     fail_every_status: int = 503
+    endpoint_status: dict[str, int] = field(default_factory=dict)  # endpoint key -> status it always answers
     forbidden_requesters: bool = False  # /requesters* answer 403, and so does a ticket call with include=requester
     forbidden_agents: bool = False
     forbidden_form_fields: bool = False
@@ -190,6 +191,8 @@ class Simulator(LoopbackServer):
             self._arrivals += 1
             if forced is None and settings.fail_every and self._arrivals % settings.fail_every == 0:
                 forced = settings.fail_every_status
+        if forced is None:
+            forced = settings.endpoint_status.get(endpoint)
         if forced is not None:
             return self._forced_reply(endpoint, forced)
         if not path.startswith(API_PREFIX + "/") and path != API_PREFIX:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from simulators.base import Reply
-from simulators.freshservice import ERROR_BODIES, Simulator, SimulatorSettings
 from tests.conftest import SIM_KEY
 from tests.test_pull_info import MONTH, pull_info_runner, small_account
 from utils.batch import ClientOutcome, ReportStep, SourceStep, run_batch
@@ -91,23 +89,10 @@ def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_
     assert "s1 failed: Acme Law" in result.stderr and "unexpected RuntimeError: boom forged line" in result.stderr
 
 
-class SweepRefusingSimulator(Simulator):
-    """The account-wide ticket list (the batch's shared sweep) answers 403; everything else works."""
-
-    def _answer(self, handler, method, path, pairs, params, endpoint, action, path_args):
-        if endpoint == "tickets.list":
-            return Reply(403, ERROR_BODIES[403]), 1
-        return super()._answer(handler, method, path, pairs, params, endpoint, action, path_args)
-
-
-def test_a_failing_shared_sweep_falls_back_to_each_client_on_its_own(home, run_pull_info):
+def test_a_failing_shared_sweep_falls_back_to_each_client_on_its_own(home, run_pull_info, start_simulator):
     account, ids = small_account()
-    simulator = SweepRefusingSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
-    simulator.start()
-    try:
-        result = run_pull_info(simulator)
-    finally:
-        simulator.stop()
+    simulator = start_simulator(account, endpoint_status={"tickets.list": 403})
+    result = run_pull_info(simulator)
     assert result.returncode == 0, result.stderr
     assert "warning: the shared ticket sweep failed" in result.stderr
     assert "3 clients done, 0 failed" in result.stderr
@@ -130,24 +115,11 @@ def test_an_unexpected_error_for_one_client_marks_it_failed_and_the_others_compl
     assert "Traceback" not in result.stderr
 
 
-class AgentsRefusingSimulator(Simulator):
-    """The agents list answers 400 (an account quirk); everything else works."""
-
-    def _answer(self, handler, method, path, pairs, params, endpoint, action, path_args):
-        if endpoint == "agents":
-            return Reply(400, {"description": "Validation failed", "errors": []}), 1
-        return super()._answer(handler, method, path, pairs, params, endpoint, action, path_args)
-
-
 @pytest.mark.parametrize("clients", [(), ("--client", "first")])
-def test_unreadable_reference_data_is_a_warning_in_every_report_not_a_failure(home, run_pull_info, clients):
+def test_unreadable_reference_data_is_a_warning_in_every_report_not_a_failure(home, run_pull_info, clients, start_simulator):
     account, ids = small_account()
-    simulator = AgentsRefusingSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
-    simulator.start()
-    try:
-        result = run_pull_info(simulator, *[str(ids[0]) if arg == "first" else arg for arg in clients])
-    finally:
-        simulator.stop()
+    simulator = start_simulator(account, endpoint_status={"agents": 400})
+    result = run_pull_info(simulator, *[str(ids[0]) if arg == "first" else arg for arg in clients])
     assert result.returncode == 0, result.stderr
     assert "warning: agent names and custom status labels could not be read" in result.stderr
     raw = json.loads((home / "raw_data" / f"freshservice_{ids[0]}.json").read_text())

@@ -12,8 +12,7 @@ import time
 import pytest
 
 import pull_info
-from simulators.base import Reply
-from simulators.freshservice import ERROR_BODIES, Simulator, SimulatorSettings
+from simulators.freshservice import Simulator, SimulatorSettings
 from tests.conftest import PROJECT_ROOT, SIM_KEY
 from tests.test_pull_info import MONTH, batch_env, pull_info_runner, small_account
 from utils.batch import SourceStep
@@ -70,23 +69,10 @@ def test_a_duplicate_client_is_pulled_once(start_simulator, home, run_pull_info)
     assert (home / "reports" / MONTH / "index.html").read_text().count("Acme Law") == 1
 
 
-class RefusingDetailsSimulator(Simulator):
-    """Accepts the key for everything but a ticket's conversations, which answer 401 (a key revoked mid-run)."""
-
-    def _answer(self, handler, method, path, pairs, params, endpoint, action, path_args):
-        if endpoint == "tickets.conversations":
-            return Reply(401, ERROR_BODIES[401]), 1
-        return super()._answer(handler, method, path, pairs, params, endpoint, action, path_args)
-
-
-def test_a_401_in_the_middle_of_a_batch_stops_it_at_once(home, run_pull_info):
+def test_a_401_in_the_middle_of_a_batch_stops_it_at_once(home, run_pull_info, start_simulator):
     account, _ids = small_account()
-    simulator = RefusingDetailsSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
-    simulator.start()
-    try:
-        result = run_pull_info(simulator)
-    finally:
-        simulator.stop()
+    simulator = start_simulator(account, endpoint_status={"tickets.conversations": 401})
+    result = run_pull_info(simulator)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and ("401" in errors[0] or "refused" in errors[0]), result.stderr

@@ -573,6 +573,12 @@ def test_garbage_responses(start, kind):
         json.loads(response.text)
 
 
+def test_endpoint_status_answers_only_that_endpoint(start):
+    sim = start(Account(NOW), endpoint_status={"agents": 403})
+    assert get(sim, "agents").status_code == 403
+    assert get(sim, "departments").status_code == 200
+
+
 def test_latency_is_added(start):
     sim = start(Account(NOW), latency_seconds=0.5)
     # A client that waits less than the added latency gives up before the answer comes.
