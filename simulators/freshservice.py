@@ -3,7 +3,16 @@
 Behaviour follows Part 1 of the team's Freshservice reference: Basic auth with the API key as user
 name, credit-based rate limiting in fixed windows with sub-limits, `link` header paging, the 30-day
 default window of GET /tickets, the 10-page cap of /tickets/filter, and switchable faults (5xx,
-dropped connections, 403 on names, garbage bodies). Standard library only:
+dropped connections, 403 on names, garbage bodies). Switches for answers real accounts may give,
+all off by default (`SimulatorSettings`):
+
+- `refuse_department_filter`: a filter query naming `department_id` (not a documented filter
+  field, section 3.3) answers 400 with the invalid-field body of section 3.8;
+- `refuse_list_tags`: GET /tickets answers 400 `invalid_field` on `include` when it asks for tags;
+- `csat_without_feedback`: an answered survey leaves no feedback conversation (`source: 5`) in the
+  conversation list or the view's embed; the answer is only at /tickets/{id}/csat_response.
+
+Standard library only:
 
     python -m simulators.freshservice --port 8089
 """
@@ -52,6 +61,8 @@ from simulators.freshservice_query import QueryError, compile_filter_query
 
 # --------------------------------------------------------------------------- server
 
+FEEDBACK_SOURCE = 5  # the conversation source a submitted survey leaves
+
 
 @dataclass
 class SimulatorSettings:
@@ -74,6 +85,9 @@ class SimulatorSettings:
     failing_department_ids: set[int] = field(default_factory=set)
     companies_endpoint: bool = False  # True: /companies serves the departments
     filter_page_cap: int = 10
+    refuse_department_filter: bool = False  # department_id in a filter query: 400, as for an unknown field
+    refuse_list_tags: bool = False  # include=tags on GET /tickets: 400 invalid_field on include
+    csat_without_feedback: bool = False  # surveys leave no source-5 conversation, only a csat_response
     garbage_response: str | None = None  # "html" or "badjson"
     seed: int = 7
 
@@ -444,12 +458,12 @@ class Simulator(LoopbackServer):
             elif include == "requester":
                 shaped["requester"] = self.account.requester_embed(ticket["requester_id"])
             elif include == "conversations":
-                conversations = self.account.conversations.get(ticket["id"], [])
-                shaped["conversations"] = conversations[:VIEW_CONVERSATION_EMBED_LIMIT]
+                shaped["conversations"] = self._conversations(ticket["id"])[:VIEW_CONVERSATION_EMBED_LIMIT]
         return shaped
 
     def _list_tickets(self, handler, path, pairs, params, includes) -> _Reply:
-        unknown = [include for include in includes if include not in LIST_INCLUDES]
+        allowed = LIST_INCLUDES - {"tags"} if self.settings.refuse_list_tags else LIST_INCLUDES
+        unknown = [include for include in includes if include not in allowed]
         if unknown:
             return _invalid("include", "Unexpected/invalid field in request", "invalid_field")
         if "requester" in includes and self.settings.forbidden_requesters:
@@ -506,7 +520,8 @@ class Simulator(LoopbackServer):
         if "query" not in params:
             return _invalid("query", "It should be a/an String", "missing_field")
         try:
-            query = compile_filter_query(params["query"])
+            refused = frozenset({"department_id"}) if self.settings.refuse_department_filter else frozenset()
+            query = compile_filter_query(params["query"], refused)
         except QueryError as problem:
             return _validation_error(problem.error)
         page_text = params.get("page", "1")
@@ -549,8 +564,13 @@ class Simulator(LoopbackServer):
         ticket = self._visible_ticket(ticket_id)
         if isinstance(ticket, _Reply):
             return ticket
-        return self._paged(handler, path, pairs, params, "conversations",
-                           self.account.conversations.get(ticket["id"], []))
+        return self._paged(handler, path, pairs, params, "conversations", self._conversations(ticket["id"]))
+
+    def _conversations(self, ticket_id: int) -> list[dict]:
+        conversations = self.account.conversations.get(ticket_id, [])
+        if self.settings.csat_without_feedback:
+            return [conversation for conversation in conversations if conversation.get("source") != FEEDBACK_SOURCE]
+        return conversations
 
     def _ticket_time_entries(self, handler, path, pairs, params, includes, ticket_id) -> _Reply:
         ticket = self._visible_ticket(ticket_id)

@@ -224,6 +224,12 @@ def _department_scope(node: Any) -> set[int] | None:
     return set().union(*(scope for scope in scopes if scope is not None))
 
 
+def _field_names(node: Any) -> list[str]:
+    if isinstance(node, _Condition):
+        return [node.field_name]
+    return [name for child in node.children for name in _field_names(child)]
+
+
 def _named_departments(node: Any) -> set[int]:
     if isinstance(node, _Condition):
         if node.field_name == "department_id" and node.kind == "number":
@@ -241,8 +247,12 @@ class CompiledQuery:
     named_departments: set[int]
 
 
-def compile_filter_query(raw: str) -> CompiledQuery:
-    """Parse the `query` parameter of /tickets/filter (outer double quotes included) or raise QueryError."""
+def compile_filter_query(raw: str, refused_fields: frozenset[str] = frozenset()) -> CompiledQuery:
+    """Parse the `query` parameter of /tickets/filter (outer double quotes included) or raise QueryError.
+
+    A field in `refused_fields` is answered as an unknown one, the way an account that does not
+    know it would (section 3.8's body for an invalid field).
+    """
     if len(raw) < 2 or not (raw.startswith('"') and raw.endswith('"')):
         raise QueryError("query", "lexical error: invalid char in json text. "
                                   "The query must be enclosed in double quotes")
@@ -253,5 +263,8 @@ def compile_filter_query(raw: str) -> CompiledQuery:
     if len(inner) > FILTER_QUERY_MAX_CHARS:
         raise QueryError("query", f"It should not be more than {FILTER_QUERY_MAX_CHARS} characters")
     tree = _QueryParser(_tokenize(inner)).parse()
+    refused = [name for name in _field_names(tree) if name in refused_fields]
+    if refused:
+        raise QueryError(refused[0], "[:invalid_field]")
     return CompiledQuery(_compile(tree), _department_scope(tree), _named_departments(tree))
 
