@@ -41,6 +41,14 @@ class ForbiddenError(APIError):
     """403: the key's role may not read this resource."""
 
 
+class ValidationFailed(APIError):
+    """400 naming the request fields it refused (Freshservice's `errors[].field`)."""
+
+    def __init__(self, message: str, status: int | None = None, path: str | None = None, fields: tuple[str, ...] = ()):
+        super().__init__(message, status, path)
+        self.fields = fields
+
+
 class NotFoundError(APIError):
     """404: no such resource (or no such endpoint on this account)."""
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from utils.cli import redact, register_secret
-from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
+from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
 from utils.http import RetryPolicy, SendHooks, retry_after_seconds, send
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class UsageCounters:
     retries: int = 0
     rate_limited: int = 0
     seconds_waited: float = 0.0
+    csat_requests: int = 0  # /csat_response calls, a credit each (most answer 404)
+    csat_probes: int = 0  # of those, probes for surveys that left no feedback conversation
     started: float = field(default_factory=time.monotonic)
 
     def as_dict(self) -> dict[str, Any]:
@@ -49,6 +51,8 @@ class UsageCounters:
             "retries": self.retries,
             "rate_limited": self.rate_limited,
             "seconds_waited": round(self.seconds_waited, 2),
+            "csat_requests": self.csat_requests,
+            "csat_probes": self.csat_probes,
             "seconds_total": round(time.monotonic() - self.started, 2),
         }
 
@@ -226,6 +230,10 @@ class FreshserviceClient:
             self._local.session = session
         return session
 
+    def count(self, **increments: float) -> None:
+        """Add to the run's counters what only the caller knows, such as why a request was sent."""
+        self._count(**increments)
+
     def _count(self, **increments: float) -> None:
         with self._counter_lock:
             for name, value in increments.items():
@@ -379,6 +387,16 @@ def _error_message(response: requests.Response) -> str:
     return response.reason or "no details"
 
 
+def _error_fields(response: requests.Response) -> tuple[str, ...]:
+    """The fields a validation error names (`errors[].field`), none when the body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ()
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return tuple(str(e["field"]) for e in errors if isinstance(e, dict) and e.get("field")) if isinstance(errors, list) else ()
+
+
 def _typed_error(response: requests.Response, path: str) -> APIError:
     status = response.status_code
     message = _error_message(response)
@@ -388,6 +406,9 @@ def _typed_error(response: requests.Response, path: str) -> APIError:
         return ForbiddenError(f"the API key may not read {path} (403: {message})", status, path)
     if status == 404:
         return NotFoundError(f"not found: {path} (404)", status, path)
+    fields = _error_fields(response) if status == 400 else ()
+    if fields:
+        return ValidationFailed(f"Freshservice answered 400 for {path}: {message}", status, path, fields)
     return APIError(f"Freshservice answered {status} for {path}: {message}", status, path)
 
 
