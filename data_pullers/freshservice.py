@@ -9,7 +9,8 @@ How it stays cheap (Freshservice credits are shared by every integration of the 
 - stats, requester and tags come from one account-wide list sweep (`include=stats,requester,tags`,
   7 credits for 100 tickets) when that is cheaper than asking ticket by ticket (4 credits each);
 - per ticket: one conversations call and one time-entries call (100 a page); the CSAT call only
-  for tickets with a feedback conversation, since every other ticket would answer 404;
+  for tickets with a feedback conversation, since every other ticket would answer 404 (but see
+  `fetch_unhinted_csat` for accounts whose surveys leave no such conversation);
 - the six-month trend comes from the filter's `total`, one credit a month.
 """
 
@@ -20,7 +21,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,7 +40,7 @@ from dateutil.relativedelta import relativedelta
 from utils import clock
 from utils.cli import build_parser, clean_text, run_main
 from utils.config import RAW_DIR, ensure_writable_dir, load_config
-from utils.errors import EXIT_OK, APIError, ConfigError, DataError, ForbiddenError, NotFoundError
+from utils.errors import EXIT_OK, APIError, ConfigError, DataError, ForbiddenError, NotFoundError, ValidationFailed
 from utils.files import is_valid_id, safe_child, write_json_atomic
 from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
 from utils.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
@@ -54,6 +56,7 @@ TREND_MONTHS = 6
 
 RESOLVED_STATUSES = {4, 5}
 FEEDBACK_SOURCE = 5  # conversation source of a submitted satisfaction survey
+CSAT_PROBES = 3  # resolved tickets asked for a survey before a month without feedback conversations counts as surveyless
 
 # Credit prices (freshservice-api.md Part 1): a list call costs 1 + 2 per include, a view 1 + 1 per include.
 SWEEP_INCLUDES = ("stats", "requester", "tags")
@@ -111,6 +114,11 @@ class AccountContext:
     open_tickets: dict[int, dict] = field(default_factory=dict)
     departments: dict[str, dict] = field(default_factory=dict)
     sweep_failed: bool = False  # the batch's shared sweep failed: each client uses its own filter queries
+    department_filter_refused: bool = False  # the ticket filter answered 400 for department_id (not a documented field)
+    list_tags_refused: bool = False  # GET /tickets answered 400 for include=tags: swept tickets come without tags
+    surveys_leave_feedback: bool | None = None  # None: not known yet; False: a survey was found with no feedback conversation
+    created_list_window: tuple[datetime, datetime] | None = None
+    created_list: list[dict] = field(default_factory=list)
     _loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -143,6 +151,10 @@ class AccountContext:
         ids = set(self.status_labels) | seen | {2, 3}
         return sorted(status for status in ids if status not in RESOLVED_STATUSES)
 
+    def sweep_embeds(self) -> tuple[str, ...]:
+        """What the account-wide list embeds: without tags where the account refuses them there."""
+        return tuple(name for name in SWEEP_INCLUDES if not (name == "tags" and self.list_tags_refused))
+
     def includes(self, wanted: tuple[str, ...]) -> str:
         return ",".join(name for name in wanted if not (name == "requester" and self.requesters_forbidden))
 
@@ -161,6 +173,32 @@ class AccountContext:
                         self.requesters_forbidden = True
                         self.warnings.append("requester names are not available: the API key may not read requesters (403)")
 
+    def refuses_department_filter(self, error: ValidationFailed) -> bool:
+        """Whether `error` is this account's ticket filter refusing department_id, which is not in its
+        documented field list (freshservice-api.md section 3.3); from then on every client's tickets
+        come from the account-wide lists, grouped locally. Said once a run."""
+        if "department_id" not in error.fields:
+            return False
+        if not self.department_filter_refused:
+            self.department_filter_refused = True
+            log.warning("this helpdesk refuses department_id in ticket filters (400); clients' tickets are taken "
+                        "from the account-wide ticket list instead (same tickets, more credits)")
+        return True
+
+    def tickets_created_between(self, low: datetime, high: datetime) -> list[dict]:
+        """Every ticket of the account created in [low, high), for trends where the filter refuses
+        department_id: from the sweep when it covers them, else one list without embeds (a credit a hundred)."""
+        if self.sweep_covers(low, high):
+            source: Iterable[dict] = self.sweep.values()
+        else:
+            window = self.created_list_window
+            if window is None or window[0] > low or window[1] < high:
+                params = {"updated_since": filter_time(low), "order_type": "asc"}  # created in the window: updated since its start
+                self.created_list = list(self.client.paginate("tickets", "tickets", params, stop=OrderedStop(high)))
+                self.created_list_window = (low, high)
+            source = self.created_list
+        return [t for t in source if low <= (parse_timestamp(t.get("created_at")) or high) < high]
+
     def sweep_covers(self, since: datetime, created_before: datetime) -> bool:
         return (self.sweep_since is not None and self.sweep_since <= since
                 and self.sweep_created_before is not None and self.sweep_created_before >= created_before)
@@ -176,7 +214,16 @@ class AccountContext:
             return list(self.client.paginate("tickets", "tickets", params, expected_cost=sweep_page_cost(include),
                                              stop=OrderedStop(created_before)))
 
-        tickets = self.with_includes(SWEEP_INCLUDES, sweep)
+        try:
+            tickets = self.with_includes(self.sweep_embeds(), sweep)
+        except ValidationFailed as error:
+            if "include" not in error.fields or self.list_tags_refused:
+                raise
+            # include=tags is not in the 2025 docs' list of embeds for GET /tickets (section 4): an
+            # account may refuse it. Ask again without; tickets viewed one by one still get theirs.
+            self.list_tags_refused = True
+            log.warning("this helpdesk refuses include=tags on the ticket list (400); tickets read from that list come without tags")
+            tickets = self.with_includes(self.sweep_embeds(), sweep)
         self.sweep = {ticket["id"]: ticket for ticket in tickets if isinstance(ticket, dict) and "id" in ticket}
         self.sweep_since, self.sweep_created_before = since, created_before
         log.debug("sweep: %d tickets updated since %s", len(self.sweep), filter_time(since))
@@ -205,7 +252,7 @@ class AccountContext:
         """What a sweep would cost at most, for one credit: the account's tickets updated since `since`
         and created before `created_before`, a hundred a page."""
         total = self.client.filter_total(f"updated_at:>'{filter_time(since)}' AND created_at:<'{filter_time(created_before)}'")
-        return max(1, -(-total // LIST_PAGE_SIZE)) * sweep_page_cost(self.includes(SWEEP_INCLUDES))
+        return max(1, -(-total // LIST_PAGE_SIZE)) * sweep_page_cost(self.includes(self.sweep_embeds()))
 
 
 def sweep_page_cost(include: str) -> int:
@@ -307,7 +354,7 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
         client_total = first[1]
         # Stats, requester and tags cost 4 credits a ticket by view; a sweep of the whole account's
         # recent tickets costs 7 credits a hundred. Ask what the sweep would cost only when it could win.
-        if not context.sweep_failed and VIEW_COST * client_total > sweep_page_cost(context.includes(SWEEP_INCLUDES)) \
+        if not context.sweep_failed and VIEW_COST * client_total > sweep_page_cost(context.includes(context.sweep_embeds())) \
                 and context.sweep_cost(since, until) < VIEW_COST * client_total:
             context.ensure_sweep(since, until)
             found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]}
@@ -329,6 +376,29 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
     }
 
 
+def find_tickets(context: AccountContext, client_record: dict, period: Period, now: datetime) -> dict[int, dict]:
+    """`discover_tickets`, or where the ticket filter refuses department_id (not a documented filter
+    field, freshservice-api.md section 3.3), the same tickets from the account-wide lists."""
+    if not context.department_filter_refused:
+        try:
+            return discover_tickets(context, client_record, period, now)
+        except ValidationFailed as error:
+            if not context.refuses_department_filter(error):
+                raise
+    since, until = period.start - timedelta(days=1), period.end + timedelta(days=1)
+    context.ensure_sweep(since, until)
+    context.ensure_open_tickets(until)
+    # What discover_tickets keeps, grouped locally by department_id.
+    found = {ticket_id: t for ticket_id, t in context.sweep.items() if (parse_timestamp(t.get("updated_at")) or until) >= since}
+    found.update({ticket_id: t for ticket_id, t in context.open_tickets.items() if ticket_id not in found})
+    return {
+        ticket_id: ticket for ticket_id, ticket in found.items()
+        if ticket.get("department_id") == client_record["id"]
+        and not ticket.get("spam") and not ticket.get("deleted")
+        and (parse_timestamp(ticket.get("created_at")) or period.end) < period.end
+    }
+
+
 # -- per-ticket detail ---------------------------------------------------------------------------
 
 def fetch_ticket_view(context: AccountContext, ticket_id: int) -> dict:
@@ -339,6 +409,55 @@ def fetch_ticket_view(context: AccountContext, ticket_id: int) -> dict:
     if not isinstance(ticket, dict):
         raise APIError(f"unexpected answer for ticket {ticket_id}: no 'ticket' object", path=f"/api/v2/tickets/{ticket_id}")
     return ticket
+
+
+def has_feedback(ticket: dict) -> bool:
+    """Whether the ticket has a feedback conversation, the cheap hint that a survey was answered."""
+    return any(isinstance(c, dict) and c.get("source") == FEEDBACK_SOURCE for c in ticket.get("conversations") or [])
+
+
+def fetch_csat(client: FreshserviceClient, ticket_id: int, probe: bool = False) -> dict | None:
+    """The ticket's survey answer, or None when it has none (Freshservice answers 404: a credit all the same)."""
+    client.count(csat_requests=1, csat_probes=int(probe))
+    try:
+        body = client.get_json(f"tickets/{ticket_id}/csat_response")
+    except NotFoundError:
+        return None
+    return body.get("csat_response") if isinstance(body, dict) else None
+
+
+def fetch_unhinted_csat(context: AccountContext, tickets: list[dict], period: Period, workers: int) -> None:
+    """Survey answers that left no feedback conversation, into the tickets' `csat`.
+
+    The docs never promise that an answered survey leaves a `source: 5` conversation
+    (freshservice-api.md Part 1). So when none of the client's tickets has one yet some were
+    resolved in the period, up to CSAT_PROBES of those are asked (a credit each); if one answers,
+    the account's surveys leave no hint and every resolved ticket is asked, for this client and the
+    run's later ones. Once a feedback conversation has been seen, the hint is trusted.
+    """
+    if context.surveys_leave_feedback is None and any(has_feedback(ticket) for ticket in tickets):
+        context.surveys_leave_feedback = True
+    if context.surveys_leave_feedback:
+        return
+    unanswered = [ticket for ticket in tickets if ticket.get("csat") is None and
+                  (resolved_time(ticket) is not None or ticket.get("status") in RESOLVED_STATUSES)]
+    asked: set[int] = set()
+    if context.surveys_leave_feedback is None:
+        # The earliest resolved first: their requesters have had the longest to answer.
+        resolved_in_period = sorted((t for t in unanswered if period.contains(resolved_time(t))), key=lambda t: resolved_time(t) or period.end)
+        for ticket in resolved_in_period[:CSAT_PROBES]:
+            asked.add(ticket["id"])
+            ticket["csat"] = fetch_csat(context.client, ticket["id"], probe=True)
+            if ticket["csat"] is not None:
+                log.info("survey answers leave no feedback conversation on this helpdesk; asking every resolved ticket")
+                context.surveys_leave_feedback = False
+                break
+    if context.surveys_leave_feedback is not False:
+        return
+    rest = [ticket for ticket in unanswered if ticket["id"] not in asked]
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="csat") as pool:
+        for ticket, csat in zip(rest, pool.map(lambda t: fetch_csat(context.client, t["id"]), rest), strict=True):
+            ticket["csat"] = csat
 
 
 def fetch_time_entries(client: FreshserviceClient, ticket_id: int) -> list[dict]:
@@ -408,15 +527,10 @@ def _fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: Thre
     for key in TICKET_TEXT_KEYS:
         record.pop(key, None)
     record["time_entries"] = time_entries.result() if time_entries else fetch_time_entries(client, ticket_id)
-    record["csat"] = None
-    if any(conversation.get("source") == FEEDBACK_SOURCE for conversation in conversations):
-        try:
-            body = client.get_json(f"tickets/{ticket_id}/csat_response")
-            record["csat"] = body.get("csat_response") if isinstance(body, dict) else None
-        except NotFoundError:
-            record["csat"] = None  # no survey answered: Freshservice says so with a 404
+    record["csat"] = fetch_csat(client, ticket_id) if has_feedback(record) else None
     record.setdefault("stats", None)
-    record.setdefault("tags", [])
+    # A swept ticket has no tags where the account refuses include=tags on the list: unknown, not none.
+    record.setdefault("tags", None if swept is not None and context.list_tags_refused else [])
     requester = record.get("requester")
     record["requester"] = ({"id": requester.get("id"), "name": requester.get("name"), "email": requester.get("email")}
                            if isinstance(requester, dict) else None)
@@ -535,6 +649,27 @@ def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period,
     return trend
 
 
+def trend_for(context: AccountContext, client_record: dict, period: Period, created_this_month: int) -> list[dict]:
+    """`fetch_trend`, or where the ticket filter refuses department_id, the same counts from the
+    account's tickets of those months, grouped locally."""
+    if not context.department_filter_refused:
+        try:
+            return fetch_trend(context.client, client_record, period, created_this_month)
+        except ValidationFailed as error:
+            if not context.refuses_department_filter(error):
+                raise
+    zone = ZoneInfo(period.timezone)
+    first = (period.start.replace(tzinfo=None) - relativedelta(months=TREND_MONTHS - 1)).replace(tzinfo=zone)
+    counts: Counter[str] = Counter()
+    for ticket in context.tickets_created_between(first, period.start):
+        created = parse_timestamp(ticket.get("created_at"))
+        if created is not None and ticket.get("department_id") == client_record["id"]:
+            counts[created.astimezone(zone).strftime("%Y-%m")] += 1
+    months = [(first.replace(tzinfo=None) + relativedelta(months=n)).strftime("%Y-%m") for n in range(TREND_MONTHS - 1)]
+    return [*({"month": month, "created": counts[month], "resolved": None} for month in months),
+            {"month": period.month, "created": created_this_month, "resolved": None}]
+
+
 def pull_client_month(context: AccountContext, client_id: str, period: Period, entity_type: str = "department",
                       workers: int = DEFAULT_WORKERS, now: datetime | None = None, progress_level: int = logging.INFO,
                       keep_conversation_text: bool = False) -> dict:
@@ -552,15 +687,20 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
         client_record, entity_type = fetch_client_record(client, client_id, entity_type)
     name = client_record.get("name") or f"Client {client_id}"
     context.load_reference_data()
-    candidates = discover_tickets(context, client_record, period, now)
+    candidates = find_tickets(context, client_record, period, now)
     log.debug("%s: %d candidate tickets for %s", name, len(candidates), period.label)
     skipped: list[str] = []
     detailed = fetch_all_details(context, sorted(candidates.values(), key=lambda t: t["id"]), workers, name, progress_level,
                                  skipped, keep_conversation_text)
+    fetch_unhinted_csat(context, detailed, period, workers)
     tickets = [ticket for ticket in detailed if touches_period(ticket, period)]
     created = sum(1 for ticket in tickets if period.contains(parse_timestamp(ticket.get("created_at"))))
-    trend = fetch_trend(client, client_record, period, created)
+    trend = trend_for(context, client_record, period, created)
     warnings = [*context.warnings, *skipped]
+    untagged = sum(1 for ticket in tickets if ticket.get("tags") is None)
+    if untagged:
+        warnings.append(f"the tags of {untagged} ticket{'s' if untagged != 1 else ''} are not available: this helpdesk refuses "
+                        "include=tags on the ticket list (400), so proactive tickets may be undercounted")
     return {
         "schema_version": SCHEMA_VERSION,
         "source": "freshservice",

@@ -244,7 +244,8 @@ def test_document_shape(start_simulator, two_clients):
     assert document["period"] == {"start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00", "timezone": "UTC", "label": "October 2026"}
     assert [entry["month"] for entry in document["trend"]] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
     assert document["agents"] == {str(agent): "Sam Agent"}
-    assert set(document["api_usage"]) == {"requests", "credits", "retries", "rate_limited", "seconds_waited", "seconds_total"}
+    assert set(document["api_usage"]) == {"requests", "credits", "retries", "rate_limited", "seconds_waited", "seconds_total",
+                                          "csat_requests", "csat_probes"}
     record = document["tickets"][0]
     assert TICKET_KEYS <= set(record)
     assert record["stats"]["created_at"] == "2026-10-05T10:00:00Z"
