@@ -171,6 +171,36 @@ def test_wrong_types_and_values_name_the_key_and_the_line(home, text, words):
     assert words in settings_error(home, text)
 
 
+@pytest.mark.parametrize("text, env, words", [
+    ('[sentinelone]\nurl = "https://admin:SECRET-1a@x.sentinelone.net"\n', {},
+     ":2: [sentinelone] url must not carry a user name or password: 'https://***@x.sentinelone.net'"),
+    ('[sentinelone]\nurl = "https://x.sentinelone.net/?token=SECRET-1a"\n', {},
+     ":2: [sentinelone] url must not carry a secret (token=...)"),
+    ('[ms365]\napp_id = "00000000-0000-0000-0000-000000000000"\ngraph_url = "https://graph.example/v1?x=1&access_token=SECRET-1a"\n',
+     {}, ":3: [ms365] graph_url must not carry a secret (access_token=...)"),
+    ('[report]\nlogo_url = "https://me:SECRET-1a@cdn.example/logo.png"\n', {}, ":2: [report] logo_url must not carry a user name"),
+    ('[report]\nlogo_url = "https://cdn.example/logo one.png?sig=SECRET-1a"\n', {}, "[report] logo_url is not a URL (it has spaces"),
+    ('[freshservice]\nurl = "https://admin:SECRET-1a@acme.freshservice.com"\n', {},
+     ":2: [freshservice] url malformed 'https://***@acme.freshservice.com': it must not carry a user name or password"),
+    ('[freshservice]\nurl = "admin:SECRET-1a@acme"\n', {}, ":2: [freshservice] url malformed '***@acme'"),
+    ("", {"FRESHSERVICE_URL": "https://acme.freshservice.com/?api_key=SECRET-1a"}, "FRESHSERVICE_URL malformed 'https://acme.freshservice.com/?***'"),
+])
+def test_a_url_with_credentials_names_the_key_and_the_problem_never_the_secret(home, text, env, words):
+    message = settings_error(home, text, env)
+    assert words in message
+    assert "SECRET-1a" not in message and "admin" not in message and "me:" not in message
+
+
+def test_a_url_with_credentials_stops_a_script_with_exit_2_and_no_secret(home, capsys):
+    from data_pullers import sentinelone
+
+    write_settings(home, '[sentinelone]\nurl = "https://ops:hunter2-SECRET@x.sentinelone.net/?token=tok-SECRET"\n')
+    assert sentinelone.main(["21", "--site", "657613730168123595"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "[sentinelone] url must not carry a user name or password" in err
+    assert "SECRET" not in err and "ops" not in err and "hunter2" not in err
+
+
 def test_sentinelone_site_as_a_number_becomes_a_string(home):
     write_settings(home, "[clients.21]\nsentinelone_site = 657613730168123595\n")
     assert load_settings(home, {}).client("21").sentinelone_site == "657613730168123595"

@@ -24,7 +24,16 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.errors import ConfigError
-from utils.settings_values import is_ip, is_loopback, locate_keys, parse_address, subject_problem, url_problem
+from utils.settings_values import (
+    is_ip,
+    is_loopback,
+    locate_keys,
+    parse_address,
+    query_names,
+    subject_problem,
+    url_for_message,
+    url_problem,
+)
 
 SETTINGS_FILE = "integoreport.toml"
 DEFAULT_MSP_NAME = "Your IT team"
@@ -59,6 +68,13 @@ SECRET_PLACES: dict[str, tuple[str, str]] = {
 }
 SECRET_KEY_NAMES = frozenset({"password", "passwd", "pass", "secret", "client_secret", "key", "api_key", "apikey",
                               "token", "api_token", "access_token"})
+
+
+def looks_secret(name: str) -> bool:
+    """A setting or URL parameter named like a secret (password, token, api_key, client_secret, ...)."""
+    lowered = name.lower()
+    return lowered in SECRET_KEY_NAMES or lowered.endswith(("_password", "_secret", "_token", "_key"))
+
 
 # Every table and its keys; [clients.ID] tables share CLIENT_KEYS.
 KNOWN_KEYS: dict[str, frozenset[str]] = {
@@ -295,7 +311,7 @@ class _Reader:
         name = ".".join(keys)
         for key, value in table.items():
             here = (*keys, key)
-            if key.lower() in SECRET_KEY_NAMES or key.lower().endswith(("_password", "_secret", "_token", "_key")):
+            if looks_secret(key):
                 variable, file_name = SECRET_PLACES.get(name, ("the service's environment variable", "its own file"))
                 raise self.error(here, f"looks like a secret: secrets never go in {SETTINGS_FILE}; set {variable} "
                                        f"or put it in {self.home / file_name} (chmod 600)")
@@ -368,8 +384,12 @@ class _Reader:
             return default
         _, keys, variable = self.value(table, key)
         problem = url_problem(text, https_only)
+        secret = next((name for name in query_names(text) if looks_secret(name)), None)
+        if not problem and secret is not None:
+            problem = f"must not carry a secret ({secret}=...): secrets never go in {SETTINGS_FILE} or in a URL"
         if problem:
-            raise self.fail(keys, variable, f"{problem}: {text!r}")
+            # Shown without its user name, password or parameter values: any of them may be a secret.
+            raise self.fail(keys, variable, f"{problem}: {url_for_message(text)!r}")
         return text.rstrip("/")
 
     def addresses(self, table: str, key: str) -> tuple[str, ...]:
