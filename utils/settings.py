@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from utils.errors import ConfigError
+from utils.errors import ConfigError, DataError
+from utils.files import NotARegularFile, read_regular_text
 from utils.settings_values import (
     is_ip,
     is_loopback,
@@ -204,9 +205,11 @@ def read_secret(home: Path, env_var: str, file_name: str, what: str, env: Mappin
     if not value:
         path = home / file_name
         try:
-            value = path.read_text(encoding="utf-8-sig").strip()
+            value = read_regular_text(path, encoding="utf-8-sig").strip()
         except FileNotFoundError:
             value = ""
+        except NotARegularFile as exc:
+            raise ConfigError(f"cannot read the {what}: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read the {what} from {path}: {getattr(exc, 'strerror', None) or exc}") from None
         if not value:
@@ -247,15 +250,19 @@ def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None
     home = home_dir(env) if home is None else home
     path = settings_path(home)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular_text(path, encoding="utf-8-sig")  # a pipe or device would hang the run or fill memory
     except (FileNotFoundError, NotADirectoryError):  # no file (or no home yet): every default applies
         text = ""
+    except NotARegularFile as exc:
+        raise ConfigError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables by recursion
+        raise ConfigError(f"{path} is not valid TOML: arrays or tables are nested too deeply") from None
     return _Reader(path, text, data, env, home).settings()
 
 
@@ -554,7 +561,7 @@ class _Reader:
 def _known_client_ids(home: Path) -> set[str] | None:
     """The ids in companies_list.json, or None when there is no readable list yet."""
     try:
-        clients = json.loads((home / "companies_list.json").read_text(encoding="utf-8"))
+        clients = json.loads(read_regular_text(home / "companies_list.json"))
         return {str(client["id"]) for client in clients}
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError, DataError):
         return None
