@@ -5,7 +5,9 @@ Behaviour follows Part 1 of the team's SentinelOne reference: `Authorization: Ap
 opaque `cursor`, `countOnly` and the filters the puller uses; the 401 and 500 error bodies; 429 with
 or without `Retry-After` and 500 on chosen requests (`fail_next`). The reference's unconfirmed
 behaviours are switches (`SentinelOneOptions`): an empty page before the last, `totalItems` 0 when
-a cursor is sent, booleans as the strings "True"/"False". Standard library only:
+a cursor is sent, booleans as the strings "True"/"False", sites licensed by bundle (no
+`totalLicenses`; their seats under `licenses.bundles`), and a hostile `nextCursor` that is a JSON
+object instead of a string. Standard library only:
 
     python -m simulators.sentinelone --port 8091     # serves the demo sites, token demo-s1-token
 """
@@ -91,7 +93,7 @@ class SentinelOneData:
     def account_id(self) -> str:
         return str(_ID_BASES["account"] + 1)
 
-    def add_site(self, name: str, active_licenses: int | None = None, total_licenses: int = 50, **fields: Any) -> dict:
+    def add_site(self, name: str, active_licenses: int | None = None, total_licenses: int | None = 50, **fields: Any) -> dict:
         """Add a site (one client); `activeLicenses` defaults to its agent count when left None."""
         site = {
             "id": fields.pop("id", None) or self.new_id("site"), "name": name, "accountId": self.account_id,
@@ -168,6 +170,10 @@ class SentinelOneOptions:
     zero_total_with_cursor: bool = False  # totalItems reads 0 on every page asked for with a cursor
     string_booleans: bool = False  # agent and threat booleans as "True" / "False"
     strict_params: bool = True  # unknown query parameters answer 400
+    # Bundle-licensed sites: no `totalLicenses`; the site's seats are `licenses.bundles[].totalSurfaces`
+    # (one bundle named after its `sku`, none for a site whose total is None).
+    bundle_licenses: bool = False
+    object_cursor: bool = False  # `nextCursor` of every page that has a next one is a JSON object, not a string
 
 
 class SentinelOneSimulator(LoopbackServer):
@@ -252,7 +258,10 @@ class SentinelOneSimulator(LoopbackServer):
         total = 0 if cursor and self.options.zero_total_with_cursor else len(items)
         rendered = [self._render(endpoint, item) for item in page]
         data: Any = self._sites_data(rendered) if endpoint == "sites" else rendered
-        return Reply(200, {"data": data, "pagination": {"totalItems": total, "nextCursor": next_cursor}})
+        cursor_out: Any = next_cursor
+        if next_cursor and self.options.object_cursor:
+            cursor_out = {"cursor": next_cursor}
+        return Reply(200, {"data": data, "pagination": {"totalItems": total, "nextCursor": cursor_out}})
 
     def _sites_data(self, sites: list[dict]) -> dict:
         # /sites wraps its list in a different envelope, with totals over every site the filter matched.
@@ -318,6 +327,8 @@ class SentinelOneSimulator(LoopbackServer):
         return items
 
     def _render(self, endpoint: str, item: dict) -> dict:
+        if endpoint == "sites" and self.options.bundle_licenses:
+            item = _bundle_licensed(item)
         if not self.options.string_booleans:
             return item  # serialised as it is; never handed out for changing
         item = copy.deepcopy(item)
@@ -326,6 +337,17 @@ class SentinelOneSimulator(LoopbackServer):
             if isinstance(value, bool):
                 target[key] = "True" if value else "False"
         return item
+
+
+def _bundle_licensed(site: dict) -> dict:
+    """The site as a bundle-licensed account answers it: seats under `licenses.bundles`, no `totalLicenses`."""
+    total = site.get("totalLicenses")
+    rendered = {key: value for key, value in site.items() if key != "totalLicenses"}
+    sku = str(site.get("sku") or "Complete")
+    bundles = [] if total is None else [{"name": sku.lower(), "displayName": sku, "majorVersion": 1, "minorVersion": 0,
+                                         "surfaces": [{"name": "Total Agents", "count": total}], "totalSurfaces": total}]
+    rendered["licenses"] = {"bundles": bundles, "modules": [], "settings": []}
+    return rendered
 
 
 def _site_of(endpoint: str, item: dict) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 import build_report
 from tests.report_fixtures import csat, period_for, raw_file, ticket, time_entry
@@ -124,3 +127,46 @@ def test_trend_uses_history_only_where_it_exists():
     assert by_month["2026-06"]["sla_resolution_rate"] == stored["sla"]["resolution"]["rate"]
     assert by_month["2026-07"]["created"] == raw["trend"][2]["created"] and by_month["2026-07"]["resolved"] is None
     assert by_month["2026-10"]["created"] == metrics["volume"]["created"]
+
+
+@pytest.mark.parametrize("path, value", [
+    (("volume", "created"), "1e308"),
+    (("time", "total_minutes"), "1e308"),
+    (("sla", "resolution", "rate"), "NaN"),
+    (("sla", "first_response", "rate"), "Infinity"),
+    (("first_response", "median_s"), "-Infinity"),
+    (("csat", "responses"), "1e999"),  # parses as inf
+    (("volume", "open_at_end"), "1" + "0" * 400),  # a whole number far past any real count
+    (("period", "label_note"), "NaN"),  # anywhere in the file, not only in the figures the report uses
+], ids=lambda item: item if isinstance(item, str) and len(item) < 12 else None)
+def test_a_history_month_with_inf_nan_or_1e308_is_ignored_with_a_warning(home, caplog, path, value):
+    september = compute_metrics(month_raw(9, 12, 9))
+    marker = 987654.25
+    target = september
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = marker
+    stored = history_path(home, CLIENT, "2026-09")
+    stored.parent.mkdir(parents=True)
+    stored.write_text(json.dumps(september).replace(str(marker), value), encoding="utf-8")
+
+    assert load_history(home, CLIENT, "2026-10") == {}
+    assert "ignoring the history file" in caplog.text and "2026-09.json" in caplog.text
+    html, text, metrics = build_outputs(month_raw(10, 8, 7), history=load_history(home, CLIENT, "2026-10"))
+    assert metrics["previous"] is None
+    for output in (html, text, json.dumps(metrics)):
+        assert not re.search(r"\b(inf|nan|infinity)\b", output, flags=re.I)
+
+
+def test_a_history_file_that_is_a_pipe_is_ignored_with_a_warning(home, caplog):
+    import os
+
+    from tests.test_settings import finishes
+
+    stored = history_path(home, CLIENT, "2026-09")
+    stored.parent.mkdir(parents=True)
+    os.mkfifo(stored)
+    assert finishes(lambda: load_history(home, CLIENT, "2026-10"), unblock=stored) == {}
+    assert f"ignoring the history file {stored}" in caplog.text and "a named pipe" in caplog.text
+    _, _, metrics = build_outputs(month_raw(10, 2, 1), history=load_history(home, CLIENT, "2026-10"))
+    assert metrics["previous"] is None

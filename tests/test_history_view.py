@@ -156,3 +156,12 @@ def test_a_300_ticket_month_with_history_branding_and_attention_stays_under_90_k
     words = visible_text(html)
     assert "Resolved on time (scale" in words and "than Sep" in words and "Needs your attention" in words
     assert len(html.encode("utf-8")) < 90_000
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_figure_that_is_not_finite_shows_no_change_and_no_dot(bad):
+    assert count_change(12, bad, "Sep", "neutral") is None and count_change(bad, 12, "Sep", "neutral") is None
+    assert minutes_change(600, bad, "Sep") is None and duration_change(bad, 3600, "Sep") is None
+    assert rate_change(0.5, bad, "Sep") is None
+    line = sla_line([{"sla_resolution_rate": bad}, {"sla_resolution_rate": 0.8}, {"sla_resolution_rate": 0.9}])
+    assert [point["label"] for point in line["points"]] == ["–", "80%", "90%"]

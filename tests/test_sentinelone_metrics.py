@@ -123,3 +123,17 @@ def test_health_rows_only_for_what_was_found_and_one_sentence_for_the_rest():
     view = sentinelone_metrics.context(section)
     assert view["hygiene"] == []
     assert view["hygiene_clear_line"] == "No endpoint is out of date, offline more than 14 days, infected or in detect-only mode."
+
+
+@pytest.mark.parametrize("site, total", [
+    ({"totalLicenses": 10, "licenses": {"bundles": [{"totalSurfaces": 99}]}}, 10),  # the site's own total wins
+    ({"licenses": {"bundles": [{"totalSurfaces": 25}, {"totalSurfaces": 5}]}}, 30),
+    ({"totalLicenses": None, "licenses": {"bundles": [{"surfaces": [{"name": "Total Agents", "count": 12}]}]}}, 12),
+    ({"totalLicenses": 0, "licenses": {"bundles": [{"totalSurfaces": 25}]}}, 25),  # 0 beside seated bundles: not counted here
+    ({"totalLicenses": 0}, 0),
+    ({"licenses": {"bundles": [{"totalSurfaces": "lots"}, "junk", {"surfaces": [{"count": -3}]}]}}, None),
+    ({"licenses": "Complete"}, None),
+    ({}, None),
+])
+def test_total_licences_from_the_site_or_its_bundles(site, total):
+    assert sentinelone_metrics.site_total_licenses(site) == total

@@ -172,6 +172,43 @@ def test_simulator_quirks_and_limits_as_the_reference_describes(s1_sim):
     assert simulator.counters()["status"] == {200: 4, 400: 1, 401: 1}
 
 
+def test_a_page_cursor_that_is_an_object_is_one_line_exit_1_not_a_crash(home, s1_sim, monkeypatch, capsys):
+    data, site_id = big_site(agents=2345, threats=1001)
+    simulator = s1_sim(data, object_cursor=True)
+    with pytest.raises(SentinelOneError) as caught:
+        client_for(simulator).agents(site_id)
+    assert "page cursor for /agents that is not text (an object)" in str(caught.value)
+    assert simulator.counters()["requests"] == 1  # stopped at the first page: no loop, no guessing
+    configure(home, simulator.url, monkeypatch, site_id)
+    assert sentinelone.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cursor" in err and "unexpected" not in err and not raw_path(home).exists()
+
+
+# -- licences ----------------------------------------------------------------------------------
+
+def test_a_bundle_licensed_site_reads_its_seats_from_the_bundles(s1_sim):
+    data, site_id = build_site_data()
+    raw = sentinelone.pull_client_month(client_for(s1_sim(data, bundle_licenses=True)), CLIENT, site_id, PERIOD)
+    assert "totalLicenses" not in raw["site"] and raw["site"]["licenses"]["bundles"][0]["totalSurfaces"] == 10
+    section = sentinelone_metrics.compute(raw)
+    assert section["licenses"] == EXPECTED["licenses"] == {"active": 5, "total": 10, "unlimited": False}
+    assert sentinelone_metrics.context(section)["license_text"] == "5 of 10 licences in use"
+
+
+def test_a_site_with_neither_total_nor_bundles_says_not_available_never_0(s1_sim):
+    data, site_id = build_site_data()
+    data.site(site_id)["totalLicenses"] = None  # a bundle-licensed site answered without any bundle
+    raw = sentinelone.pull_client_month(client_for(s1_sim(data, bundle_licenses=True)), CLIENT, site_id, PERIOD)
+    assert raw["site"]["licenses"]["bundles"] == []
+    section = sentinelone_metrics.compute(raw)
+    assert section["licenses"] == {"active": 5, "total": None, "unlimited": False}
+    text = sentinelone_metrics.context(section)["license_text"]
+    assert text == "5 licences in use (the total is not available)" and " 0 " not in f" {text} "
+    section["licenses"]["active"] = None
+    assert sentinelone_metrics.context(section)["license_text"] == "Licence use: not available"
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 def test_a_refused_token_is_one_line_exit_1_no_file_and_never_shows_the_token(home, s1_sim, monkeypatch, capsys):

@@ -171,6 +171,114 @@ def test_wrong_types_and_values_name_the_key_and_the_line(home, text, words):
     assert words in settings_error(home, text)
 
 
+@pytest.mark.parametrize("text, env, words", [
+    ('[sentinelone]\nurl = "https://admin:SECRET-1a@x.sentinelone.net"\n', {},
+     ":2: [sentinelone] url must not carry a user name or password: 'https://***@x.sentinelone.net'"),
+    ('[sentinelone]\nurl = "https://x.sentinelone.net/?token=SECRET-1a"\n', {},
+     ":2: [sentinelone] url must not carry a secret (token=...)"),
+    ('[ms365]\napp_id = "00000000-0000-0000-0000-000000000000"\ngraph_url = "https://graph.example/v1?x=1&access_token=SECRET-1a"\n',
+     {}, ":3: [ms365] graph_url must not carry a secret (access_token=...)"),
+    ('[report]\nlogo_url = "https://me:SECRET-1a@cdn.example/logo.png"\n', {}, ":2: [report] logo_url must not carry a user name"),
+    ('[report]\nlogo_url = "https://cdn.example/logo one.png?sig=SECRET-1a"\n', {}, "[report] logo_url is not a URL (it has spaces"),
+    ('[freshservice]\nurl = "https://admin:SECRET-1a@acme.freshservice.com"\n', {},
+     ":2: [freshservice] url malformed 'https://***@acme.freshservice.com': it must not carry a user name or password"),
+    ('[freshservice]\nurl = "admin:SECRET-1a@acme"\n', {}, ":2: [freshservice] url malformed '***@acme'"),
+    ("", {"FRESHSERVICE_URL": "https://acme.freshservice.com/?api_key=SECRET-1a"}, "FRESHSERVICE_URL malformed 'https://acme.freshservice.com/?***'"),
+])
+def test_a_url_with_credentials_names_the_key_and_the_problem_never_the_secret(home, text, env, words):
+    message = settings_error(home, text, env)
+    assert words in message
+    assert "SECRET-1a" not in message and "admin" not in message and "me:" not in message
+
+
+def test_a_url_with_credentials_stops_a_script_with_exit_2_and_no_secret(home, capsys):
+    from data_pullers import sentinelone
+
+    write_settings(home, '[sentinelone]\nurl = "https://ops:hunter2-SECRET@x.sentinelone.net/?token=tok-SECRET"\n')
+    assert sentinelone.main(["21", "--site", "657613730168123595"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "[sentinelone] url must not carry a user name or password" in err
+    assert "SECRET" not in err and "ops" not in err and "hunter2" not in err
+
+
+def finishes(work, seconds: float = 10.0, unblock: Path | None = None):
+    """What `work()` returns or raises, run on a thread; an AssertionError if it is still running after
+    `seconds` (a reader blocked on the named pipe `unblock` is then released, so the test run goes on)."""
+    import os
+    import threading
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test as it is
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        if unblock is not None:
+            os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))  # an end of file for the blocked reader
+        raise AssertionError(f"still running after {seconds} s: it hangs")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_settings_file_that_is_a_pipe_or_a_device_is_one_line_exit_2(home, capsys, kind):
+    import os
+
+    import build_report
+
+    path = home / "integoreport.toml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/null")  # a device that reads as empty: the old code took it for "no settings"
+    with pytest.raises(ConfigError) as caught:
+        finishes(lambda: load_settings(home, {}), unblock=path)
+    words = "a named pipe" if kind == "fifo" else "a device"
+    assert f"refusing to read {path}: it is {words}, not a regular file" == str(caught.value)
+    assert finishes(lambda: build_report.main([]), unblock=path) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_a_secret_file_that_is_a_pipe_is_a_settings_error_not_a_hang(home):
+    import os
+
+    os.mkfifo(home / "sentinelone_token.txt")
+    with pytest.raises(ConfigError) as caught:
+        finishes(lambda: read_secret(home, "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token", env={}),
+                 unblock=home / "sentinelone_token.txt")
+    assert "SentinelOne API token" in str(caught.value) and "a named pipe" in str(caught.value)
+
+
+def test_a_client_list_that_is_a_pipe_does_not_hang_the_settings(home):
+    import os
+
+    os.mkfifo(home / "companies_list.json")
+    write_settings(home, "[clients.21]\nsend = false\n")
+    settings = finishes(lambda: load_settings(home, {}), unblock=home / "companies_list.json")
+    assert settings.client("21").send is False
+
+
+@pytest.mark.parametrize("text", [
+    "[report]\nmsp_name = " + "[" * 5000 + "]" * 5000 + "\n",
+    "[report]\nmsp_name = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n",
+], ids=["arrays", "inline-tables"])
+def test_toml_nested_5000_deep_is_one_line_exit_2(home, capsys, text):
+    import build_report
+
+    assert "is not valid TOML: arrays or tables are nested too deeply" in settings_error(home, text)
+    assert build_report.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unexpected" not in err and "nested too deeply" in err
+
+
 def test_sentinelone_site_as_a_number_becomes_a_string(home):
     write_settings(home, "[clients.21]\nsentinelone_site = 657613730168123595\n")
     assert load_settings(home, {}).client("21").sentinelone_site == "657613730168123595"

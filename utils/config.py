@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from utils.errors import ConfigError
+from utils.settings_values import url_for_message
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,27 +77,31 @@ def normalise_url(value: str | None) -> str:
         raise ConfigError(f"no Freshservice URL: set url in the [freshservice] table of integoreport.toml or {ENV_URL} "
                           "(for example 'acme' or 'https://acme.freshservice.com'), or pass --url")
     text = value.strip()
+    shown = url_for_message(text)  # errors show it without a user name, password or parameter values
     if "://" not in text:
         if _ACCOUNT_NAME.match(text):
             return f"https://{text.lower()}.freshservice.com"
         if _HOST_NAME.match(text) and "." in text and ".." not in text:
             text = "https://" + text
         else:
-            raise ConfigError(f"malformed Freshservice URL {text!r}: use 'acme', 'acme.freshservice.com' or 'https://acme.freshservice.com'")
+            raise ConfigError(f"malformed Freshservice URL {shown!r}: use 'acme', 'acme.freshservice.com' or 'https://acme.freshservice.com'")
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
         port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"malformed Freshservice URL {text!r}: {exc}") from None
+    except ValueError:
+        raise ConfigError(f"malformed Freshservice URL {shown!r}: bad host name or port") from None
     # Any user-info ('user@', ':password@', 'user:password@') is refused: the key is the only credential.
-    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment or "@" in parts.netloc:
-        raise ConfigError(f"malformed Freshservice URL {text!r}: use 'https://acme.freshservice.com'")
+    if "@" in parts.netloc:
+        raise ConfigError(f"malformed Freshservice URL {shown!r}: it must not carry a user name or password "
+                          f"(the API key goes in {ENV_KEY} or {TOKEN_FILE})")
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment:
+        raise ConfigError(f"malformed Freshservice URL {shown!r}: use 'https://acme.freshservice.com'")
     if not (_HOST_NAME.match(host) or ":" in host):
-        raise ConfigError(f"malformed Freshservice URL {text!r}: bad host name")
+        raise ConfigError(f"malformed Freshservice URL {shown!r}: bad host name")
     path = parts.path.rstrip("/")
     if path not in ("", "/api/v2"):
-        raise ConfigError(f"malformed Freshservice URL {text!r}: give the helpdesk address without a path")
+        raise ConfigError(f"malformed Freshservice URL {shown!r}: give the helpdesk address without a path")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError(f"refusing plain http:// to {host}: the API key would cross the network unencrypted; use https://")
     netloc = f"[{host}]" if ":" in host else host

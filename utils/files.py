@@ -88,24 +88,64 @@ def _refuse_special(path: Path) -> None:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
     if stat.S_ISREG(mode):
         return
-    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+    raise DataError(f"refusing to replace {path}: it is {_kind(mode)}, not a regular file")
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words."""
+    return ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
             else "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-    raise DataError(f"refusing to replace {path}: it is {kind}, not a regular file")
+
+
+class NotARegularFile(DataError):
+    """A read refused: the path is a named pipe, a device, a folder or a socket."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"refusing to read {path}: it is {kind}, not a regular file")
+        self.path, self.kind = path, kind
+
+
+def read_regular_text(path: Path | str, encoding: str = "utf-8") -> str:
+    """The text of `path`, which must be a regular file (a symbolic link to one is fine).
+
+    A named pipe blocks a reader until something writes to it, and a device such as /dev/zero
+    never ends (MemoryError), so anything else is a DataError before a byte is read. The open is
+    non-blocking and the check is made on the opened file, so a pipe swapped in meanwhile is refused
+    too (NotARegularFile). OSError (FileNotFoundError included) and UnicodeDecodeError reach the
+    caller as they are.
+    """
+    path = Path(path)
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            mode = os.fstat(fd).st_mode
+        except BaseException:
+            os.close(fd)
+            raise
+        if stat.S_ISREG(mode):
+            with os.fdopen(fd, encoding=encoding) as handle:
+                return handle.read()
+        os.close(fd)
+    raise NotARegularFile(path, _kind(mode))
 
 
 def read_json(path: Path | str, what: str = "file") -> Any:
-    """Read a JSON file, turning every failure into a one-line DataError naming the file."""
+    """Read a JSON file (a regular file only), turning every failure into a one-line DataError naming the file."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        return json.loads(read_regular_text(path))
     except FileNotFoundError as exc:
         raise DataError(f"{what} not found: {path}") from exc
+    except NotARegularFile as exc:
+        raise DataError(f"refusing to read {what} {path}: it is {exc.kind}, not a regular file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read {what} {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise DataError(f"{what} {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    except (ValueError, RecursionError):  # a number of thousands of digits; arrays nested thousands deep
+        raise DataError(f"{what} {path} is not usable JSON (a number too long or lists nested too deep)") from None
 
 
 _ID = re.compile(r"[0-9]{1,20}")

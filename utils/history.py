@@ -10,6 +10,7 @@ client id, not the name, is the key, so a renamed client keeps its history.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -19,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 from utils.errors import DataError
 from utils.files import read_json, write_json_atomic
-from utils.lookup import count_or_none, dig
+from utils.lookup import count_or_none, dig, number_or_none
 
 HISTORY_DIR = "history"
 TREND_MONTHS = 6  # the report month and the five before it
+MAX_FIGURE = 10**12  # a bound no stored count, minutes or seconds of a real month comes near
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,41 @@ def read_history_file(path: Path, client_id: Any, month: str) -> dict | None:
     if not fits:
         log.warning("ignoring the history file %s: it does not hold %s's figures for client %s", path, month, client_id)
         return None
+    problem = figures_problem(data)
+    if problem:
+        log.warning("ignoring the history file %s: %s", path, problem)
+        return None
     return data
+
+
+def figures_problem(stored: Mapping[str, Any]) -> str | None:
+    """Why a stored month's numbers cannot be used, or None.
+
+    The file is hand-editable: `NaN`, `Infinity` or `1e999` parse as JSON, and a count of `1e308`
+    is finite but overflows the changes against it (`round(inf)`); either would crash the report
+    or print "inf" or "nan". No real month has a figure near MAX_FIGURE, and a rate is 0 to 1.
+    """
+    if _has_non_finite(stored):
+        return "it holds a number that is not finite (NaN or Infinity)"
+    for path in PREVIOUS_FIGURES:
+        value = number_or_none(dig(stored, *path))
+        if value is not None and not 0 <= value <= (1 if path[-1] == "rate" else MAX_FIGURE):
+            return f"its {'.'.join(path)} is out of range"
+    return None
+
+
+def _has_non_finite(data: Any) -> bool:
+    """Whether any float in the parsed JSON is inf or NaN (walked without recursion: the file may nest deeply)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def load_history(home: Path, client_id: Any, report_month: str, months: int = TREND_MONTHS - 1) -> dict[str, dict]:

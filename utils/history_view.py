@@ -21,6 +21,12 @@ SLA_LINE_HEIGHT = 36  # pixels of the on-time line's plot area
 SLA_DOT = 6
 
 
+def _figure(value: Any) -> float | None:
+    """A number a change can be worked out from: finite, else None (inf or NaN would print as such or crash round())."""
+    number = number_or_none(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
 def _result(diff: float, amount: str, up: str, down: str, month: str, higher_is: str) -> dict[str, str]:
     """One tile's change: arrow, text and tone; higher_is is 'better', 'worse' or 'neutral'."""
     if higher_is == "neutral":
@@ -37,7 +43,7 @@ def _same(month: str) -> dict[str, str]:
 
 def count_change(current: Any, before: Any, month: str, higher_is: str) -> dict[str, str] | None:
     """'▲ 12% more than Sep' (or '▼ 3 fewer than Sep' for small numbers); None when either is unknown."""
-    current, before = number_or_none(current), number_or_none(before)
+    current, before = _figure(current), _figure(before)
     if current is None or before is None:
         return None
     diff = current - before
@@ -49,7 +55,7 @@ def count_change(current: Any, before: Any, month: str, higher_is: str) -> dict[
 
 def minutes_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     """Hours of work: in percent, or in hours when last month had under 10 hours."""
-    current, before = number_or_none(current), number_or_none(before)
+    current, before = _figure(current), _figure(before)
     if current is None or before is None:
         return None
     diff = current - before
@@ -61,7 +67,7 @@ def minutes_change(current: Any, before: Any, month: str) -> dict[str, str] | No
 
 def duration_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     """'▼ 20% faster than Sep': a shorter time is better; None when either is unknown or last month's was 0."""
-    current, before = number_or_none(current), number_or_none(before)
+    current, before = _figure(current), _figure(before)
     if current is None or before is None or before <= 0:
         return None
     pct = round(abs(current - before) * 100 / before)
@@ -72,7 +78,7 @@ def duration_change(current: Any, before: Any, month: str) -> dict[str, str] | N
 
 def rate_change(current: Any, before: Any, month: str) -> dict[str, str] | None:
     """'▲ 5 pts better than Sep' for rates (0 to 1); None when either is unknown."""
-    current, before = number_or_none(current), number_or_none(before)
+    current, before = _figure(current), _figure(before)
     if current is None or before is None:
         return None
     points = round((current - before) * 100)
@@ -124,7 +130,7 @@ def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     The axis runs from 10 points under the lowest rate (rounded down to a tenth) to 100%, so months
     at 80% and 90% do not sit on one flat line; the labels carry the exact rates.
     """
-    rates = [number_or_none(item.get("sla_resolution_rate")) for item in trend]
+    rates = [_figure(item.get("sla_resolution_rate")) for item in trend]
     known = [max(0.0, min(1.0, rate)) for rate in rates if rate is not None]
     low = max(0.0, math.floor(min(known, default=0.0) * 10) / 10 - 0.1)
     room = SLA_LINE_HEIGHT - SLA_DOT

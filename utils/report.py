@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import jinja2
+from markupsafe import Markup
 
 from utils import report_wording as wording
 from utils.attention import attention_items, attention_view
 from utils.branding import DEFAULT_BAR, brand_context
+from utils.cli import clean_text
 from utils.email_html import tidy_inlined_html
 from utils.errors import ConfigError, DataError
 from utils.files import read_json
@@ -321,13 +323,38 @@ def _locate_template(template: str | Path) -> tuple[Path, str]:
     return TEMPLATES_DIR, path.name
 
 
+# Beyond clean_text's controls: the Unicode line and paragraph separators, at which some mail clients break a line.
+_LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
+
+
+def one_line_view(value: Any) -> Any:
+    """The templates' context with every string (and dict key) made one clean line.
+
+    Names come from the services as they are: an SKU, an endpoint or a threat name holding a line
+    break would forge a line of the text part ("Nothing needs your attention"), and a control
+    character (an escape sequence, a NUL) has no business in either part. Templates add line breaks
+    of their own (wordwrap, indent) after this; the HTML part is escaped by Jinja as well.
+    """
+    if isinstance(value, Markup):
+        return Markup(one_line_view(str(value)))
+    if isinstance(value, str):
+        return clean_text(value).translate(_LINE_SEPARATORS)
+    if isinstance(value, Mapping):
+        return {one_line_view(key): one_line_view(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [one_line_view(item) for item in value]
+    if type(value) is tuple:  # a named tuple is left as it is
+        return tuple(one_line_view(item) for item in value)
+    return value
+
+
 def render_template(template: str | Path, context: dict, html: bool = True) -> str:
-    """Render one template with the context; a missing or failing template is a one-line DataError."""
+    """Render one template with the context (every string one clean line); a missing or failing template is a one-line DataError."""
     directory, name = _locate_template(template)
     environment = template_environment(directory, html=html)
     where = directory / name
     try:
-        return environment.get_template(name).render(context)
+        return environment.get_template(name).render(one_line_view(context))
     except jinja2.TemplateNotFound:
         raise DataError(f"template not found: {where}") from None
     except jinja2.TemplateSyntaxError as exc:

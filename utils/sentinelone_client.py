@@ -108,8 +108,11 @@ class SentinelOneClient:
                 items.setdefault(str(item.get("id")), item)
             pagination = body.get("pagination")
             cursor = pagination.get("nextCursor") if isinstance(pagination, dict) else None
-            if not cursor:
+            if cursor is None or cursor == "":
                 return list(items.values())
+            if not isinstance(cursor, str):  # the cursor is opaque text; an object or number cannot be sent back
+                raise SentinelOneError(f"{SERVICE} sent a page cursor for {path} that is not text "
+                                       f"({_json_kind(cursor)}); the listing cannot continue", 200, path)
             if cursor in cursors:  # a server handing out the same cursor again would loop for ever
                 raise SentinelOneError(f"{SERVICE} sent the same page cursor twice for {path}", path=path)
             cursors.add(cursor)
@@ -150,6 +153,15 @@ class SentinelOneClient:
     def requests_for(self, site_id: str) -> int:
         with self._lock:
             return self.requests.get(site_id, 0)
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words, for an error line (never the value itself: it comes from the server)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else "not text"
 
 
 def _page_items(body: Mapping[str, Any], path: str) -> list[dict]:

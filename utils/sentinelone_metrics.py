@@ -108,12 +108,49 @@ def compute(raw: dict) -> dict:
             "by_os": _counts(str(agent.get("osType") or "unknown") for agent in agents),
             **{key: len(found) for key, found in hygiene.items()},
         },
-        "licenses": {"active": site.get("activeLicenses"), "total": site.get("totalLicenses"),
+        "licenses": {"active": _seats(site.get("activeLicenses")), "total": site_total_licenses(site),
                      "unlimited": flag(site.get("unlimitedLicenses")) if site.get("unlimitedLicenses") is not None else None},
         "attention": _attention(created, open_now),
         "hygiene": {key: sorted(str(agent.get("computerName") or agent.get("id")) for agent in found) for key, found in hygiene.items()},
         "timezone": period.get("timezone") or "UTC",
     }
+
+
+def _seats(value: Any) -> int | None:
+    """A licence count: a whole number of at least 0 (never a boolean), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def bundle_licenses(site: Mapping[str, Any]) -> int | None:
+    """The seats of a bundle-licensed site: the sum over `licenses.bundles` of each bundle's `totalSurfaces`
+    (else the sum of its `surfaces[].count`); None when the site lists no bundle with a count."""
+    licenses = site.get("licenses")
+    bundles = licenses.get("bundles") if isinstance(licenses, Mapping) else None
+    counts = []
+    for bundle in bundles if isinstance(bundles, list) else []:
+        if not isinstance(bundle, Mapping):
+            continue
+        total = _seats(bundle.get("totalSurfaces"))
+        if total is None and isinstance(bundle.get("surfaces"), list):
+            surfaces = [_seats(surface.get("count")) for surface in bundle["surfaces"] if isinstance(surface, Mapping)]
+            total = sum(count for count in surfaces if count is not None) if any(count is not None for count in surfaces) else None
+        if total is not None:
+            counts.append(total)
+    return sum(counts) if counts else None
+
+
+def site_total_licenses(site: Mapping[str, Any]) -> int | None:
+    """`totalLicenses`, else (bundle-licensed sites, which leave it out) the bundles' seats; None when neither is there.
+
+    Sites sold as bundles (Complete, Control, ...) carry their seats under `licenses.bundles`
+    instead of `totalLicenses`; a 0 beside a bundle that has seats is read as "not counted here"
+    (unconfirmed), never as a site with no licences.
+    """
+    total = _seats(site.get("totalLicenses"))
+    bundles = bundle_licenses(site)
+    if total is None or (total == 0 and bundles):
+        return bundles
+    return total
 
 
 def _offline(agent: dict, as_of: datetime) -> bool:
@@ -191,8 +228,12 @@ def context(section: dict) -> dict:
         clear_line = f"{'No other' if hygiene else 'No'} endpoint is {listed_clear}."
     if licenses.get("unlimited"):
         license_text = f"{_count(licenses.get('active'))} licences in use (unlimited plan)"
-    elif licenses.get("active") is None or licenses.get("total") is None:
-        license_text = "Licence use could not be read."
+    elif licenses.get("active") is None and licenses.get("total") is None:
+        license_text = "Licence use: not available"
+    elif licenses.get("total") is None:
+        license_text = f"{_count(licenses['active'])} licences in use (the total is not available)"
+    elif licenses.get("active") is None:
+        license_text = f"{_count(licenses['total'])} licences (how many are in use is not available)"
     else:
         license_text = f"{_count(licenses['active'])} of {_count(licenses['total'])} licences in use"
     verdicts = {VERDICT_LABELS.get(key, key): value for key, value in threats["by_verdict"].items()}

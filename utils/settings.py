@@ -23,8 +23,18 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from utils.errors import ConfigError
-from utils.settings_values import is_ip, is_loopback, locate_keys, parse_address, subject_problem, url_problem
+from utils.errors import ConfigError, DataError
+from utils.files import NotARegularFile, read_regular_text
+from utils.settings_values import (
+    is_ip,
+    is_loopback,
+    locate_keys,
+    parse_address,
+    query_names,
+    subject_problem,
+    url_for_message,
+    url_problem,
+)
 
 SETTINGS_FILE = "integoreport.toml"
 DEFAULT_MSP_NAME = "Your IT team"
@@ -59,6 +69,13 @@ SECRET_PLACES: dict[str, tuple[str, str]] = {
 }
 SECRET_KEY_NAMES = frozenset({"password", "passwd", "pass", "secret", "client_secret", "key", "api_key", "apikey",
                               "token", "api_token", "access_token"})
+
+
+def looks_secret(name: str) -> bool:
+    """A setting or URL parameter named like a secret (password, token, api_key, client_secret, ...)."""
+    lowered = name.lower()
+    return lowered in SECRET_KEY_NAMES or lowered.endswith(("_password", "_secret", "_token", "_key"))
+
 
 # Every table and its keys; [clients.ID] tables share CLIENT_KEYS.
 KNOWN_KEYS: dict[str, frozenset[str]] = {
@@ -188,9 +205,11 @@ def read_secret(home: Path, env_var: str, file_name: str, what: str, env: Mappin
     if not value:
         path = home / file_name
         try:
-            value = path.read_text(encoding="utf-8-sig").strip()
+            value = read_regular_text(path, encoding="utf-8-sig").strip()
         except FileNotFoundError:
             value = ""
+        except NotARegularFile as exc:
+            raise ConfigError(f"cannot read the {what}: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read the {what} from {path}: {getattr(exc, 'strerror', None) or exc}") from None
         if not value:
@@ -231,15 +250,19 @@ def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None
     home = home_dir(env) if home is None else home
     path = settings_path(home)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular_text(path, encoding="utf-8-sig")  # a pipe or device would hang the run or fill memory
     except (FileNotFoundError, NotADirectoryError):  # no file (or no home yet): every default applies
         text = ""
+    except NotARegularFile as exc:
+        raise ConfigError(str(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables by recursion
+        raise ConfigError(f"{path} is not valid TOML: arrays or tables are nested too deeply") from None
     return _Reader(path, text, data, env, home).settings()
 
 
@@ -295,7 +318,7 @@ class _Reader:
         name = ".".join(keys)
         for key, value in table.items():
             here = (*keys, key)
-            if key.lower() in SECRET_KEY_NAMES or key.lower().endswith(("_password", "_secret", "_token", "_key")):
+            if looks_secret(key):
                 variable, file_name = SECRET_PLACES.get(name, ("the service's environment variable", "its own file"))
                 raise self.error(here, f"looks like a secret: secrets never go in {SETTINGS_FILE}; set {variable} "
                                        f"or put it in {self.home / file_name} (chmod 600)")
@@ -368,8 +391,12 @@ class _Reader:
             return default
         _, keys, variable = self.value(table, key)
         problem = url_problem(text, https_only)
+        secret = next((name for name in query_names(text) if looks_secret(name)), None)
+        if not problem and secret is not None:
+            problem = f"must not carry a secret ({secret}=...): secrets never go in {SETTINGS_FILE} or in a URL"
         if problem:
-            raise self.fail(keys, variable, f"{problem}: {text!r}")
+            # Shown without its user name, password or parameter values: any of them may be a secret.
+            raise self.fail(keys, variable, f"{problem}: {url_for_message(text)!r}")
         return text.rstrip("/")
 
     def addresses(self, table: str, key: str) -> tuple[str, ...]:
@@ -534,7 +561,7 @@ class _Reader:
 def _known_client_ids(home: Path) -> set[str] | None:
     """The ids in companies_list.json, or None when there is no readable list yet."""
     try:
-        clients = json.loads((home / "companies_list.json").read_text(encoding="utf-8"))
+        clients = json.loads(read_regular_text(home / "companies_list.json"))
         return {str(client["id"]) for client in clients}
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError, DataError):
         return None

@@ -14,7 +14,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.utils import getaddresses
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 SUBJECT_FIELDS = frozenset({"client", "month", "msp"})
 
@@ -74,6 +74,25 @@ def url_problem(text: str, https_only: bool) -> str | None:
     if parts.username or parts.password:
         return "must not carry a user name or password"
     return None
+
+
+_USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?.*@", re.S)
+_QUERY = re.compile(r"[?#].*", re.S)
+
+
+def url_for_message(text: str) -> str:
+    """A URL as an error line may show it: a user name or password (everything up to the last "@")
+    becomes "***@", and a query or fragment "?***", since any of them may hold a secret."""
+    return _QUERY.sub("?***", _USER_INFO.sub(lambda match: f"{match.group(1) or ''}***@", text))
+
+
+def query_names(text: str) -> list[str]:
+    """The names of the URL's query and fragment parameters (`?token=...`, `#access_token=...`)."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return []
+    return [name for piece in (parts.query, parts.fragment) for name, _ in parse_qsl(piece, keep_blank_values=True)]
 
 
 def subject_problem(subject: str) -> str | None:
