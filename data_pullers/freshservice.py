@@ -1,6 +1,11 @@
 """Pull one client's month from Freshservice into raw_data/freshservice_CLIENT_ID.json.
 
-    python data_pullers/freshservice.py CLIENT_ID [--type department|company] [--month YYYY-MM] [--tz ZONE] [--workers N]
+    python data_pullers/freshservice.py CLIENT_ID [--type department|company|workspace] [--month YYYY-MM] [--tz ZONE] [--workers N]
+
+Two editions: on a classic account a client is a department (or company) and its tickets are
+found by `department_id`; on Freshservice for MSPs a client is a workspace, and every ticket list,
+filter and form-field call names the workspace it is about (`workspace_id`; 0 for the whole
+account), since a call without it answers for the primary workspace only.
 
 How it stays cheap (Freshservice credits are shared by every integration of the account):
 - the client's tickets are found with /tickets/filter (30 tickets for one credit): those updated
@@ -39,9 +44,9 @@ from dateutil.relativedelta import relativedelta
 
 from utils import clock
 from utils.cli import build_parser, clean_text, run_main
-from utils.config import RAW_DIR, ensure_writable_dir, load_config
+from utils.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir, load_config
 from utils.errors import EXIT_OK, APIError, ConfigError, DataError, ForbiddenError, NotFoundError, ValidationFailed
-from utils.files import is_valid_id, safe_child, write_json_atomic
+from utils.files import is_valid_id, read_json, safe_child, write_json_atomic
 from utils.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
 from utils.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
 from utils.settings import load_settings
@@ -65,6 +70,12 @@ EMBEDDED_CONVERSATIONS_MAX = 10  # include=conversations embeds at most the firs
 VIEW_COST = 1 + len(SWEEP_INCLUDES)  # stats, requester and tags for one ticket by view
 
 FILTER_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # lower bound when splitting an open-ended window
+
+ENTITY_TYPES = ("department", "company", "workspace")
+CLASSIC, MSP = "classic", "msp"  # Freshservice editions: clients are departments, or workspaces (Freshservice for MSPs)
+ALL_WORKSPACES = {"workspace_id": 0}  # Freshservice for MSPs: an account-wide call must say so
+MSP_WORKSPACE_ID = "3"  # the MSP's own workspace, never a client
+MSP_WORKSPACE_REFUSED = "workspace 3 is the MSP's own workspace, not a client (see companies_list.json)"
 
 
 # -- the period --------------------------------------------------------------------------------
@@ -119,6 +130,8 @@ class AccountContext:
     surveys_leave_feedback: bool | None = None  # None: not known yet; False: a survey was found with no feedback conversation
     created_list_window: tuple[datetime, datetime] | None = None
     created_list: list[dict] = field(default_factory=list)
+    edition: str = CLASSIC  # MSP: clients are workspaces (Freshservice for MSPs)
+    workspaces: dict[str, dict] = field(default_factory=dict)
     _loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -128,7 +141,7 @@ class AccountContext:
             return
         self._loaded = True
         try:
-            body = self.client.get_json("ticket_form_fields")
+            body = self.client.get_json("ticket_form_fields", self.account_params or None)
             for form_field in body.get("ticket_fields", []) if isinstance(body, dict) else []:
                 labels = {"status": self.status_labels, "source": self.source_labels}.get(form_field.get("name"))
                 if labels is None:
@@ -145,6 +158,25 @@ class AccountContext:
                     self.agents[str(agent["id"])] = name or str(agent.get("email") or f"Agent {agent['id']}")
         except ForbiddenError:
             self.warnings.append("agent names are not available: the API key may not read agents (403)")
+
+    @property
+    def account_params(self) -> dict[str, int]:
+        """What an account-wide list or filter call carries: on Freshservice for MSPs, all workspaces."""
+        return dict(ALL_WORKSPACES) if self.edition == MSP else {}
+
+    @property
+    def account_client(self) -> FreshserviceClient:
+        """The client for account-wide ticket filters."""
+        return self.client.in_workspace(ALL_WORKSPACES["workspace_id"]) if self.edition == MSP else self.client
+
+    @property
+    def client_field(self) -> str:
+        """The ticket field naming the client: its workspace on Freshservice for MSPs, else its department."""
+        return "workspace_id" if self.edition == MSP else "department_id"
+
+    def client_scoped(self, client_id: int) -> FreshserviceClient:
+        """The client for one client's ticket filters (on Freshservice for MSPs, in its workspace)."""
+        return self.client.in_workspace(client_id) if self.edition == MSP else self.client
 
     def open_status_ids(self, seen: set[int]) -> list[int]:
         """Every status that is not resolved or closed: the built-in two plus custom ones."""
@@ -193,7 +225,7 @@ class AccountContext:
         else:
             window = self.created_list_window
             if window is None or window[0] > low or window[1] < high:
-                params = {"updated_since": filter_time(low), "order_type": "asc"}  # created in the window: updated since its start
+                params = {**self.account_params, "updated_since": filter_time(low), "order_type": "asc"}  # created in the window: updated since its start
                 self.created_list = list(self.client.paginate("tickets", "tickets", params, stop=OrderedStop(high)))
                 self.created_list_window = (low, high)
             source = self.created_list
@@ -210,7 +242,7 @@ class AccountContext:
             return
 
         def sweep(include: str) -> list[dict]:
-            params = {"updated_since": filter_time(since), "include": include, "order_type": "asc"}
+            params = {**self.account_params, "updated_since": filter_time(since), "include": include, "order_type": "asc"}
             return list(self.client.paginate("tickets", "tickets", params, expected_cost=sweep_page_cost(include),
                                              stop=OrderedStop(created_before)))
 
@@ -234,7 +266,7 @@ class AccountContext:
             return
         seen: set[int] = {t["status"] for t in self.sweep.values() if isinstance(t.get("status"), int)}
         base = "(" + " OR ".join(f"status:{status}" for status in self.open_status_ids(seen)) + ")"
-        self.open_tickets = {t["id"]: t for t in fetch_filtered(self.client, base, "created_at", FILTER_EPOCH, until)}
+        self.open_tickets = {t["id"]: t for t in fetch_filtered(self.account_client, base, "created_at", FILTER_EPOCH, until)}
         self.open_tickets_until = until
 
     def prepare_batch(self, period: Period) -> None:
@@ -244,14 +276,17 @@ class AccountContext:
         Each client's record and candidates then come from these, with no call per client.
         """
         self.load_reference_data()
-        self.departments = {str(d["id"]): d for d in self.client.paginate("departments", "departments") if isinstance(d, dict) and "id" in d}
+        if self.edition == MSP:
+            self.workspaces = {str(w["id"]): w for w in self.client.paginate("workspaces", "workspaces") if isinstance(w, dict) and "id" in w}
+        else:
+            self.departments = {str(d["id"]): d for d in self.client.paginate("departments", "departments") if isinstance(d, dict) and "id" in d}
         self.ensure_sweep(period.start - timedelta(days=1), period.end + timedelta(days=1))
         self.ensure_open_tickets(period.end + timedelta(days=1))
 
     def sweep_cost(self, since: datetime, created_before: datetime) -> int:
         """What a sweep would cost at most, for one credit: the account's tickets updated since `since`
         and created before `created_before`, a hundred a page."""
-        total = self.client.filter_total(f"updated_at:>'{filter_time(since)}' AND created_at:<'{filter_time(created_before)}'")
+        total = self.account_client.filter_total(f"updated_at:>'{filter_time(since)}' AND created_at:<'{filter_time(created_before)}'")
         return max(1, -(-total // LIST_PAGE_SIZE)) * sweep_page_cost(self.includes(self.sweep_embeds()))
 
 
@@ -284,6 +319,8 @@ def fetch_client_record(client: FreshserviceClient, client_id: str, entity_type:
     """The department (or company) record, trying the other kind when the first answers 404."""
     if not is_valid_id(client_id):
         raise NotFoundError(f"client id must be a number, not {client_id!r} (see companies_list.json)")
+    if entity_type == "workspace":
+        return fetch_workspace_record(client, client_id), entity_type
     kinds = [entity_type, "company" if entity_type == "department" else "department"]
     for kind in kinds:
         resource = "companies" if kind == "company" else "departments"
@@ -294,12 +331,28 @@ def fetch_client_record(client: FreshserviceClient, client_id: str, entity_type:
         record = body.get(kind) if isinstance(body, dict) else None
         if isinstance(record, dict):
             return record, kind
-    raise NotFoundError(f"no department or company with id {client_id} in this helpdesk (see companies_list.json)")
+    raise NotFoundError(f"no department or company with id {client_id} in this helpdesk (see companies_list.json; "
+                        "a Freshservice for MSPs client is --type workspace)")
+
+
+def fetch_workspace_record(client: FreshserviceClient, client_id: str) -> dict:
+    """A client workspace of Freshservice for MSPs (never workspace 3, the MSP itself)."""
+    if client_id == MSP_WORKSPACE_ID:
+        raise DataError(MSP_WORKSPACE_REFUSED)
+    try:
+        body = client.get_json(f"workspaces/{client_id}")
+    except NotFoundError:
+        raise NotFoundError(f"no workspace with id {client_id} in this helpdesk (see companies_list.json)") from None
+    record = body.get("workspace") if isinstance(body, dict) else None
+    if not isinstance(record, dict):
+        raise APIError(f"unexpected answer for workspace {client_id}: no 'workspace' object", path=f"/api/v2/workspaces/{client_id}")
+    return record
 
 
 def describe_client(record: dict, entity_type: str) -> dict:
     """The client as the raw file carries it: the record plus the names the report uses."""
-    custom = record.get("custom_fields") or {}
+    # A workspace keeps its custom fields under `metadata`.
+    custom = record.get("custom_fields") or (record.get("metadata") or {}).get("custom_fields") or {}
     client_type = next((custom[key] for key in ("type_of_client", "client_type", "type") if custom.get(key)), None)
     return {**record, "entity_type": entity_type, "client_type": client_type,
             "prime_user_name": record.get("prime_user_name"), "head_name": record.get("head_name")}
@@ -341,13 +394,13 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
     time and rating all update a ticket), plus every ticket open now, which may not have been
     touched since before the period yet was open at its end.
     """
-    client = context.client
-    department = f"department_id:{client_record['id']}"
+    client = context.client_scoped(client_record["id"])
+    department = f"{context.client_field}:{client_record['id']}"
     since, until = period.start - timedelta(days=1), period.end + timedelta(days=1)
     recent_base = f"{department} AND created_at:<'{filter_time(until)}'"
     if context.sweep_covers(since, until):
         # A sweep shared by several months starts earlier than this one: keep what this month's own query would find.
-        found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]
+        found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get(context.client_field) == client_record["id"]
                  and (parse_timestamp(t.get("updated_at")) or until) >= since}
     else:
         first = client.filter_page(range_query(recent_base, "updated_at", since, now + timedelta(days=1)), 1)
@@ -357,11 +410,11 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
         if not context.sweep_failed and VIEW_COST * client_total > sweep_page_cost(context.includes(context.sweep_embeds())) \
                 and context.sweep_cost(since, until) < VIEW_COST * client_total:
             context.ensure_sweep(since, until)
-            found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get("department_id") == client_record["id"]}
+            found = {ticket_id: t for ticket_id, t in context.sweep.items() if t.get(context.client_field) == client_record["id"]}
         else:
             found = {t["id"]: t for t in fetch_filtered(client, recent_base, "updated_at", since, now + timedelta(days=1), first)}
     if context.open_tickets_until is not None and context.open_tickets_until >= until:
-        open_now = [t for t in context.open_tickets.values() if t.get("department_id") == client_record["id"]]
+        open_now = [t for t in context.open_tickets.values() if t.get(context.client_field) == client_record["id"]]
     else:
         seen_statuses: set[int] = {t["status"] for t in found.values() if isinstance(t.get("status"), int)}
         statuses = " OR ".join(f"status:{status}" for status in context.open_status_ids(seen_statuses))
@@ -370,7 +423,7 @@ def discover_tickets(context: AccountContext, client_record: dict, period: Perio
         found.setdefault(ticket["id"], ticket)
     return {
         ticket_id: ticket for ticket_id, ticket in found.items()
-        if ticket.get("department_id") == client_record["id"]  # never another client's ticket
+        if ticket.get(context.client_field) == client_record["id"]  # never another client's ticket
         and not ticket.get("spam") and not ticket.get("deleted")
         and (parse_timestamp(ticket.get("created_at")) or period.end) < period.end
     }
@@ -388,12 +441,12 @@ def find_tickets(context: AccountContext, client_record: dict, period: Period, n
     since, until = period.start - timedelta(days=1), period.end + timedelta(days=1)
     context.ensure_sweep(since, until)
     context.ensure_open_tickets(until)
-    # What discover_tickets keeps, grouped locally by department_id.
+    # What discover_tickets keeps, grouped locally by the client's field.
     found = {ticket_id: t for ticket_id, t in context.sweep.items() if (parse_timestamp(t.get("updated_at")) or until) >= since}
     found.update({ticket_id: t for ticket_id, t in context.open_tickets.items() if ticket_id not in found})
     return {
         ticket_id: ticket for ticket_id, ticket in found.items()
-        if ticket.get("department_id") == client_record["id"]
+        if ticket.get(context.client_field) == client_record["id"]
         and not ticket.get("spam") and not ticket.get("deleted")
         and (parse_timestamp(ticket.get("created_at")) or period.end) < period.end
     }
@@ -621,7 +674,8 @@ def fetch_all_details(context: AccountContext, tickets: list[dict], workers: int
 
 # -- the whole pull --------------------------------------------------------------------------
 
-def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period, created_this_month: int) -> list[dict]:
+def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period, created_this_month: int,
+                client_field: str = "department_id") -> list[dict]:
     """Tickets created in each of the six months ending with the report month.
 
     One filter query over the five earlier months; when they hold few tickets, reading those pages
@@ -630,7 +684,7 @@ def fetch_trend(client: FreshserviceClient, client_record: dict, period: Period,
     zone = ZoneInfo(period.timezone)
     starts = [(period.start.replace(tzinfo=None) - relativedelta(months=back)).replace(tzinfo=zone) for back in range(TREND_MONTHS - 1, -1, -1)]
     months = [f"{start.year:04d}-{start.month:02d}" for start in starts]
-    base = f"department_id:{client_record['id']}"
+    base = f"{client_field}:{client_record['id']}"
     last_second = timedelta(seconds=1)
     first = client.filter_page(range_query(base, "created_at", starts[0], period.start - last_second), 1)
     counts: dict[str, int] = dict.fromkeys(months[:-1], 0)
@@ -654,7 +708,8 @@ def trend_for(context: AccountContext, client_record: dict, period: Period, crea
     account's tickets of those months, grouped locally."""
     if not context.department_filter_refused:
         try:
-            return fetch_trend(context.client, client_record, period, created_this_month)
+            return fetch_trend(context.client_scoped(client_record["id"]), client_record, period, created_this_month,
+                               context.client_field)
         except ValidationFailed as error:
             if not context.refuses_department_filter(error):
                 raise
@@ -663,7 +718,7 @@ def trend_for(context: AccountContext, client_record: dict, period: Period, crea
     counts: Counter[str] = Counter()
     for ticket in context.tickets_created_between(first, period.start):
         created = parse_timestamp(ticket.get("created_at"))
-        if created is not None and ticket.get("department_id") == client_record["id"]:
+        if created is not None and ticket.get(context.client_field) == client_record["id"]:
             counts[created.astimezone(zone).strftime("%Y-%m")] += 1
     months = [(first.replace(tzinfo=None) + relativedelta(months=n)).strftime("%Y-%m") for n in range(TREND_MONTHS - 1)]
     return [*({"month": month, "created": counts[month], "resolved": None} for month in months),
@@ -681,8 +736,12 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     """
     client = context.client
     now = now or clock.now()
-    if entity_type == "department" and str(client_id) in context.departments:
-        client_record = context.departments[str(client_id)]
+    if (entity_type == "workspace") != (context.edition == MSP):
+        raise DataError(f"client {client_id} is a {entity_type}, but this run reads a "
+                          f"{'Freshservice for MSPs' if context.edition == MSP else 'classic'} account (see companies_list.json)")
+    cached = context.workspaces if entity_type == "workspace" else context.departments if entity_type == "department" else {}
+    if str(client_id) in cached:
+        client_record = cached[str(client_id)]
     else:
         client_record, entity_type = fetch_client_record(client, client_id, entity_type)
     name = client_record.get("name") or f"Client {client_id}"
@@ -724,6 +783,25 @@ def raw_data_path(home: Path, client_id: str) -> Path:
     return safe_child(home / RAW_DIR, f"freshservice_{client_id}.json")
 
 
+def listed_entity_type(home: Path, client_id: str) -> str:
+    """What companies_list.json says the id names; "department" when the list is missing, unreadable or silent."""
+    path = home / COMPANIES_FILE
+    try:
+        clients = read_json(path, "client list") if path.exists() else []
+    except DataError as exc:
+        log.warning("%s could not be read (%s); taking client %s as a department", path, exc, client_id)
+        return "department"
+    for entry in clients if isinstance(clients, list) else []:
+        if isinstance(entry, dict) and str(entry.get("id")) == client_id and entry.get("entity_type") in ENTITY_TYPES:
+            return str(entry["entity_type"])
+    return "department"
+
+
+def edition_of(clients: list[dict]) -> str:
+    """The Freshservice edition a client list (companies_list.json) was read from."""
+    return MSP if any(entry.get("entity_type") == "workspace" for entry in clients) else CLASSIC
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -738,9 +816,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     config = load_config(url=args.url)
     ensure_writable_dir(config.home / RAW_DIR, private=True)
+    entity_type = args.type or listed_entity_type(config.home, args.client_id)
+    if entity_type == "workspace" and args.client_id == MSP_WORKSPACE_ID:
+        raise ConfigError(MSP_WORKSPACE_REFUSED)
     client = client_from_config(config)
-    context = AccountContext(client)
-    document = pull_client_month(context, args.client_id, period, args.type, args.workers,
+    context = AccountContext(client, edition=MSP if entity_type == "workspace" else CLASSIC)
+    document = pull_client_month(context, args.client_id, period, entity_type, args.workers,
                                  keep_conversation_text=args.keep_conversation_text)
     path = write_json_atomic(raw_data_path(config.home, args.client_id), document, private=True)
     usage = document["api_usage"]
@@ -754,8 +835,10 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser("Pull one client's month of Freshservice tickets into raw_data/freshservice_CLIENT_ID.json.")
-    parser.add_argument("client_id", metavar="CLIENT_ID", help="the department (or company) id, from companies_list.json")
-    parser.add_argument("--type", choices=("department", "company"), default="department", help="what the id names (default department)")
+    parser.add_argument("client_id", metavar="CLIENT_ID", help="the department, company or workspace id, from companies_list.json")
+    parser.add_argument("--type", choices=ENTITY_TYPES,
+                        help="what the id names (default: as companies_list.json says, else department); "
+                             "workspace: a client of the Freshservice for MSPs edition")
     parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
     parser.add_argument("--tz", help=f"the report time zone, an IANA name (default: [report] timezone or ${ENV_TIMEZONE}, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,

@@ -14,6 +14,15 @@ all off by default (`SimulatorSettings`):
 
 Standard library only:
 
+Editions (`SimulatorSettings.edition`): "classic" (the default) keeps clients as departments.
+"msp" is Freshservice for MSPs, where every client is a workspace (Account.add_workspace, or
+Account.departments_as_workspaces): /workspaces and /workspaces/{id} answer; ticket lists, ticket
+filters and department lists answer for the primary workspace (2) when the call carries no
+`workspace_id`, for client N with `workspace_id=N`, and for every workspace with `workspace_id=0`
+(a department list refuses 0 and 1 with 400, as documented); `workspace_id:N` is a filter field;
+ticket form fields follow the same rule (our choice where the docs are silent: global fields plus
+the workspace's own; `workspace_id=0` gives the global ones only). Workspace 3 is the MSP's own.
+
     python -m simulators.freshservice --port 8089
 """
 
@@ -50,6 +59,7 @@ from simulators.freshservice_data import (
     LIST_INCLUDES,
     LIST_TICKET_KEYS,
     MAX_PER_PAGE,
+    PRIMARY_WORKSPACE_ID,
     UNLIMITED_TOTAL,
     VIEW_CONVERSATION_EMBED_LIMIT,
     VIEW_INCLUDES,
@@ -84,6 +94,7 @@ class SimulatorSettings:
     forbidden_form_fields: bool = False
     failing_department_ids: set[int] = field(default_factory=set)
     companies_endpoint: bool = False  # True: /companies serves the departments
+    edition: str = "classic"  # "msp": Freshservice for MSPs, clients are workspaces (see the module docstring)
     filter_page_cap: int = 10
     refuse_department_filter: bool = False  # department_id in a filter query: 400, as for an unknown field
     refuse_list_tags: bool = False  # include=tags on GET /tickets: 400 invalid_field on include
@@ -106,6 +117,26 @@ def _invalid(field_name: str, message: str, code: str = "invalid_value") -> _Rep
 def _includes(params: dict[str, str]) -> list[str]:
     raw = params.get("include", "")
     return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+
+ALL_WORKSPACES = 0  # workspace_id=0: every workspace the key may see
+
+
+def _workspace_scope(settings: SimulatorSettings, params: dict[str, str], lowest: int = 0) -> int | None | _Reply:
+    """The workspace a list call answers for in the MSP edition: None (classic: no scoping), 2 when
+    the call names none, the id it names, or a 400 for an id that is not a number of at least `lowest`."""
+    if settings.edition != "msp":
+        return None
+    text = params.get("workspace_id")
+    if text is None:
+        return PRIMARY_WORKSPACE_ID
+    if not text.isdigit() or int(text) < lowest:
+        return _invalid("workspace_id", f"It should be a/an Positive Integer greater than or equal to {lowest}")
+    return int(text)
+
+
+def _in_workspace(record: dict, scope: int | None) -> bool:
+    return scope is None or scope == ALL_WORKSPACES or record.get("workspace_id", PRIMARY_WORKSPACE_ID) == scope
 
 
 class Simulator(LoopbackServer):
@@ -390,7 +421,11 @@ class Simulator(LoopbackServer):
     # ---- departments, companies, people, form fields
 
     def _list_departments(self, handler, path, pairs, params, includes) -> _Reply:
-        departments = sorted(self.account.departments.values(), key=lambda item: item["id"])
+        workspace = _workspace_scope(self.settings, params, lowest=2)  # the docs: a given workspace_id must be > 1
+        if isinstance(workspace, _Reply):
+            return workspace
+        departments = sorted((item for item in self.account.departments.values() if _in_workspace(item, workspace)),
+                             key=lambda item: item["id"])
         return self._paged(handler, path, pairs, params, "departments", departments)
 
     def _view_department(self, handler, path, pairs, params, includes, department_id) -> _Reply:
@@ -441,7 +476,24 @@ class Simulator(LoopbackServer):
     def _ticket_form_fields(self, handler, path, pairs, params, includes) -> _Reply:
         if self.settings.forbidden_form_fields:
             return _Reply(403, ERROR_BODIES[403])
-        return _Reply(200, {"ticket_fields": self.account.ticket_form_fields})
+        workspace = _workspace_scope(self.settings, params)
+        if isinstance(workspace, _Reply):
+            return workspace
+        fields = [item for item in self.account.ticket_form_fields
+                  if item.get("workspace_id") is None or (workspace != ALL_WORKSPACES and _in_workspace(item, workspace))]
+        return _Reply(200, {"ticket_fields": fields})
+
+    def _list_workspaces(self, handler, path, pairs, params, includes) -> _Reply:
+        if self.settings.edition != "msp":
+            return _Reply(404, ERROR_BODIES[404])
+        return self._paged(handler, path, pairs, params, "workspaces",
+                           [self.account.workspaces[key] for key in sorted(self.account.workspaces)])
+
+    def _view_workspace(self, handler, path, pairs, params, includes, workspace_id) -> _Reply:
+        workspace = self.account.workspaces.get(int(workspace_id))
+        if self.settings.edition != "msp" or workspace is None:
+            return _Reply(404, ERROR_BODIES[404])
+        return _Reply(200, {"workspace": workspace})
 
     # ---- tickets
 
@@ -479,6 +531,9 @@ class Simulator(LoopbackServer):
         order_by = params.get("order_by", "created_at")
         if order_by not in ("created_at", "updated_at"):
             return _invalid("order_by", "It should be one of these values: 'created_at,updated_at'")
+        workspace = _workspace_scope(self.settings, params)
+        if isinstance(workspace, _Reply):
+            return workspace
         if "updated_since" in params:
             try:
                 since = format_timestamp(params["updated_since"])
@@ -500,7 +555,7 @@ class Simulator(LoopbackServer):
                 visible = not ticket["spam"] and not ticket["deleted"]
                 if view == "new_and_my_open":
                     visible = visible and ticket["status"] == 2
-            if not visible or ticket[window_key] < window_start:
+            if not visible or ticket[window_key] < window_start or not _in_workspace(ticket, workspace):
                 continue
             if "requester_id" in params and str(ticket["requester_id"]) != params["requester_id"]:
                 continue
@@ -519,9 +574,12 @@ class Simulator(LoopbackServer):
             return _invalid("include", "Unexpected/invalid field in request", "invalid_field")
         if "query" not in params:
             return _invalid("query", "It should be a/an String", "missing_field")
+        workspace = _workspace_scope(self.settings, params)
+        if isinstance(workspace, _Reply):
+            return workspace
         try:
             refused = frozenset({"department_id"}) if self.settings.refuse_department_filter else frozenset()
-            query = compile_filter_query(params["query"], refused)
+            query = compile_filter_query(params["query"], refused, workspace_field=self.settings.edition == "msp")
         except QueryError as problem:
             return _validation_error(problem.error)
         page_text = params.get("page", "1")
@@ -535,7 +593,7 @@ class Simulator(LoopbackServer):
             return _Reply(500, ERROR_BODIES[500])
         scope = sorted(query.department_scope) if query.department_scope is not None else None
         matches = [ticket for ticket in self.account.tickets_newest_first(scope)
-                   if not ticket["spam"] and not ticket["deleted"] and query.predicate(ticket)]
+                   if not ticket["spam"] and not ticket["deleted"] and _in_workspace(ticket, workspace) and query.predicate(ticket)]
         # 30 a page whatever per_page says, and no link header (section 3.7).
         chunk = matches[(page - 1) * FILTER_PAGE_SIZE:page * FILTER_PAGE_SIZE]
         return _Reply(200, {"tickets": [self._shape_ticket(ticket, FILTER_TICKET_KEYS, [])
@@ -608,6 +666,8 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(rf"^{API_PREFIX}/requesters$"), "requesters", "_list_requesters"),
     (re.compile(rf"^{API_PREFIX}/requesters/(\d+)$"), "requesters", "_view_requester"),
     (re.compile(rf"^{API_PREFIX}/ticket_form_fields$"), "ticket_form_fields", "_ticket_form_fields"),
+    (re.compile(rf"^{API_PREFIX}/workspaces$"), "workspaces", "_list_workspaces"),
+    (re.compile(rf"^{API_PREFIX}/workspaces/(\d+)$"), "workspaces", "_view_workspace"),
 ]
 
 
@@ -630,6 +690,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--now", default=None,
                         help="the demo account's current time, e.g. 2026-11-26T12:00:00Z (default: now)")
     parser.add_argument("--seed", type=int, default=2026, help="demo account seed (default 2026)")
+    parser.add_argument("--edition", choices=("classic", "msp"), default="classic",
+                        help="classic (clients are departments, the default) or msp (Freshservice for MSPs: "
+                             "each demo client becomes a workspace)")
     return parser.parse_args(argv)
 
 
@@ -643,8 +706,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --now {args.now!r} is not an ISO 8601 date or datetime", file=sys.stderr)
         return 2
     account = build_demo_account(now=now, seed=args.seed)
+    if args.edition == "msp":
+        account.departments_as_workspaces()
     settings = SimulatorSettings(api_key=args.key, rate_limit_total=args.rate_limit,
-                                 rate_window_seconds=args.window, latency_seconds=args.latency)
+                                 rate_window_seconds=args.window, latency_seconds=args.latency, edition=args.edition)
     simulator = Simulator(account, settings, host=args.host, port=args.port)
     try:
         url = simulator.start()

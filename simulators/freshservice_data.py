@@ -37,6 +37,10 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 VIEW_CONVERSATION_EMBED_LIMIT = 10
 LIST_DEFAULT_WINDOW = timedelta(days=30)
+# Freshservice for MSPs (freshservice-api.md Part 1, "Two editions, one tool"): workspace 2 is the
+# primary ("Default") client, answered when a call names no workspace; 3 is the MSP itself.
+PRIMARY_WORKSPACE_ID = 2
+MSP_WORKSPACE_ID = 3
 
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -63,6 +67,7 @@ ENDPOINT_KEYS = (
     "agents",
     "requesters",
     "ticket_form_fields",
+    "workspaces",
     "other",
 )
 
@@ -283,6 +288,7 @@ class Account:
         self.conversations: dict[int, list[dict]] = {}
         self.time_entries: dict[int, list[dict]] = {}
         self.csat: dict[int, dict] = {}
+        self.workspaces: dict[int, dict] = {}  # Freshservice for MSPs only: see add_workspace
         self.ticket_form_fields: list[dict] = default_ticket_form_fields(self.now)
         self._id_counters = {kind: 0 for kind in _ID_BASES}
         self._last_ticket_id = 0
@@ -336,6 +342,44 @@ class Account:
                 department[name_key] = self._person_name(department[user_key])
         self.departments[department_id] = department
         return department
+
+    def add_workspace(self, name: str, **fields: Any) -> dict:
+        """Add a client workspace (Freshservice for MSPs) and return it.
+
+        The first call also adds workspace 2, the primary "Default" client, and 3, the MSP's own
+        workspace, as every such account has them; new ids count on from 4.
+        """
+        if not self.workspaces:
+            for workspace_id, builtin in ((PRIMARY_WORKSPACE_ID, "Default"), (MSP_WORKSPACE_ID, "Intego MSP")):
+                self.workspaces[workspace_id] = self._workspace_record(workspace_id, builtin, {"primary": workspace_id == PRIMARY_WORKSPACE_ID})
+        workspace_id = fields.pop("id", None) or max(self.workspaces) + 1
+        self.workspaces[workspace_id] = self._workspace_record(workspace_id, name, fields)
+        return self.workspaces[workspace_id]
+
+    def _workspace_record(self, workspace_id: int, name: str, fields: dict[str, Any]) -> dict:
+        created_at = self._stamp(fields.pop("created_at", None), self.now - timedelta(days=730))
+        workspace: dict[str, Any] = {
+            "id": workspace_id, "name": name, "description": "", "type": "client", "primary": False,
+            "restricted": False, "state": "active", "template_name": "Client", "created_at": created_at,
+            "updated_at": self._stamp(fields.pop("updated_at", None), to_utc(created_at)),
+            "metadata": {"primary_contact": None, "email_domains": [], "custom_fields": {}},
+        }
+        workspace.update(fields)
+        return workspace
+
+    def departments_as_workspaces(self) -> dict[int, int]:
+        """Make every department a client workspace of its own (Freshservice for MSPs): the
+        department and its tickets move into it. Returns {department id: workspace id}."""
+        moved: dict[int, int] = {}
+        for department in sorted(self.departments.values(), key=lambda item: item["id"]):
+            workspace = self.add_workspace(department["name"], description=department.get("description") or "")
+            workspace["metadata"]["email_domains"] = list(department.get("domains") or [])
+            workspace["metadata"]["custom_fields"] = dict(department.get("custom_fields") or {})
+            department["workspace_id"] = moved[department["id"]] = workspace["id"]
+        for ticket in self.tickets.values():
+            if ticket["department_id"] in moved:
+                ticket["workspace_id"] = moved[ticket["department_id"]]
+        return moved
 
     def add_agent(self, first_name: str, last_name: str, **fields: Any) -> dict:
         """Add an agent (a technician of the MSP) and return it."""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_pullers.freshservice import AccountContext, pull_client_month
+from data_pullers.freshservice import AccountContext, edition_of, pull_client_month
 from utils.batch import RunSummary, load_clients, prepare_shared_step, stopping_error
 from utils.batch import select_clients as batch_select_clients
 from utils.errors import ConfigError, IntegoError
@@ -89,7 +89,7 @@ def backfill(client: FreshserviceClient, home: Path, period: Period, months: int
         if todo:
             wanted.append((month_period, todo))
 
-    context = AccountContext(client)
+    context = AccountContext(client, edition=edition_of(clients))
     if sum(len(todo) for _, todo in wanted) > 1:
         # One sweep from the oldest month wanted to the newest covers every month between.
         span = Period(start=wanted[0][0].start, end=wanted[-1][0].end, timezone=period.timezone)

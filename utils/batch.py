@@ -51,7 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from data_pullers.freshservice import AccountContext, pull_client_month
+from data_pullers.freshservice import AccountContext, edition_of, pull_client_month
 from utils.cli import RedactingFilter
 from utils.client_manager import refresh_companies_list
 from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
@@ -383,7 +383,8 @@ def run_batch(client: FreshserviceClient, home: Path, period: Period, client_ids
         if moved:
             log.info("Archived %d raw files of clients not in this run under %s", moved, home / RAW_DIR / "archive")
 
-    context = AccountContext(client)
+    # Freshservice for MSPs: the clients are workspaces, and the shared sweep reads every workspace.
+    context = AccountContext(client, edition=edition_of(clients))
     index_path = None
     try:
         if clients:

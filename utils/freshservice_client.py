@@ -8,6 +8,7 @@ in the raw data.
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 import threading
 import time
@@ -218,6 +219,16 @@ class FreshserviceClient:
         self.counters = counters or UsageCounters()
         self._counter_lock = threading.Lock()
         self._local = threading.local()
+        self.filter_params: dict[str, Any] = {}
+
+    def in_workspace(self, workspace_id: int) -> FreshserviceClient:
+        """This client, sharing its sessions, pacing and counters, whose ticket filters carry `workspace_id`.
+
+        Freshservice for MSPs answers a filter that names no workspace for the primary one only.
+        """
+        scoped = copy.copy(self)
+        scoped.filter_params = {**self.filter_params, "workspace_id": workspace_id}
+        return scoped
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -295,7 +306,7 @@ class FreshserviceClient:
 
     def filter_page(self, query: str, page: int) -> tuple[list[dict], int]:
         """One page of /tickets/filter: (tickets, total)."""
-        body = self.get_json("tickets/filter", {"query": f'"{query}"', "page": page})
+        body = self.get_json("tickets/filter", {**self.filter_params, "query": f'"{query}"', "page": page})
         if not isinstance(body, dict) or not isinstance(body.get("tickets"), list):
             raise APIError("unexpected answer from /api/v2/tickets/filter: no 'tickets' list", path="/api/v2/tickets/filter")
         return body["tickets"], int(body.get("total") or 0)
