@@ -55,7 +55,13 @@ USER_FIELDS = "id,displayName,userPrincipalName,accountEnabled,userType,assigned
 PERMISSIONS = {"secure_score": "SecurityEvents.Read.All", "control_profiles": "SecurityEvents.Read.All",
                "licenses": "Organization.Read.All", "users": "User.Read.All", "sign_in": "AuditLog.Read.All",
                "mfa": "AuditLog.Read.All"}
-NEEDS_PREMIUM = "needs Entra ID P1 or P2"
+# Every application permission the app needs (README, "Microsoft 365"). Directory.Read.All reads no
+# endpoint of its own, but without it Graph can answer the "non-premium tenant" 403 on sign-in activity
+# and MFA registration of a tenant that does have Entra ID P1/P2.
+APPLICATION_PERMISSIONS = ("SecurityEvents.Read.All", "Organization.Read.All", "User.Read.All", "AuditLog.Read.All",
+                           "Directory.Read.All")
+# That 403 is therefore worded as what it may mean, not as a fact about the client's licence.
+NEEDS_PREMIUM = "needs Entra ID P1 or P2, or the Directory.Read.All permission"
 CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
 
 
@@ -67,7 +73,7 @@ def reason_for(part: str, error: GraphError) -> str:
 
 
 def describe_unavailable(unavailable: dict[str, str]) -> str:
-    """'; not available: sign_in, mfa (needs Entra ID P1 or P2)' for a log line, or ''."""
+    """'; not available: sign_in, mfa (needs Entra ID P1 or P2, or ...)' for a log line, or ''."""
     if not unavailable:
         return ""
     by_reason: dict[str, list[str]] = {}
@@ -195,24 +201,38 @@ def batch_step(settings: Settings | None = None, graph: GraphClient | None = Non
 def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
     """`pull_info.py --check`: a token for every configured tenant; None when [ms365] is not set.
 
-    Returns what it reached; a refused secret raises at once, refused tenants are listed in one error.
+    Returns what it reached. Every tenant is asked, and one error names each that refused, with its
+    AADSTS code and what to do: an AppCredentialsRefused when the app itself was refused (its
+    secret), else a TenantRefused.
     """
     if settings.ms365 is None:
         return None
     # A check should answer in seconds: two tries, short waits, not the batch's patience.
     graph = graph or graph_client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
     tenants = {client_id: entry.ms365_tenant.strip() for client_id, entry in settings.clients.items() if entry.ms365_tenant}
-    refused = []
+    refused: dict[str, TenantRefused] = {}
     for client_id, tenant in sorted(tenants.items()):
         try:
             graph.token(tenant)
-        except AppCredentialsRefused:
-            raise
         except TenantRefused as exc:
-            refused.append(f"client {client_id}: {exc}")
+            refused[client_id] = exc
     if refused:
-        raise TenantRefused(f"Microsoft 365: {len(refused)} of {len(tenants)} tenants refused the app: " + "; ".join(refused))
+        raise _check_failure(settings.ms365.app_id, len(tenants), refused)
     return f"Microsoft 365 app {settings.ms365.app_id}: a token for each of the {len(tenants)} configured tenants"
+
+
+def _check_failure(app_id: str, total: int, refused: dict[str, TenantRefused]) -> TenantRefused:
+    """One error naming every refused tenant; the app's own refusal (its secret) first and once."""
+    app = next((exc for exc in refused.values() if isinstance(exc, AppCredentialsRefused)), None)
+    parts = [f"client {client_id}: {exc}" for client_id, exc in refused.items() if not isinstance(exc, AppCredentialsRefused)]
+    if app is not None:
+        alike = sum(isinstance(exc, AppCredentialsRefused) for exc in refused.values())
+        parts.insert(0, f"the app itself was refused ({alike} of them): {app}")
+    codes = {exc.code for exc in refused.values()}
+    if len(refused) == total > 1 and codes == {700016}:  # not found in any directory: the app id, not the consents
+        parts.insert(0, f"every tenant answered AADSTS700016: check app_id {app_id} in [ms365]")
+    message = f"Microsoft 365: {len(refused)} of {total} tenants refused the app: " + "; ".join(parts)
+    return AppCredentialsRefused(message) if app is not None else TenantRefused(message)
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:

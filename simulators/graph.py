@@ -6,6 +6,20 @@ Graph collections the puller reads, each with `$top` and opaque `@odata.nextLink
 "no Entra ID P1/P2" (403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` on sign-in
 activity and MFA registration) and "permission not granted" (403 `Authorization_RequestDenied` on
 chosen endpoints). 429/503 with `Retry-After` on chosen requests; counters by endpoint and tenant.
+
+Hostile or unusual answers, each a switch that is off by default:
+
+- `GraphTenant.aadsts`: the token endpoint refuses that tenant with this AADSTS code (7000215,
+  7000222, 7000216, 7000229, 700016, 90002, 65001 with their real HTTP status and `error`; any other
+  code as a 400 `invalid_request`).
+- `GraphTenant.null_items`: every page of that tenant's collections starts with a `null` item.
+- `GraphTenant.set_control_state(id, state, when)`: a `controlStateUpdates` entry on a control profile
+  (`Ignored`, `ThirdParty`, `Reviewed`, `Default`).
+- `GraphSimulator.next_link_base`: every `@odata.nextLink` points at this base URL (another host, a
+  `file://` URL) instead of the simulator itself.
+- `GraphSimulator.endless_next_link`: every page carries a `@odata.nextLink`, past the last item too
+  (empty pages with a fresh link), so a client that does not cap its pages never stops.
+
 Standard library only:
 
     python -m simulators.graph --port 8090        # serves the demo tenants
@@ -50,6 +64,26 @@ PERMISSIONS = {
     "userRegistrationDetails": "AuditLog.Read.All",
 }
 
+# Token refusals the `aadsts` switch gives: code -> (HTTP status, `error`, first sentence). {app} and
+# {tenant} are filled in; the wording follows real captures (microsoft-365.md, "Token").
+AADSTS_ERRORS = {
+    7000215: (401, "invalid_client", "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                                     "client secret value, not the client secret ID, for a secret added to app '{app}'."),
+    7000222: (401, "invalid_client", "The provided client secret keys for app '{app}' are expired. Visit the Azure portal "
+                                     "to create new keys for your app."),
+    7000216: (401, "invalid_client", "'client_assertion', 'client_secret' or 'request' is required for the "
+                                     "'client_credentials' grant type."),
+    7000229: (401, "invalid_client", "The client application {app} is missing service principal in the tenant {tenant}. "
+                                     "See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119"),
+    700016: (400, "unauthorized_client", "Application with identifier '{app}' was not found in the directory '{tenant}'. "
+                                         "This can happen if the application has not been installed by the administrator "
+                                         "of the tenant or consented to by any user in the tenant."),
+    90002: (400, "invalid_request", "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and "
+                                    "are signing into the correct cloud."),
+    65001: (400, "invalid_grant", "The user or administrator has not consented to use the application with ID '{app}'. "
+                                  "Send an interactive authorization request for this user and resource."),
+}
+
 # Page sizes: (default when no $top, largest $top honoured). Sign-in activity caps users at 120.
 PAGE_SIZES = {
     "secureScores": (100, 200),
@@ -77,10 +111,19 @@ class GraphTenant:
     skus: list[dict] = field(default_factory=list)
     users: list[dict] = field(default_factory=list)
     registrations: list[dict] = field(default_factory=list)
+    aadsts: int | None = None  # the token endpoint refuses this tenant with this AADSTS code (AADSTS_ERRORS)
+    null_items: bool = False  # every page of every collection starts with a null item
 
     def deny_permission(self, permission: str) -> None:
         """Withdraw one application permission: every endpoint needing it answers 403."""
         self.denied |= {name for name, needed in PERMISSIONS.items() if needed == permission}
+
+    def set_control_state(self, control_id: str, state: str, updated: str = "2026-10-15T09:30:00Z") -> None:
+        """Add a `controlStateUpdates` entry (Ignored, ThirdParty, Reviewed, Default) to one control profile."""
+        profile = next(profile for profile in self.control_profiles if profile.get("id") == control_id)
+        profile.setdefault("controlStateUpdates", []).append(
+            {"state": state, "updatedDateTime": updated, "comment": "", "updatedBy": "admin@" + self.domain,
+             "assignedTo": ""})
 
 
 @dataclass
@@ -100,8 +143,11 @@ class GraphSimulator(LoopbackServer):
 
     def __init__(self, tenants: list[GraphTenant] | None = None, app_id: str = "11111111-2222-3333-4444-555555555555",
                  client_secret: str = "sim-graph-secret~0123456789", token_lifetime: int = TOKEN_LIFETIME,
-                 profiles_page_size: int = 100, skus_page_size: int | None = None, **kwargs: Any) -> None:
+                 profiles_page_size: int = 100, skus_page_size: int | None = None, next_link_base: str | None = None,
+                 endless_next_link: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.next_link_base = next_link_base  # nextLinks point here instead of at the simulator
+        self.endless_next_link = endless_next_link  # every page has a nextLink, past the last item too
         self.app_id = app_id
         self.client_secret = client_secret
         self.token_lifetime = token_lifetime
@@ -204,6 +250,9 @@ class GraphSimulator(LoopbackServer):
         if form.get("scope") != "https://graph.microsoft.com/.default":
             return _aad_error(400, "invalid_scope", 1002012, f"The provided value for scope {form.get('scope')} is not "
                               "valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
+        if tenant.aadsts is not None:
+            status, error, sentence = AADSTS_ERRORS.get(tenant.aadsts, (400, "invalid_request", "Simulated sign-in refusal."))
+            return _aad_error(status, error, tenant.aadsts, sentence.format(app=form.get("client_id"), tenant=tenant.tenant_id))
         if form.get("client_id") != self.app_id or not tenant.consented:
             return _aad_error(400, "unauthorized_client", 700016, f"Application with identifier '{form.get('client_id')}' "
                               f"was not found in the directory '{tenant.domain}'. This can happen if the application has "
@@ -264,7 +313,7 @@ class GraphSimulator(LoopbackServer):
             size = min(size, largest)
         items = [_select(item, select) for item in self._items(tenant, endpoint)]
         page = _Page(endpoint, tenant.tenant_id, [(k, v) for k, v in request.pairs], items, 0, size)
-        return self._serve_page(page)
+        return self._serve_page(page, tenant)
 
     def _next_page(self, request: Request, tenant: GraphTenant, endpoint: str, token: str) -> Reply:
         with self._graph_lock:
@@ -274,19 +323,21 @@ class GraphSimulator(LoopbackServer):
         if page is None or page.endpoint != endpoint or page.tenant_id != tenant.tenant_id or others != page.query:
             return Reply(400, _graph_error("Request_UnsupportedQuery" if page is None else "BadRequest",
                                            "The specified page token value has expired or is not valid."))
-        return self._serve_page(page)
+        return self._serve_page(page, tenant)
 
-    def _serve_page(self, page: _Page) -> Reply:
-        chunk = page.items[page.offset:page.offset + page.size]
+    def _serve_page(self, page: _Page, tenant: GraphTenant) -> Reply:
+        chunk: list[dict | None] = list(page.items[page.offset:page.offset + page.size])
+        if tenant.null_items:
+            chunk.insert(0, None)
         body: dict[str, Any] = {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{page.endpoint}", "value": chunk}
         following = page.offset + page.size
-        if following < len(page.items):
+        if following < len(page.items) or self.endless_next_link:
             token = secrets.token_urlsafe(24)
             with self._graph_lock:
                 self._pages[token] = _Page(page.endpoint, page.tenant_id, page.query, page.items, following, page.size)
             path = next(path for path, name in ENDPOINTS.items() if name == page.endpoint)
             query = urlencode(page.query, quote_via=quote, safe="$,") + ("&" if page.query else "") + f"$skiptoken={token}"
-            body["@odata.nextLink"] = f"{self.url}{GRAPH_PREFIX}{path}?{query}"
+            body["@odata.nextLink"] = f"{self.next_link_base or self.url}{GRAPH_PREFIX}{path}?{query}"
         return Reply(200, body)
 
     def _items(self, tenant: GraphTenant, endpoint: str) -> list[dict]:

@@ -363,6 +363,26 @@ def test_link_to_another_host_is_refused(start_simulator):
     assert "another host" in str(caught.value)
 
 
+@pytest.mark.parametrize(("link", "followed"), [
+    ("https://graph.microsoft.com/v1.0/users?$skiptoken=x", True),
+    ("https://GRAPH.microsoft.com:443/v1.0/users?$skiptoken=x", True),  # the same origin, written differently
+    ("https://graph.microsoft.com.evil.example/v1.0/users", False),
+    ("http://graph.microsoft.com/v1.0/users", False),  # the token would travel unencrypted
+    ("https://graph.microsoft.com:8443/v1.0/users", False),
+    ("file:///etc/passwd", False),
+    ("/v1.0/users?$skiptoken=x", False),
+    ("https://graph.microsoft.com:notaport/v1.0/users", False),
+])
+def test_a_link_is_followed_only_on_its_base_urls_origin(link, followed):
+    from utils.http import same_origin_link
+
+    if followed:
+        assert same_origin_link(link, "https://graph.microsoft.com") == link
+    else:
+        with pytest.raises(APIError, match="refusing to follow a link to another host"):
+            same_origin_link(link, "https://graph.microsoft.com")
+
+
 # -- files -----------------------------------------------------------------------------------------
 
 def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 import pull_info
 from simulators.demo_ms365 import DEMO_TENANTS, start_demo_source
 from simulators.graph import GraphSimulator
-from tests.test_ms365_pull import APP_ID, SECRET, TENANT_ID, make_tenant
+from tests.test_ms365_pull import APP_ID, PREMIUM_OR_DIRECTORY, SECRET, TENANT_ID, make_tenant, other_tenant
 from tests.test_pull_info import MONTH, batch_env, report_dir, small_account
 from utils.batch import slugify
 from utils.period import report_period
@@ -83,6 +83,36 @@ def test_bad_secret_fails_the_source_for_every_client_without_asking_again(start
     assert index.count("AADSTS7000215") == 2 and "expired-secret-value" not in index
 
 
+
+@pytest.mark.parametrize(("code", "stops"), [(7000229, False), (700016, False), (65001, False), (53003, False),
+                                             (7000222, True), (7000216, True)])
+def test_only_an_app_level_aadsts_code_stops_microsoft_365_for_the_batch(start_simulator, serve, home, monkeypatch, capsys,
+                                                                          code, stops):
+    account, (acme, beta, _quiet) = small_account()
+    freshservice = start_simulator(account)
+    graph = serve(GraphSimulator([other_tenant(1, aadsts=code), make_tenant()], app_id=APP_ID, client_secret=SECRET))
+    for name, value in batch_env(freshservice).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MS365_CLIENT_SECRET", SECRET)
+    (home / "integoreport.toml").write_text(
+        f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{graph.url}"\ngraph_url = "{graph.url}"\n\n'
+        f'[clients.{acme}]\nms365_tenant = "client1.onmicrosoft.com"\n\n[clients.{beta}]\nms365_tenant = "{TENANT_ID}"\n',
+        encoding="utf-8")
+
+    assert pull_info.main(["--month", MONTH]) == 1
+    capsys.readouterr()
+
+    index = json.loads((report_dir(home) / "index.json").read_text(encoding="utf-8"))
+    failed = {str(row["client"]["id"]): row["steps_failed"].get("ms365") for row in index}
+    assert f"AADSTS{code}" in failed[str(acme)]
+    if stops:  # the app's secret: every client would fail alike, so nobody is asked again
+        assert failed[str(beta)] == failed[str(acme)]
+        assert graph.counters()["by_endpoint"] == {"token": 1}
+    else:  # one client's tenant: that client's Microsoft 365 only, with what its admin must do
+        assert "The client's admin must" in failed[str(acme)]
+        assert failed[str(beta)] is None and (home / "raw_data" / f"ms365_{beta}.json").exists()
+        assert graph.tenant_counters()[TENANT_ID]["token"] == 1
+
 def test_demo_tenants_cost_at_most_eight_requests_and_one_lacks_p1(tmp_path):
     simulator, step = start_demo_source(tmp_path)
     try:
@@ -92,7 +122,7 @@ def test_demo_tenants_cost_at_most_eight_requests_and_one_lacks_p1(tmp_path):
         simulator.stop()
     assert not step.configured("21000351606")  # the newest demo client has no tenant
     assert all(document["requests"] <= 8 for document in documents.values())
-    assert documents["21000351604"]["unavailable"] == {"sign_in": "needs Entra ID P1 or P2", "mfa": "needs Entra ID P1 or P2"}
+    assert documents["21000351604"]["unavailable"] == {"sign_in": PREMIUM_OR_DIRECTORY, "mfa": PREMIUM_OR_DIRECTORY}
     assert all(not document["unavailable"] for key, document in documents.items() if key != "21000351604")
     law = documents["21000351601"]
     assert len(law["users"]) > 120  # paged: the law firm has more users than one page with sign-in activity

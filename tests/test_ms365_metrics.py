@@ -80,6 +80,26 @@ def test_improvement_actions_gap_order_rank_and_id_and_only_five():
     assert actions[0] == {"id": "A", "title": "Action A", "category": "Identity", "gap": 8.0, "user_impact": "Low", "action_url": "https://a"}
 
 
+
+def state(value: str, when: str) -> dict:
+    return {"state": value, "updatedDateTime": when, "comment": "", "updatedBy": "admin@contoso.example", "assignedTo": ""}
+
+
+def test_controls_whose_newest_state_is_ignored_or_third_party_are_never_recommended():
+    names = ("Ignored", "Third", "Reviewed", "Unignored", "Reordered", "Nulls", "Plain")
+    controls = [{"controlName": name, "score": 0.0} for name in names]
+    profiles = [{"id": name, "title": name, "maxScore": 10.0 - index, "rank": index} for index, name in enumerate(names)]
+    profiles[0]["controlStateUpdates"] = [state("Default", "2026-09-01T10:00:00Z"), state("Ignored", "2026-10-03T10:00:00Z")]
+    profiles[1]["controlStateUpdates"] = [state("ThirdParty", "2026-10-04T10:00:00.1234567Z")]
+    profiles[2]["controlStateUpdates"] = [state("Reviewed", "2026-10-04T10:00:00Z")]  # planned: still recommended
+    profiles[3]["controlStateUpdates"] = [state("Ignored", "2026-08-01T10:00:00Z"), state("Default", "2026-10-01T10:00:00Z")]
+    # Listed out of order: the newest by updatedDateTime decides, not the last in the list.
+    profiles[4]["controlStateUpdates"] = [state("ThirdParty", "2026-10-20T10:00:00Z"), state("Default", "2026-06-01T10:00:00Z")]
+    profiles[5]["controlStateUpdates"] = [None, {"state": None}]  # nothing readable: as if no state
+    end = score("2026-10-31T00:00:00Z", 30.0, controls=controls)
+    actions = compute(raw(secure_scores=[end], control_profiles=profiles))["improvement_actions"]
+    assert [action["id"] for action in actions] == ["Reviewed", "Unignored", "Nulls", "Plain"]
+
 # -- licences ----------------------------------------------------------------------------------
 
 def test_licences_leave_out_free_skus_and_sort_by_product_name():

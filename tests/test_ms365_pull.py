@@ -1,7 +1,8 @@
 """The Microsoft 365 puller and Graph client against the Graph simulator on 127.0.0.1.
 
 Covers the raw file, paging, the unavailable paths (no P1/P2, each permission not granted), token
-reuse, expiry and refresh, 429/503 with Retry-After, and the bad-secret / unknown-tenant errors.
+reuse, expiry and refresh, 429/503 with Retry-After, the token errors by AADSTS code, and hostile
+answers (a nextLink to another host or a file, a nextLink that never ends, null items).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pytest
 
 from data_pullers import ms365
 from simulators.graph import SIGN_IN, GraphSimulator, GraphTenant
-from utils.graph_client import GraphClient
+from utils.graph_client import AppCredentialsRefused, GraphClient, GraphError, TenantRefused
 from utils.http import RetryPolicy
+from utils.ms365_metrics import compute
 from utils.period import report_period
 
 APP_ID = "0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -24,6 +26,8 @@ TENANT_ID = "6c3d1e2f-0000-4000-8000-00000000abcd"
 DOMAIN = "contoso.onmicrosoft.com"
 CLIENT = "21000351601"
 PERIOD = report_period("2026-10", "America/New_York")
+# How the "non-premium tenant" 403 is worded: Microsoft also answers it to apps without Directory.Read.All.
+PREMIUM_OR_DIRECTORY = "needs Entra ID P1 or P2, or the Directory.Read.All permission"
 
 
 def score(day: str, current: float) -> dict:
@@ -157,7 +161,7 @@ def test_tenant_without_p1_records_sign_in_and_mfa_as_unavailable(home, graph_si
     assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
 
     raw = json.loads(raw_path(home).read_text(encoding="utf-8"))
-    assert raw["unavailable"] == {"sign_in": "needs Entra ID P1 or P2", "mfa": "needs Entra ID P1 or P2"}
+    assert raw["unavailable"] == {"sign_in": PREMIUM_OR_DIRECTORY, "mfa": PREMIUM_OR_DIRECTORY}
     assert raw["mfa_registrations"] is None
     assert len(raw["users"]) == 5 and all("signInActivity" not in item for item in raw["users"])
     assert raw["requests"] == 7  # the users call once more without signInActivity
@@ -239,6 +243,123 @@ def test_tenant_flag_overrides_and_missing_app_settings_are_usage_errors(home, g
     assert "[ms365]" in capsys.readouterr().err
 
 
+
+def test_the_non_premium_403_names_directory_read_all_as_a_cause(home, graph_sim, monkeypatch, capsys):
+    simulator = graph_sim(make_tenant(premium=False))
+    configure(home, simulator, monkeypatch)
+    monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-05T09:00:00+00:00")
+    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
+    section = compute(json.loads(raw_path(home).read_text(encoding="utf-8")))
+    assert section["unavailable"] == {"sign_in": PREMIUM_OR_DIRECTORY, "mfa": PREMIUM_OR_DIRECTORY}
+    assert "Directory.Read.All" in ms365.APPLICATION_PERMISSIONS
+
+
+def test_readme_lists_every_application_permission_and_what_the_non_premium_403_means():
+    from simulators.graph import PERMISSIONS as SIMULATED
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Microsoft 365"):readme.index("## Configuration")]
+    assert set(ms365.PERMISSIONS.values()) | set(SIMULATED.values()) < set(ms365.APPLICATION_PERMISSIONS)
+    for permission in ms365.APPLICATION_PERMISSIONS:
+        assert f"| `{permission}` |" in section, permission
+    assert f'"{ms365.NEEDS_PREMIUM}"' in " ".join(section.split())
+
+
+# -- hostile answers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("elsewhere", ["other-host", "file"])
+def test_a_next_link_off_the_graph_host_is_refused_and_gets_no_token(home, graph_sim, monkeypatch, capsys, elsewhere):
+    other = graph_sim(make_tenant())  # another server, which must never see the tenant's bearer token
+    base = other.url if elsewhere == "other-host" else "file://"
+    simulator = graph_sim(make_tenant(users=130), next_link_base=base)
+    configure(home, simulator, monkeypatch)
+
+    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 1
+
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "refusing to follow a link to another host" in err and "/users" in err
+    assert other.counters()["requests"] == 0
+    assert not raw_path(home).exists()
+    sent = [headers.get("Authorization", "") for _, _, headers in simulator.last_requests]
+    assert all(value[len("Bearer "):] not in err for value in sent if value)
+
+
+def test_a_next_link_that_never_ends_stops_at_the_page_cap(graph_sim):
+    simulator = graph_sim(make_tenant(), endless_next_link=True)
+    graph = client_for(simulator, max_pages=4)
+    with pytest.raises(GraphError, match="/security/secureScoreControlProfiles did not end after 4 pages"):
+        ms365.pull_client_month(graph, CLIENT, DOMAIN, PERIOD)
+    assert simulator.tenant_counters()[TENANT_ID]["secureScoreControlProfiles"] == 4
+
+
+def test_null_items_in_graph_lists_are_skipped(graph_sim):
+    simulator = graph_sim(make_tenant(users=130, null_items=True), profiles_page_size=2)
+    raw = ms365.pull_client_month(client_for(simulator), CLIENT, DOMAIN, PERIOD)
+    for key in ("secure_scores", "control_profiles", "subscribed_skus", "users", "mfa_registrations"):
+        assert raw[key] and all(isinstance(item, dict) for item in raw[key]), key
+    assert [user["id"] for user in raw["users"]] == [f"u{index}" for index in range(130)]  # two pages, each led by a null
+    assert len(raw["control_profiles"]) == 3
+    section = compute(raw)
+    assert section["mfa"]["eligible"] == 130 and section["users"]["members"] == 130
+
+
+
+def test_a_control_the_tenant_ignored_or_covers_elsewhere_is_not_recommended(graph_sim):
+    tenant = make_tenant()
+    tenant.set_control_state("AdminMFAV2", "Ignored")
+    tenant.set_control_state("MFARegistrationV2", "Ignored", "2026-09-01T00:00:00Z")
+    tenant.set_control_state("MFARegistrationV2", "ThirdParty", "2026-10-01T00:00:00Z")
+    tenant.set_control_state("OneAdmin", "Reviewed")
+    tenant.secure_scores = [{**item, "controlScores": [{"controlName": name, "score": 1.0} for name in
+                                                       ("AdminMFAV2", "MFARegistrationV2", "OneAdmin")]} for item in tenant.secure_scores]
+    raw = ms365.pull_client_month(client_for(graph_sim(tenant)), CLIENT, DOMAIN, PERIOD)
+    assert raw["control_profiles"][0]["controlStateUpdates"][0]["state"] == "Ignored"
+    assert [action["id"] for action in compute(raw)["improvement_actions"]] == ["OneAdmin"]
+
+# -- token errors by AADSTS code ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("code", "app_level", "advice"), [
+    (7000215, True, "MS365_CLIENT_SECRET"),
+    (7000222, True, "has expired"),
+    (7000216, True, "No app secret was sent"),
+    (7000229, False, "The client's admin must grant admin consent to the app at "),
+    (700016, False, "The client's admin must grant admin consent to the app at "),
+    (90002, False, "The client's admin must confirm their tenant ID or primary domain"),
+    (65001, False, "The client's admin must grant admin consent again at "),
+    (53003, False, "The client's admin must check the app in their Entra admin center"),  # a code this tool does not know
+])
+def test_a_token_error_is_decided_by_its_aadsts_code(graph_sim, code, app_level, advice):
+    simulator = graph_sim(make_tenant(aadsts=code))
+    with pytest.raises(TenantRefused) as caught:
+        client_for(simulator).token(DOMAIN)
+    error = caught.value
+    assert isinstance(error, AppCredentialsRefused) is app_level
+    assert error.code == code
+    message = str(error)
+    assert message.count("\n") == 0 and f"AADSTS{code}:" in message and DOMAIN in message and advice in message
+    assert "Trace ID" not in message and SECRET not in message
+    if not app_level:
+        assert f"{simulator.url}/{DOMAIN}/adminconsent?client_id={APP_ID}" in message or code == 90002
+
+
+def test_a_sign_in_failure_without_a_code_is_this_tenants_and_blames_no_admin(graph_sim):
+    simulator = graph_sim(make_tenant())
+    simulator.fail_endpoint("token", count=1, status=500)
+    with pytest.raises(TenantRefused) as caught:
+        client_for(simulator, policy=RetryPolicy(max_tries=1)).token(DOMAIN)
+    assert not isinstance(caught.value, AppCredentialsRefused) and caught.value.code is None
+    message = str(caught.value)
+    assert f"tenant {DOMAIN} refused: HTTP 500. " in message and "gave no AADSTS code" in message and "admin" not in message
+
+
+def test_an_unconsented_tenant_fails_its_own_pull_with_what_the_admin_must_do(home, graph_sim, monkeypatch, capsys):
+    simulator = graph_sim(make_tenant(aadsts=7000229))
+    configure(home, simulator, monkeypatch)
+    assert ms365.main([CLIENT, "--month", "2026-10"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "AADSTS7000229" in err and "missing service principal" in err
+    assert "The client's admin must grant admin consent" in err
+
 # -- tokens ------------------------------------------------------------------------------------
 
 def test_one_token_per_tenant_is_shared_by_a_batch(graph_sim):
@@ -313,3 +434,51 @@ def test_check_gets_a_token_for_each_configured_tenant(home, graph_sim, monkeypa
         ms365.check(load_settings(home))
     (home / "integoreport.toml").write_text("", encoding="utf-8")
     assert ms365.check(load_settings(home)) is None
+
+
+def check_settings(home: Path, simulator: GraphSimulator, monkeypatch, tenants: dict[str, str], secret: str = SECRET):
+    from utils.settings import load_settings
+
+    table = "".join(f'\n[clients.{client_id}]\nms365_tenant = "{tenant}"\n' for client_id, tenant in tenants.items())
+    (home / "integoreport.toml").write_text(f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{simulator.url}"\n'
+                                            f'graph_url = "{simulator.url}"\n{table}', encoding="utf-8")
+    monkeypatch.setenv("MS365_CLIENT_SECRET", secret)
+    return load_settings(home)
+
+
+def other_tenant(number: int, **switches) -> GraphTenant:
+    return GraphTenant(f"7d0d0d0d-0000-4000-8000-00000000000{number}", f"client{number}.onmicrosoft.com", **switches)
+
+
+def test_check_asks_every_tenant_and_names_each_failure(home, graph_sim, monkeypatch):
+    simulator = graph_sim(make_tenant(), other_tenant(1, aadsts=7000229), other_tenant(2, aadsts=65001))
+    settings = check_settings(home, simulator, monkeypatch, {"101": "client1.onmicrosoft.com", "102": "gone.onmicrosoft.com",
+                                                             "103": DOMAIN, "104": "client2.onmicrosoft.com"})
+    with pytest.raises(TenantRefused) as caught:
+        ms365.check(settings)
+    message = str(caught.value)
+    assert not isinstance(caught.value, AppCredentialsRefused)  # one client's consent is not the app's secret
+    assert message.startswith("Microsoft 365: 3 of 4 tenants refused the app: ")
+    assert "client 101: " in message and "AADSTS7000229" in message and "client 102: " in message and "AADSTS90002" in message
+    assert "client 104: " in message and "AADSTS65001" in message and "client 103" not in message
+    assert message.count("The client's admin must") == 3
+    assert simulator.counters()["by_endpoint"] == {"token": 4}
+
+
+def test_check_with_a_refused_secret_still_asks_every_tenant(home, graph_sim, monkeypatch):
+    simulator = graph_sim(make_tenant(), other_tenant(1))
+    settings = check_settings(home, simulator, monkeypatch, {"101": DOMAIN, "102": "client1.onmicrosoft.com",
+                                                             "103": "gone.onmicrosoft.com"}, secret="wrong-secret-value")
+    with pytest.raises(AppCredentialsRefused) as caught:
+        ms365.check(settings)
+    message = str(caught.value)
+    assert "the app itself was refused (2 of them)" in message and "AADSTS7000215" in message
+    assert "client 103: " in message and "AADSTS90002" in message and "wrong-secret-value" not in message
+    assert simulator.counters()["by_endpoint"] == {"token": 3}
+
+
+def test_check_says_app_id_when_no_directory_knows_the_app(home, graph_sim, monkeypatch):
+    simulator = graph_sim(make_tenant(aadsts=700016), other_tenant(1, aadsts=700016))
+    settings = check_settings(home, simulator, monkeypatch, {"101": DOMAIN, "102": "client1.onmicrosoft.com"})
+    with pytest.raises(TenantRefused, match=f"every tenant answered AADSTS700016: check app_id {APP_ID} in \\[ms365\\]"):
+        ms365.check(settings)

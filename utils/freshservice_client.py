@@ -22,7 +22,7 @@ import requests
 
 from utils.cli import redact, register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
-from utils.http import RetryPolicy, SendHooks, retry_after_seconds, send
+from utils.http import RetryPolicy, SendHooks, retry_after_seconds, same_origin_link, send
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,6 @@ class FreshserviceClient:
         # What goes on the wire is the Authorization header's base64 of "key:X"; a server that echoes it must not show it.
         register_secret(base64.b64encode(f"{api_key}:X".encode("latin-1", "replace")).decode("ascii"))
         self.base_url = base_url.rstrip("/")
-        self._origin = urlsplit(self.base_url)[:2]
         self._api_key = api_key
         self.timeout = timeout
         self.limiter = limiter or RateLimiter(reserve=rate_reserve, window_seconds=rate_window_seconds)
@@ -252,10 +251,7 @@ class FreshserviceClient:
 
     def _url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
-            # A `link` header must never send our key to another host.
-            if urlsplit(path_or_url)[:2] != self._origin:
-                raise APIError(f"refusing to follow a link to another host: {urlsplit(path_or_url).netloc}")
-            return path_or_url
+            return same_origin_link(path_or_url, self.base_url)  # a `link` header must never send our key elsewhere
         return f"{self.base_url}/api/v2/{path_or_url.lstrip('/')}"
 
     def request(self, path: str, params: Mapping[str, Any] | None = None, expected_cost: int = 1) -> requests.Response:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -86,6 +86,40 @@ class CountingHooks(SendHooks):
         with self.lock:
             self.counts[self.key] = self.counts.get(self.key, 0) + 1
 
+
+# -- following a server's own links: never off its origin, never for ever ------------------------
+
+MAX_PAGES = 10_000  # a guard against a server that never ends a listing (an endless next link or cursor)
+
+
+def _origin(parts: SplitResult) -> tuple[str, str, int] | None:
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: no origin we could match
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
+
+
+def same_origin_link(link: str, base_url: str) -> str:
+    """`link` when it is on `base_url`'s scheme, host and port; else an APIError.
+
+    A next-page link comes from the server's answer, and the request that follows it carries our
+    key or bearer token: a link to another host (or a file:// or relative one) must never get it.
+    """
+    parts = urlsplit(link)
+    if _origin(parts) is None or _origin(parts) != _origin(urlsplit(base_url)):
+        where = f"{parts.scheme}://{parts.netloc}" if parts.scheme else "a relative link"
+        raise APIError(f"refusing to follow a link to another host: {where}")
+    return link
+
+
+def bounded_pages(service: str, path: str, limit: int = MAX_PAGES, error: type[APIError] = APIError) -> Iterator[int]:
+    """Page numbers for a paging loop; asking for page `limit + 1` raises `error` instead of looping for ever."""
+    yield from range(limit)
+    raise error(f"{service} {path} did not end after {limit} pages", path=path)
 
 # A truncated body surfaces as any of these, depending on where the read stopped.
 _TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,

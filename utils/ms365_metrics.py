@@ -8,7 +8,7 @@ Licences, users and MFA are as of the pull (`as_of`); Secure Score is rebuilt fr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ PARTS = ("secure_score", "licenses", "users", "sign_in", "mfa")
 FREE_SKU_UNITS = 10_000  # free and viral SKUs (Power Automate Free, Teams Exploratory) come with this many or more
 INACTIVE_DAYS = 30
 TOP_ACTIONS = 5
+# Control states a tenant sets in Secure Score: risk accepted, or handled by another product. Never recommended.
+SETTLED_STATES = ("Ignored", "ThirdParty")
 MAX_NAMES = 10
 
 # Product names of the common SKUs (Microsoft Learn, "Product names and service plan identifiers for licensing").
@@ -123,11 +125,29 @@ def secure_score_metrics(scores: list[dict] | None, start: datetime, end: dateti
             "comparative": comparative, "daily": daily}, end_object
 
 
+def latest_control_state(profile: Mapping[str, Any]) -> str | None:
+    """The `state` of the profile's newest `controlStateUpdates` entry (by `updatedDateTime`), or None.
+
+    Entries without a readable time count as older than any dated one; among equals the later in the list wins.
+    """
+    updates = [update for update in profile.get("controlStateUpdates") or [] if isinstance(update, Mapping)]
+    if not updates:
+        return None
+    oldest = datetime.min.replace(tzinfo=UTC)
+    newest = max(enumerate(updates), key=lambda pair: (parse_timestamp(pair[1].get("updatedDateTime")) or oldest, pair[0]))[1]
+    state = newest.get("state")
+    return state if isinstance(state, str) else None
+
+
 def improvement_actions(end_object: Mapping[str, Any] | None, profiles: list[dict] | None) -> list[dict] | None:
-    """The five controls with the largest gap between their profile's maximum and the score reached."""
+    """The five controls with the largest gap between their profile's maximum and the score reached.
+
+    Deprecated controls and those the tenant marked Ignored or ThirdParty are left out.
+    """
     if end_object is None or profiles is None:
         return None
-    by_id = {profile.get("id"): profile for profile in profiles if not profile.get("deprecated")}
+    by_id = {profile.get("id"): profile for profile in profiles
+             if not profile.get("deprecated") and latest_control_state(profile) not in SETTLED_STATES}
     actions = []
     for control in end_object.get("controlScores") or []:
         profile = by_id.get(control.get("controlName"))

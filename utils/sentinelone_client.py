@@ -20,12 +20,11 @@ import requests
 
 from utils.cli import register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
-from utils.http import CountingHooks, RetryPolicy, send
+from utils.http import MAX_PAGES, CountingHooks, RetryPolicy, bounded_pages, send
 
 SERVICE = "SentinelOne"
 API_PREFIX = "/web/api/v2.1"
 PAGE_LIMIT = 1000  # the most the API gives in one page; above it answers 400
-MAX_PAGES = 10_000  # a guard against a server that never ends a listing
 OPEN_INCIDENT_STATUSES = ("unresolved", "in_progress")
 NO_SITE = ""  # the request counter's key for calls not about one site (the token check)
 
@@ -102,7 +101,7 @@ class SentinelOneClient:
         query: dict[str, str | int] = {**params, "limit": PAGE_LIMIT}
         items: dict[str, dict] = {}
         cursors: set[str] = set()
-        for _ in range(MAX_PAGES):
+        for _ in bounded_pages(SERVICE, path, MAX_PAGES, SentinelOneError):
             body = self.get_json(path, query, site_id)
             for item in _page_items(body, path):
                 items.setdefault(str(item.get("id")), item)
@@ -117,7 +116,7 @@ class SentinelOneClient:
                 raise SentinelOneError(f"{SERVICE} sent the same page cursor twice for {path}", path=path)
             cursors.add(cursor)
             query = {**params, "limit": PAGE_LIMIT, "cursor": cursor}
-        raise SentinelOneError(f"{SERVICE} {path} did not end after {MAX_PAGES} pages", path=path)
+        raise AssertionError("unreachable: bounded_pages raises after its last page")
 
     # ---- what the puller reads
 
