@@ -92,9 +92,40 @@ def _refuse_special(path: Path) -> None:
 
 
 def _kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words."""
     return ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
             else "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def read_json(path: Path | str, what: str = "file") -> Any:
+    """Read a JSON file, turning every failure into a one-line DataError naming the file."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError as exc:
+        raise DataError(f"{what} not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {what} {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{what} {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+
+
+_ID = re.compile(r"[0-9]{1,20}")
+
+
+def is_valid_id(value: Any) -> bool:
+    """True for an id that may name a file: ASCII digits only (ids come from servers we do not control)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool) and _ID.fullmatch(str(value)) is not None
+
+
+def safe_child(folder: Path | str, name: str) -> Path:
+    """`folder / name` when `name` is one plain file name; a DataError for anything that would leave `folder`."""
+    folder = Path(folder)
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise DataError(f"refusing to write {name!r}: not a plain file name inside {folder}")
+    return folder / name
 
 
 def read_regular_bytes(path: Path | str, what: str = "file") -> bytes:
@@ -126,33 +157,3 @@ def read_regular_bytes(path: Path | str, what: str = "file") -> bytes:
         raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
-
-
-def read_json(path: Path | str, what: str = "file") -> Any:
-    """Read a JSON file, turning every failure into a one-line DataError naming the file."""
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError as exc:
-        raise DataError(f"{what} not found: {path}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {what} {path}: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{what} {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-
-
-_ID = re.compile(r"[0-9]{1,20}")
-
-
-def is_valid_id(value: Any) -> bool:
-    """True for an id that may name a file: ASCII digits only (ids come from servers we do not control)."""
-    return isinstance(value, (int, str)) and not isinstance(value, bool) and _ID.fullmatch(str(value)) is not None
-
-
-def safe_child(folder: Path | str, name: str) -> Path:
-    """`folder / name` when `name` is one plain file name; a DataError for anything that would leave `folder`."""
-    folder = Path(folder)
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
-        raise DataError(f"refusing to write {name!r}: not a plain file name inside {folder}")
-    return folder / name
