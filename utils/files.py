@@ -88,14 +88,10 @@ def _refuse_special(path: Path) -> None:
         raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
     if stat.S_ISREG(mode):
         return
-    raise DataError(f"refusing to replace {path}: it is {_kind(mode)}, not a regular file")
-
-
-def _kind(mode: int) -> str:
-    """What a file that is not a regular one is, in words."""
-    return ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
             else "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise DataError(f"refusing to replace {path}: it is {kind}, not a regular file")
 
 
 def read_json(path: Path | str, what: str = "file") -> Any:
@@ -150,7 +146,8 @@ def read_regular_bytes(path: Path | str, what: str = "file") -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise DataError(f"refusing to read {path}: it is {_kind(mode)}, not a regular file")
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
+            raise DataError(f"refusing to read {path}: it is {kind}, not a regular file")
         with os.fdopen(fd, "rb", closefd=False) as handle:
             return handle.read()
     except OSError as exc:
