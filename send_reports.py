@@ -1,11 +1,11 @@
 """Email each client its built report for the month, by SMTP or Mailchimp Transactional, never twice.
 
-    python send_reports.py [--month YYYY-MM] [--client ID ...] [--dry-run] [--test-to ADDRESS] [--resend]
+    python send_reports.py [--month YYYY-MM] [--client ID ...] [--dry-run] [--test-to ADDRESS] [--resend (--client ID | --all)]
 
 Reads the reports in reports/<YYYY-MM>/ and the [delivery] and [clients.ID] tables of
 integoreport.toml. What was sent is kept in reports/<YYYY-MM>/delivery.json: a rerun sends only
 what provably did not go out. Exit 0: every selected client sent; 1: any partial, failed or unknown;
-2: a settings error (found before anything is sent).
+2: a usage or settings error (found before anything is sent).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from utils.cli import EXIT_CODES_HELP, build_parser, run_main
 from utils.config import home_dir
 from utils.delivery import Options, check_addresses, deliver_month, make_sender
 from utils.delivery_batch import refresh_index
-from utils.errors import EXIT_FAILURE, EXIT_OK
+from utils.errors import EXIT_FAILURE, EXIT_OK, ConfigError
+from utils.files import is_valid_id
 from utils.period import report_period, resolve_timezone
 from utils.settings import load_settings
 
@@ -36,20 +37,34 @@ def make_parser() -> argparse.ArgumentParser:
                           network=False, exit_codes=EXIT_CODES_HELP.replace(
                               "1 a runtime failure (API, data, file)", "1 any client's email partial, failed or unknown (or another runtime failure)"))
     parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
-    parser.add_argument("--client", action="append", metavar="ID", default=[], help="only this client (repeatable)")
+    parser.add_argument("--client", action="append", metavar="ID", default=[], type=client_id, help="only this client (repeatable)")
     parser.add_argument("--dry-run", action="store_true", help="send nothing: write each message to reports/<YYYY-MM>/outbox/*.eml")
     parser.add_argument("--test-to", metavar="ADDRESS", help="send every selected report to this one address, subject prefixed [TEST]; "
                                                              "the delivery record is not touched")
-    parser.add_argument("--resend", action="store_true", help="send again even to clients already sent (pick them with --client)")
+    parser.add_argument("--resend", action="store_true", help="send again even to clients already sent (pick them with --client, "
+                                                              "or --all for every client)")
+    parser.add_argument("--all", action="store_true", help="with --resend: send again to every client")
     return parser
 
 
+def client_id(text: str) -> str:
+    """A --client value: a client id (digits only), as in the other scripts."""
+    if not is_valid_id(text.strip()):
+        raise argparse.ArgumentTypeError(f"must be a client id (a number from companies_list.json), not {text!r}")
+    return text.strip()
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.resend and not args.client and not args.all:
+        # Sending every client's report a second time is never what a bare --resend should mean.
+        raise ConfigError("--resend sends reports again: name the clients with --client ID, or add --all for every client")
+    if args.all and not args.resend:
+        raise ConfigError("--all goes with --resend (without it every client with recipients is already selected)")
     home = home_dir()
     settings = load_settings(home)
     period = report_period(args.month, resolve_timezone(settings.report.timezone))
     month = period.month
-    if args.test_to:
+    if args.test_to is not None:  # an empty --test-to "" must not fall back to the real recipients
         check_addresses([args.test_to])
     options = Options(month=month, client_ids=tuple(args.client), dry_run=args.dry_run, test_to=args.test_to, resend=args.resend)
     sender = make_sender(settings, home, options)  # settings and secrets checked before anything is sent

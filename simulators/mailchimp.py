@@ -8,6 +8,16 @@ Every call is `POST /api/1.0/{group}/{method}.json` with a JSON body carrying th
 message `ValidationError` (500, as older accounts answer). `fail_next_named` queues any named error,
 `fail_next(1, 429)` a rate limit, `hang_next` a hang past the client's timeout. `accepted` and
 `sent_messages` say exactly what went out. Standard library only.
+
+Switches in `MailchimpOptions`, all off by default:
+
+- `queued_reason`: every accepted recipient is answered `queued` with this `queued_reason`, as the
+  service does for an account it holds (`account-suspended`, `sending-paused`, ...) or for a benign
+  delay (`hourly-quota-exhausted`, ...); the message still counts as taken.
+- `results`: "empty" answers 200 with `[]`, "foreign" answers 200 with one result per recipient but
+  for other addresses; the message is taken all the same (the service had the request).
+- `echo_key_in_errors`: the errors the simulator answers itself (Invalid_Key, ValidationError)
+  repeat the key the request carried, as a careless service message might.
 """
 
 from __future__ import annotations
@@ -37,6 +47,9 @@ class MailchimpOptions:
     rejected: dict[str, str] = field(default_factory=dict)  # address -> reject_reason (hard-bounce, spam, unsigned, ...)
     invalid: set[str] = field(default_factory=set)  # addresses answered "invalid"
     queued_over: int = 10  # more recipients than this: every one answered "queued"
+    queued_reason: str | None = None  # every accepted recipient answered "queued" with this queued_reason
+    results: str = "normal"  # "empty": 200 with []; "foreign": 200 with results for other addresses
+    echo_key_in_errors: bool = False  # Invalid_Key and ValidationError messages quote the request's key
 
 
 class MailchimpSimulator(LoopbackServer):
@@ -73,7 +86,7 @@ class MailchimpSimulator(LoopbackServer):
         if not isinstance(body, dict):
             return Reply(500, error_body("ValidationError", "You must specify a key value"))
         if body.get("key") != self.options.key:
-            return Reply(401, error_body("Invalid_Key", "Invalid API key"))
+            return Reply(401, error_body("Invalid_Key", "Invalid API key" + self._echo(body)))
         path = request.path.removeprefix(API_PREFIX)
         if path == "/users/ping.json":
             return Reply(200, "PONG!")
@@ -81,16 +94,19 @@ class MailchimpSimulator(LoopbackServer):
             return self._send(body)
         return Reply(500, error_body("GeneralError", f"unknown method {path}"))
 
+    def _echo(self, body: dict[str, Any]) -> str:
+        return f" (key {body.get('key')})" if self.options.echo_key_in_errors else ""
+
     def _send(self, body: dict[str, Any]) -> Reply:
         message = body.get("message")
         if not isinstance(message, dict) or not isinstance(message.get("to"), list) or not message["to"]:
-            return Reply(500, error_body("ValidationError", "message.to must be a non-empty array"))
+            return Reply(500, error_body("ValidationError", "message.to must be a non-empty array" + self._echo(body)))
         for name in ("html", "subject", "from_email"):
             if not isinstance(message.get(name), str):
-                return Reply(500, error_body("ValidationError", f"message.{name} must be a string"))
+                return Reply(500, error_body("ValidationError", f"message.{name} must be a string" + self._echo(body)))
         for tag in message.get("tags") or []:
             if not isinstance(tag, str) or len(tag) > 50 or tag.startswith("_"):
-                return Reply(500, error_body("ValidationError", f"bad tag {tag!r}"))
+                return Reply(500, error_body("ValidationError", f"bad tag {tag!r}" + self._echo(body)))
         answers = []
         accepted = []
         many = len(message["to"]) > self.options.queued_over
@@ -104,10 +120,16 @@ class MailchimpSimulator(LoopbackServer):
                 elif email in self.options.rejected:
                     answer.update(status="rejected", reject_reason=self.options.rejected[email])
                 else:
-                    answer["status"] = "queued" if many else "sent"
+                    answer["status"] = "queued" if many or self.options.queued_reason else "sent"
+                    answer["queued_reason"] = self.options.queued_reason
                     accepted.append(email)
                 answers.append(answer)
             if accepted:
                 self.accepted.extend(accepted)
                 self.sent_messages.append(copy.deepcopy(message))
+        if self.options.results == "empty":
+            return Reply(200, [])
+        if self.options.results == "foreign":
+            return Reply(200, [{**answer, "email": f"someone-else-{number}@elsewhere.example"}
+                               for number, answer in enumerate(answers, start=1)])
         return Reply(200, answers)

@@ -32,9 +32,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from utils import clock
+from utils.cli import clean_text, redact
 from utils.errors import ConfigError, DataError, IntegoError
-from utils.files import read_json, write_json_atomic, write_text_atomic
+from utils.files import read_json, read_regular_bytes, write_json_atomic, write_text_atomic
 from utils.period import MONTH_NAMES
+from utils.report_format import truncate
 from utils.settings import DeliverySettings, Settings
 
 log = logging.getLogger("send_reports")
@@ -46,6 +48,8 @@ OUTCOMES = ("sent", "partial", "failed", "unknown")
 DONE_OUTCOMES = frozenset({"sent", "partial", "unknown"})  # a rerun leaves these alone
 TEST_PREFIX = "[TEST] "
 INTERRUPTED = "the run stopped while this message was being sent; it may have gone out"
+SERVER_TEXT_LIMIT = 300  # a server's own words as stored and printed: a 2 MB error body is not a reason
+REASON_LIMIT = 1000  # a whole reason in the record (our words around the server's)
 _REPORT_NAME = re.compile(r"^(?P<slug>.+)-(?P<id>\d+)\.html$")
 
 
@@ -105,6 +109,7 @@ class SendResult:
     refused: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
     service_ids: dict[str, str] = field(default_factory=dict)  # the service's id per recipient (Mailchimp's _id)
+    held: str | None = None  # Mailchimp's account-level queued_reason: the service holds the message
 
 
 class Sender(Protocol):
@@ -123,6 +128,12 @@ class BatchStopped(IntegoError):
     def __init__(self, message: str, result: SendResult):
         super().__init__(message)
         self.result = result
+
+
+def server_text(text: str, limit: int = SERVER_TEXT_LIMIT) -> str:
+    """A server's message, safe to store and print: no secret (some services repeat the key), no control
+    characters, one line, cut to `limit` characters."""
+    return truncate(clean_text(redact(text)), limit)
 
 
 def outcome_of(accepted: Sequence[str], refused: Mapping[str, str]) -> str:
@@ -192,17 +203,14 @@ def build_message(report: BuiltReport, delivery: DeliverySettings, msp_name: str
     Raises DataError when a report file is missing and ValueError when a value would break a header
     (a line break in a client name, subject or address never becomes a header of its own).
     """
-    try:
-        html_bytes = report.html_path.read_bytes()
-        text = report.text_path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DataError(f"report file missing: {exc.filename}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read the report: {exc}") from None
+    # A report swapped for a link (to ~/.ssh/id_rsa, say), a FIFO or a device is never read and mailed.
+    html_bytes = read_regular_bytes(report.html_path, "report")
+    text_bytes = read_regular_bytes(report.text_path, "report")
     try:
         html = html_bytes.decode("utf-8")
+        text = text_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{report.html_path.name} is not UTF-8: {exc}") from None
+        raise DataError(f"the report {report.stem} is not UTF-8: {exc}") from None
     subject = delivery.subject.format(client=report.client_name, month=month_label(month), msp=msp_name)
     if test:
         subject = TEST_PREFIX + subject
@@ -210,6 +218,7 @@ def build_message(report: BuiltReport, delivery: DeliverySettings, msp_name: str
                         *(("address", address) for address in (*to, *cc, *bcc))):
         if "\r" in value or "\n" in value:
             raise ValueError(f"the {what} contains a line break (refused: it could add a header): {value!r}")
+    subject = clean_text(subject)  # ESC, BEL or NUL from a client name would reach every mail client raw
 
     message = EmailMessage(policy=email_policy.default)
     message["Subject"] = subject  # the default policy refuses CR/LF here as well: a second guard
@@ -254,6 +263,12 @@ def load_record(reports_dir: Path, month: str) -> dict[str, Any]:
         raise DataError(f"{exc}; without it a rerun could send a report twice: repair or move the file") from None
     if not isinstance(record, dict) or not isinstance(record.get("clients"), dict):
         raise DataError(f"delivery record {path} has the wrong shape; repair or move the file")
+    for client_id, entry in record["clients"].items():
+        # A hand-edited outcome ("Sent", null, a bare string) must not read as "not sent yet".
+        if not isinstance(entry, dict) or entry.get("outcome") not in OUTCOMES:
+            found = f"the outcome {entry.get('outcome')!r}" if isinstance(entry, dict) else f"the entry {entry!r}"
+            raise DataError(f"delivery record {path}: client {client_id} has {clean_text(found)[:80]}, not an outcome of "
+                            f"{', '.join(OUTCOMES)}; a rerun could send its report twice: repair or move the file")
     return record
 
 
@@ -283,13 +298,17 @@ def record_entry(outgoing: Outgoing | None, report_name: str | None, client_name
         "cc": list(outgoing.cc) if outgoing else [],
         "bcc": list(outgoing.bcc) if outgoing else [],
         "accepted": list(result.accepted),
-        "refused": [{"address": address, "reason": reason} for address, reason in result.refused.items()],
-        "reason": result.reason,
+        "refused": [{"address": address, "reason": server_text(reason)} for address, reason in result.refused.items()],
+        "reason": server_text(result.reason, REASON_LIMIT) if result.reason else result.reason,
     }
+    if result.held:
+        entry["held"] = result.held
     if result.service_ids:
         entry["service_ids"] = dict(result.service_ids)
     if previous:
-        earlier = list(previous.get("earlier") or [])
+        kept = previous.get("earlier")
+        # A hand-edited "earlier" that is not a list is kept as one more entry, never dropped.
+        earlier = list(kept) if isinstance(kept, list) else [] if kept is None else [kept]
         earlier.append({key: value for key, value in previous.items() if key != "earlier"})
         entry["earlier"] = earlier
     return entry
@@ -433,9 +452,10 @@ def deliver_month(settings: Settings, home: Path, options: Options, sender: Send
                     path = write_outbox(outgoing, reports_dir / OUTBOX_DIR / (plan.report.outbox_name if plan.report else f"{plan.client_id}.eml"))
                     summary.written.append(path)
                     summary.states[plan.client_id] = "outbox"
-                    out(f"{label}: would send {outgoing.subject!r} to {', '.join(outgoing.to)}"
-                        + (f"; cc {', '.join(outgoing.cc)}" if outgoing.cc else "")
-                        + (f"; bcc {', '.join(outgoing.bcc)}" if outgoing.bcc else "") + f" -> {path}")
+                    # Cleaned: a client name from the helpdesk could carry ESC or BEL to the terminal.
+                    out(clean_text(f"{label}: would send {outgoing.subject!r} to {', '.join(outgoing.to)}"
+                                   + (f"; cc {', '.join(outgoing.cc)}" if outgoing.cc else "")
+                                   + (f"; bcc {', '.join(outgoing.bcc)}" if outgoing.bcc else "") + f" -> {path}"))
                     continue
                 method = "outbox" if to_outbox else sender.method if sender else delivery.method
                 previous = record["clients"].get(plan.client_id)

@@ -162,3 +162,35 @@ def safe_child(folder: Path | str, name: str) -> Path:
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
         raise DataError(f"refusing to write {name!r}: not a plain file name inside {folder}")
     return folder / name
+
+
+def read_regular_bytes(path: Path | str, what: str = "file") -> bytes:
+    """The bytes of `path` when it is a regular file; a DataError for a symlink, FIFO, device or folder.
+
+    Opened without following a link and without blocking (a FIFO would wait for a writer forever),
+    then checked on the open file, so nothing can be swapped in between the check and the read.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise DataError(f"{what} file missing: {path}") from None
+    except OSError as exc:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            mode = 0
+        if stat.S_ISLNK(mode):
+            raise DataError(f"refusing to read {path}: it is a symbolic link, not a regular file") from None
+        raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
+            raise DataError(f"refusing to read {path}: it is {kind}, not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)

@@ -5,6 +5,11 @@
 never sent again. Only a connection that was never made and a 429 are retried; a timeout or a 5xx
 after the body went out is an `unknown` outcome for a person to resolve. Errors are read by the
 body's `name`, not the HTTP status (older accounts answer every error with 500).
+
+A 200 is acceptance, recipient by recipient, and not always delivery: `queued` with an account-level
+`queued_reason` (a suspended or paused account, a used-up monthly limit or free trial) means the
+service holds the message and may send it much later or never. That is `unknown` (never sent again
+automatically), and the batch stops there, since every later message would be held the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 import requests
 
-from utils.delivery import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of
+from utils.delivery import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of, server_text
 from utils.errors import APIError, ConnectionFailed, OutcomeUnknown
 from utils.http import RetryPolicy
 from utils.http import send as http_send
@@ -29,6 +34,10 @@ POLICY = RetryPolicy(idempotent=False)
 PING_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2)  # a check answers in seconds
 TIMEOUT = (5.0, 120.0)  # connect, read: a send answers within seconds; the SDK waits up to 300 s
 ACCEPTED = frozenset({"sent", "queued", "scheduled"})
+# queued_reason values for which the service holds the message for the whole account; the benign ones
+# (attachments, multiple-recipients, sending-backlogged, hourly-quota-exhausted) go out on their own.
+HELD_REASONS = frozenset({"account-suspended", "sending-suspended", "sending-paused", "monthly-limit-reached",
+                          "free-trial-sends-exhausted"})
 STOPPING_ERRORS = frozenset({"Invalid_Key", "PaymentRequired"})  # every other client would fail the same way
 REFUSED_ERRORS = frozenset({"ValidationError", "Unknown_Subaccount", "Invalid_Reject", "Unknown_Template"})
 TAGS = ["integoreport", "monthly-report"]
@@ -97,29 +106,38 @@ class MailchimpSender:
         except APIError as exc:  # the rate limit stayed exhausted: the service refused every try
             return SendResult("failed", reason=str(exc))
         if response.status_code == 200:
-            return self._read_answers(response)
+            return self._read_answers(response, outgoing)
         return self._read_error(response)
 
-    def _read_answers(self, response: requests.Response) -> SendResult:
+    def _read_answers(self, response: requests.Response, outgoing: Outgoing) -> SendResult:
         try:
             answers = response.json()
         except ValueError:
             answers = None
         if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
             return SendResult("unknown", reason=f"{SERVICE} answered 200 with a body we cannot read; the message may have been sent")
+        problem = _answers_problem(answers, outgoing)
+        if problem:  # the service took the request, so it may have sent it: never "failed", never "sent"
+            return SendResult("unknown", reason=f"{SERVICE} answered 200 {problem}; the message may have been sent, "
+                                                "so it is not sent again")
         accepted: list[str] = []
         refused: dict[str, str] = {}
         ids: dict[str, str] = {}
+        held: dict[str, str] = {}
         for answer in answers:
             email, status = str(answer.get("email")), answer.get("status")
             if answer.get("_id"):
                 ids[email] = str(answer["_id"])
-            if status in ACCEPTED:
+            if status in ACCEPTED and answer.get("queued_reason") in HELD_REASONS:
+                held[email] = str(answer["queued_reason"])
+            elif status in ACCEPTED:
                 accepted.append(email)
                 if answer.get("queued_reason"):
-                    log.info("%s: %s queued (%s)", SERVICE, email, answer["queued_reason"])
+                    log.info("%s: %s queued (%s)", SERVICE, email, server_text(str(answer["queued_reason"]), 60))
             else:
-                refused[email] = f"{status}: {answer.get('reject_reason') or 'no reason given'}"
+                refused[email] = server_text(f"{status}: {answer.get('reject_reason') or 'no reason given'}")
+        if held:
+            raise _held(held, accepted, refused, ids)
         return SendResult(outcome_of(accepted, refused), accepted, refused, None if accepted else "every recipient was refused", ids)
 
     def _read_error(self, response: requests.Response) -> SendResult:
@@ -127,8 +145,8 @@ class MailchimpSender:
             body = response.json()
         except ValueError:
             body = None
-        name = str(body.get("name")) if isinstance(body, dict) and body.get("name") else None
-        text = " ".join(str(body.get("message", "")).split()) if isinstance(body, dict) else ""
+        name = server_text(str(body.get("name")), 60) if isinstance(body, dict) and body.get("name") else None
+        text = server_text(str(body.get("message", ""))) if isinstance(body, dict) else ""
         reason = f"{SERVICE} answered {response.status_code} {name or ''}{': ' + text if text else ''}".replace("  ", " ").strip()
         if name in STOPPING_ERRORS:
             hint = " (check MAILCHIMP_TRANSACTIONAL_KEY or mailchimp_key.txt)" if name == "Invalid_Key" else ""
@@ -152,3 +170,25 @@ class MailchimpSender:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _answers_problem(answers: list[dict[str, Any]], outgoing: Outgoing) -> str | None:
+    """Why a 200's results do not account for this message's recipients, or None when they do."""
+    if not answers:
+        return "with no result for any recipient"
+    ours = {addr_spec(address).casefold() for address in (*outgoing.to, *outgoing.cc, *outgoing.bcc)}
+    theirs = {str(answer.get("email")).casefold() for answer in answers}
+    if theirs - ours:
+        return f"with results for addresses this message was not sent to ({server_text(', '.join(sorted(theirs - ours)), 120)})"
+    if ours - theirs:
+        return f"with no result for {server_text(', '.join(sorted(ours - theirs)), 120)}"
+    return None
+
+
+def _held(held: dict[str, str], accepted: list[str], refused: dict[str, str], ids: dict[str, str]) -> BatchStopped:
+    """The account-level hold: this client `unknown` (the service has the message) and the batch stopped."""
+    reasons = ", ".join(sorted(set(held.values())))
+    reason = server_text(
+        f"{SERVICE} accepted the message but holds it (queued: {reasons}): it may be sent later or never; fix the "
+        "account in Mailchimp, check its activity log for this message, then decide on send_reports.py --resend", 400)
+    return BatchStopped(reason, SendResult("unknown", accepted, refused, reason, ids, held=reasons))

@@ -466,6 +466,10 @@ def _delivery_note(entry: Any) -> tuple[str, bool]:
     refused = entry.get("refused") or []
     detail = f": {len(refused)} refused" if outcome == "partial" and isinstance(refused, list) else (
         " (check the inbox, then send_reports.py --resend)" if outcome == "unknown" else "")
+    held = entry.get("held")
+    if outcome == "unknown" and isinstance(held, str) and held:  # Mailchimp holds it for the account (queued_reason)
+        return (f"; email held by Mailchimp ({truncate(held, 80)}) {when} (fix the account, check its activity log, "
+                "then decide on send_reports.py --resend)"), True
     return f"; {_DELIVERY_WORDS[outcome]} {when}{detail}".rstrip(), outcome != "sent"
 
 

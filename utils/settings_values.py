@@ -35,7 +35,19 @@ def parse_address(text: str) -> str:
         raise ValueError(f"is not a valid email address: {text!r}") from None
     if not address.username or "." not in address.domain and not is_loopback(address.domain):
         raise ValueError(f"is not a valid email address (it needs user@domain.example): {text!r}")
-    return str(address)
+    # smtplib speaks ASCII only (no SMTPUTF8): a domain such as café.example would fail at RCPT, mid-batch.
+    # (A non-ASCII user name is refused by Address above.)
+    return str(Address(display_name=name, username=address.username, domain=ascii_domain(address.domain, text)))
+
+
+def ascii_domain(domain: str, text: str) -> str:
+    """An international domain (café.example) in its ASCII form (xn--caf-dma.example), as SMTP needs it."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"has a domain that is not a valid international domain name: {text!r}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -97,12 +109,17 @@ def query_names(text: str) -> list[str]:
 
 def subject_problem(subject: str) -> str | None:
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(subject) if name is not None}
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(subject) if name is not None]
     except ValueError as exc:
         return f"is not a valid template ({exc}); use {{client}}, {{month}} and {{msp}}, and {{{{ }}}} for braces"
-    unknown = names - SUBJECT_FIELDS
+    unknown = {name for name, _, _ in fields} - SUBJECT_FIELDS
     if unknown:
         return f"uses {', '.join('{' + name + '}' for name in sorted(unknown))}; only {{client}}, {{month}} and {{msp}} exist"
+    # A format spec or conversion ({client:999999999}) could build a gigabyte subject or fail mid-batch.
+    styled = sorted({f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+                     for name, spec, conversion in fields if spec or conversion})
+    if styled:
+        return f"uses {', '.join(styled)}; write {{client}}, {{month}} and {{msp}} plainly, with no format spec or conversion"
     return None
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from email import policy as email_policy
 from typing import Any
 
-from utils.delivery import BatchStopped, Outgoing, SendResult, outcome_of
+from utils.delivery import BatchStopped, Outgoing, SendResult, outcome_of, server_text
 from utils.errors import APIError, ConfigError, ConnectionFailed
 from utils.settings import SmtpSettings, is_loopback
 
@@ -73,7 +73,7 @@ def tls_context() -> ssl.SSLContext:
 
 def _reply_text(code: int, message: bytes | str) -> str:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return f"{code} {' '.join(text.split())}".strip()
+    return f"{code} {server_text(text)}".strip()
 
 
 class SmtpSender:
@@ -240,6 +240,13 @@ class SmtpSender:
                 connection.phase = "done"
                 # A refusal answered to DATA or to the end of the message: the server did not take it.
                 return self._result(accepted, refused, f"the server refused the message: {_reply_text(exc.smtp_code, exc.smtp_error)}")
+            except UnicodeEncodeError as exc:
+                # smtplib sends commands as ASCII: an address it cannot encode fails at MAIL or RCPT, before DATA,
+                # so nothing was handed over. The transaction is half open: drop the connection, not the batch.
+                self._drop()
+                return self._result(accepted, refused, f"an address cannot be sent over SMTP without SMTPUTF8 (not ASCII: "
+                                                       f"{server_text(exc.object[exc.start:exc.end] if isinstance(exc.object, str) else '?', 40)!r}); "
+                                                       "nothing was sent")
             except (OSError, smtplib.SMTPException) as exc:
                 phase = connection.phase
                 self._drop()
@@ -250,6 +257,9 @@ class SmtpSender:
                         continue
                     return self._result(accepted, refused, f"connection to {self.where} lost before the message was handed over: "
                                                            f"{_describe(exc)}")
+                if _timed_out(exc):
+                    return SendResult("unknown", accepted, refused, f"no answer from {self.where} within {self.timeout:g} s after "
+                                                                    "the message was handed over; it may have been delivered")
                 return SendResult("unknown", accepted, refused, f"connection to {self.where} lost after the message was handed over "
                                                                 f"({_describe(exc)}); it may have been delivered")
             accepted += [address for address in pending if address not in answers]
@@ -277,8 +287,14 @@ def wire_bytes(outgoing: Outgoing) -> bytes:
     return outgoing.message.as_bytes(policy=email_policy.SMTP)
 
 
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout, also when smtplib reports it as SMTPServerDisconnected (its getreply wraps every OSError)."""
+    return isinstance(exc, (TimeoutError, socket.timeout)) or (
+        isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, (TimeoutError, socket.timeout)))
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if _timed_out(exc):
         return "timed out"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
