@@ -35,10 +35,10 @@ import jinja2
 import jinja2.meta
 from lxml import html as lxml_html  # type: ignore[import-untyped]
 
+from utils.branding import MIN_CONTRAST, contrast
 from utils.errors import ConfigError, DataError
 
 SIZE_BUDGET = 90_000  # bytes; Gmail clips at about 102 KB
-MIN_CONTRAST = 4.5
 SUPPORT_FILE = Path(__file__).with_name("email_client_support.json")
 # As the doiuse-email linter's usual options: Outlook ignores the phone layout's @media block and the
 # hidden preheader's overflow:hidden without harm (mso-hide:all hides the preheader there). The
@@ -201,33 +201,26 @@ _NAMED = {"white": "#ffffff", "black": "#000000", "red": "#ff0000", "green": "#0
 _NOT_A_COLOUR = ("inherit", "initial", "unset", "currentcolor", "transparent", "none", "")
 
 
-def parse_colour(value: str) -> tuple[float, float, float] | None:
-    """#rgb, #rrggbb, rgb()/rgba() with commas, or a basic colour name as 0-255 channels; None when it is none of these."""
+def parse_colour(value: str) -> str | None:
+    """#rgb, #rrggbb, rgb()/rgba() with commas, or a basic colour name as #rrggbb; None when it is none of these."""
     value = value.replace("!important", "").strip().lower()
     value = _NAMED.get(value, value)
     hex_match = re.fullmatch(r"#([0-9a-f]{3}|[0-9a-f]{6})", value)
     if hex_match:
         digits = hex_match.group(1)
-        digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
-        return tuple(float(int(digits[i:i + 2], 16)) for i in (0, 2, 4))  # type: ignore[return-value]
-    rgb = re.fullmatch(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)", value)
+        return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)
+    rgb = re.fullmatch(r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*[\d.]+\s*)?\)", value)
     if rgb:
-        return float(rgb.group(1)), float(rgb.group(2)), float(rgb.group(3))
+        return "#" + "".join(f"{min(255, int(channel)):02x}" for channel in rgb.groups())
     return None
 
 
-def _luminance(channels: tuple[float, float, float]) -> float:
-    linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def contrast_ratio(foreground: str, background: str) -> float:
-    """WCAG 2.x contrast of two colours (1 to 21); ValueError when either is not a colour."""
+    """WCAG 2.x contrast of two colours (1 to 21), as the branding computes it; ValueError when either is not a colour."""
     parsed = parse_colour(foreground), parse_colour(background)
     if parsed[0] is None or parsed[1] is None:
         raise ValueError(f"not a colour: {foreground if parsed[0] is None else background}")
-    light, dark = sorted((_luminance(parsed[0]), _luminance(parsed[1])), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+    return contrast(parsed[0], parsed[1])
 
 
 def _first(chain: list[Any], read: Any, default: str) -> str:
