@@ -1,12 +1,17 @@
 """Build a client's monthly report from a raw data file: HTML email, and optionally metrics JSON and plain text.
 
     python build_report.py [RAW_JSON] [--out PATH] [--json PATH] [--text PATH] [--template NAME]
+    python build_report.py --check-template PATH [-v]
 
 With no RAW_JSON it takes the newest raw_data/freshservice_*.json in the project home (by the
 `generated_at` inside, then modification time) and writes output_report.html there. It never
 calls the network. Each build also keeps the month's metrics in history/<CLIENT_ID>/<YYYY-MM>.json
 in the home, and the report compares with the earlier months kept there. Settings: the [report]
 table of integoreport.toml, or the environment variables that override it (see the README).
+
+--check-template renders a template with a busy sample month and prints what would break in Gmail,
+Outlook or Apple Mail (utils/email_checks.py): exit 0 with no errors, 1 with errors, 2 when the file
+cannot be read. -v also lists the warnings.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
 
 from utils.cli import build_parser, run_main
 from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir
+from utils.email_checks import check_template, print_findings
 from utils.files import write_json_atomic, write_text_atomic
 from utils.history import history_for_raw, store_history
 from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file
@@ -39,10 +45,14 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text", metavar="PATH", help="also write the plain-text version here")
     parser.add_argument("--template", metavar="NAME", default=DEFAULT_TEMPLATE,
                         help=f"HTML template: a file name in templates/ or a path (default: {DEFAULT_TEMPLATE})")
+    parser.add_argument("--check-template", metavar="PATH",
+                        help="check an HTML template for email safety with a sample month, build nothing (-v: warnings too)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.check_template:  # needs no home, settings or raw data: a restyler checks a copy anywhere
+        return print_findings(args.check_template, check_template(args.check_template), show_warnings=args.verbose)
     home = home_dir()
     settings = ReportSettings.load(home)
     raw_path = Path(args.raw) if args.raw else newest_raw_file(home / RAW_DIR)
