@@ -24,6 +24,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.errors import ConfigError
+from utils.portable import MODE_BITS_ARE_ACCESS_CONTROL
 from utils.settings_values import is_ip, is_loopback, locate_keys, parse_address, subject_problem, url_problem
 
 SETTINGS_FILE = "integoreport.toml"
@@ -201,6 +202,8 @@ def read_secret(home: Path, env_var: str, file_name: str, what: str, env: Mappin
 
 
 def _warn_if_readable_by_others(path: Path) -> None:
+    if not MODE_BITS_ARE_ACCESS_CONTROL:  # Windows: ACLs decide, and every file's mode looks readable by all
+        return
     try:
         mode = path.stat().st_mode
     except OSError:
