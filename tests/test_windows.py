@@ -131,9 +131,8 @@ else:
 """
 
 
+@pytest.mark.parametrize("as_on_windows", ["msvcrt-emulated"], indirect=True)  # the fallback keeps no runs apart, and says so
 def test_the_run_lock_keeps_a_second_run_out_with_msvcrt(as_on_windows, tmp_path, home):
-    if not as_on_windows.msvcrt:
-        pytest.skip("without a lock module nothing keeps runs apart (the fallback warns; see the demo test)")
     site = tmp_path / "as-on-windows"
     holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_RUN_LOCK, str(home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(PROJECT_ROOT)])})
