@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -108,6 +109,29 @@ class SkippedTime:
 
     def limiter(self, **options) -> RateLimiter:
         return RateLimiter(clock=self.clock, sleep=self.sleep, **options)
+
+
+def default_signals() -> None:
+    """A child's `preexec_fn`: Ctrl-C, SIGHUP and SIGTERM at their defaults, as for a script started from a terminal.
+
+    A child inherits ignored signals: under `nohup`, or from a background shell, pytest itself ignores
+    SIGINT (and SIGHUP), and a script started from it would ignore the Ctrl-C a test sends it.
+    """
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+@pytest.fixture
+def own_signal_handlers():
+    """SIGHUP and SIGTERM set to handlers of the test's own, whatever this run inherited; the originals come back after."""
+
+    def not_caught(signum: int, _frame: object) -> None:
+        raise AssertionError(f"{signal.Signals(signum).name} reached the test's handler, not the script's")
+
+    originals = {signum: signal.signal(signum, not_caught) for signum in (signal.SIGHUP, signal.SIGTERM)}
+    yield not_caught
+    for signum, handler in originals.items():
+        signal.signal(signum, handler)
 
 
 def run_script(script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120):

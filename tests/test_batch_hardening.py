@@ -13,9 +13,10 @@ import pytest
 
 import pull_info
 from simulators.freshservice import Simulator, SimulatorSettings
-from tests.conftest import PROJECT_ROOT, SIM_KEY
+from tests.conftest import PROJECT_ROOT, SIM_KEY, default_signals
 from tests.test_pull_info import MONTH, batch_env, pull_info_runner, small_account
 from utils.batch import SourceStep
+from utils.cli import Terminated, termination_as_interrupt
 from utils.period import Period
 
 
@@ -119,7 +120,7 @@ def test_server_text_cannot_forge_log_lines_or_reach_the_terminal_raw(start_simu
         assert not any(char in text for char in "\x1b\x07\u202e")
 
 
-def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, monkeypatch):
+def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, monkeypatch, own_signal_handlers):
     account, (acme, beta, _quiet) = small_account()
     simulator = start_simulator(account)
 
@@ -133,11 +134,24 @@ def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, mon
     assert result.returncode == 128 + signal.SIGHUP
     assert "stopped by SIGHUP" in result.stderr and "Traceback" not in result.stderr
     assert not (home / ".pull_info.lock").exists()
-    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # the handler is put back
+    assert signal.getsignal(signal.SIGHUP) is own_signal_handlers  # the handler is put back as it was
     folder = home / "reports" / MONTH
     assert list(folder.glob(f"acme-law-{acme}.html"))  # the finished client is kept
     index = (folder / "index.html").read_text()
     assert "Acme Law" in index and "Beta Dental" in index and "stopped" in index and "Quiet Co" not in index
+
+
+def test_the_termination_handlers_are_put_back_as_they_were(own_signal_handlers):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with pytest.raises(Terminated), termination_as_interrupt():
+        assert signal.getsignal(signal.SIGHUP) not in (own_signal_handlers, signal.SIG_DFL, signal.SIG_IGN)
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(5)  # the handler raises Terminated at once
+    assert signal.getsignal(signal.SIGHUP) is own_signal_handlers
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    with termination_as_interrupt():
+        pass
+    assert signal.getsignal(signal.SIGHUP) is own_signal_handlers and signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
 
 
 @pytest.mark.parametrize("signum, code, message", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")])
@@ -145,7 +159,8 @@ def test_ctrl_c_and_sigterm_stop_release_the_lock_and_keep_finished_clients(star
     account, (acme, _beta, _quiet) = small_account()
     simulator = start_simulator(account, latency_seconds=0.05)
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "pull_info.py"), "--month", MONTH, "--workers", "1"],
-                               env={**os.environ, **batch_env(simulator)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env={**os.environ, **batch_env(simulator)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=default_signals)
     first_report = home / "reports" / MONTH / f"acme-law-{acme}.html"
     deadline = time.monotonic() + 60
     while not first_report.exists() and process.poll() is None and time.monotonic() < deadline:

@@ -16,7 +16,7 @@ import pytest
 
 import send_reports
 from simulators.smtp_server import SmtpTestServer, make_test_certificate
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, default_signals
 from tests.report_fixtures import raw_file, synthetic_month
 from utils.report import build_outputs
 
@@ -477,7 +477,7 @@ def test_a_run_stopped_while_a_message_is_handed_over_leaves_it_unknown_not_sent
     env = {**os.environ, "INTEGOREPORT_HOME": str(home), "SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certificate[0]),
            "INTEGOREPORT_NOW": NOW}
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "send_reports.py"), "--month", MONTH], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     try:
         assert server.data_arrived.wait(30)
         process.send_signal(signal.SIGINT)  # Ctrl-C (a kill or a power cut leave the same record)

@@ -15,7 +15,7 @@ import pytest
 from data_pullers.freshservice import AccountContext, pull_client_month
 from data_pullers.freshservice import main as puller_main
 from simulators.freshservice_data import Account
-from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, run_script
+from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, default_signals, run_script
 from utils.errors import ConfigError
 from utils.freshservice_client import FreshserviceClient
 from utils.period import report_period, resolve_timezone
@@ -315,7 +315,7 @@ def test_ctrl_c_exits_130_and_keeps_the_old_file(start_simulator, two_clients, h
     old.write_text('{"old": true}')
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "data_pullers/freshservice.py"), str(ours), "--month", "2026-10",
                                 "--workers", "1"], env={**os.environ, **script_env(simulator)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     deadline = time.monotonic() + 20
     while simulator.counters()["requests"] < 10 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -19,7 +19,7 @@ import requests
 from simulators.demo_freshservice import COMPANIES, build_demo_account
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import STATS_KEYS, Account, format_timestamp
-from tests.conftest import run_in_threads
+from tests.conftest import default_signals, run_in_threads
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 KEY = "test-key-123"
@@ -861,7 +861,7 @@ def test_command_line_serves_the_demo_and_stops_cleanly_on_ctrl_c():
     process = subprocess.Popen(
         [sys.executable, "-m", "simulators.freshservice", "--port", "0", "--key", "cli-key",
          "--now", "2026-11-26T12:00:00Z"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     try:
         first_line = process.stdout.readline()
         key_line = process.stdout.readline()

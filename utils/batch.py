@@ -62,6 +62,7 @@ from utils.history import history_for_raw, store_history
 from utils.month_index import INDEX_RECORD as INDEX_RECORD  # noqa: PLC0414 - utils.delivery reads it here
 from utils.month_index import write_month_index
 from utils.period import Period
+from utils.portable import open_no_follow
 from utils.report import ReportSettings, build_outputs
 from utils.settings import Settings
 from utils.sources import load_source_files
@@ -463,7 +464,7 @@ def run_log_file(home: Path) -> Iterator[Path | None]:
         logs.mkdir(mode=0o700, parents=True, exist_ok=True)  # the log names clients: for the owner only
         # Named by the real local time, like the lines inside it (INTEGOREPORT_NOW is the report's clock).
         path = logs / f"pull_info-{datetime.now().strftime('%Y%m%d-%H%M%S')}.log"
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600))
+        os.close(open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:
         log.warning("no log file: %s", exc)

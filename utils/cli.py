@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from utils.errors import EXIT_FAILURE, EXIT_INTERRUPTED, IntegoError
+from utils.portable import SIGHUP
 
-TERMINATION_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+TERMINATION_SIGNALS = (signal.SIGTERM, SIGHUP) if SIGHUP is not None else (signal.SIGTERM,)  # no SIGHUP on Windows
 
 _secrets: set[str] = set()
 

@@ -18,7 +18,6 @@ The transports live in `utils/smtp_sender.py` and `utils/mailchimp_sender.py`; b
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +35,7 @@ from utils.cli import clean_text, redact
 from utils.errors import ConfigError, DataError, IntegoError
 from utils.files import read_json, read_regular_bytes, write_json_atomic, write_text_atomic
 from utils.period import MONTH_NAMES
+from utils.portable import try_lock, unlock
 from utils.report_format import truncate
 from utils.settings import DeliverySettings, Settings
 
@@ -320,11 +320,12 @@ def delivery_lock(reports_dir: Path) -> Iterator[None]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     handle = open(reports_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
     try:
+        if not try_lock(handle.fileno()):
+            raise IntegoError(f"another send for {reports_dir.name} is in progress ({reports_dir / LOCK_FILE})")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IntegoError(f"another send for {reports_dir.name} is in progress ({reports_dir / LOCK_FILE})") from None
-        yield
+            yield
+        finally:
+            unlock(handle.fileno())
     finally:
         handle.close()
 

@@ -1,19 +1,20 @@
 """The run lock: one batch at a time per project home.
 
-The lock is an exclusive `flock` on `.pull_info.lock`, which holds the owner's pid for people to
-read. The kernel drops a flock when its process dies, however it dies, so a stale file is simply
-taken over, and two runs started at the same moment can never both hold it.
+The lock is an exclusive lock (utils/portable.py: `flock`, or `msvcrt.locking` on Windows) on
+`.pull_info.lock`, which holds the owner's pid for people to read. The system drops the lock when
+its process dies, however it dies, so a stale file is simply taken over, and two runs started at
+the same moment can never both hold it.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
+import contextlib
 import logging
 import os
 from pathlib import Path
 
 from utils.errors import DataError, IntegoError
+from utils.portable import open_no_follow, try_lock, unlock
 
 log = logging.getLogger("pull_info")
 
@@ -36,13 +37,14 @@ class RunLock:
         while True:
             fd = self._open()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                taken = try_lock(fd)
             except OSError as exc:
                 os.close(fd)
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    owner = self._owner()
-                    raise IntegoError(f"another run is in progress{f' (pid {owner})' if owner else ''}") from None
                 raise DataError(f"cannot take the lock {self.path}: {exc.strerror or exc}") from None
+            if not taken:
+                os.close(fd)
+                owner = self._owner()
+                raise IntegoError(f"another run is in progress{f' (pid {owner})' if owner else ''}") from None
             if self._still_at_path(fd):
                 break
             # The holder removed the file between our open and our flock: that lock is gone; try the new file.
@@ -52,7 +54,8 @@ class RunLock:
             if previous:
                 log.warning("taking over a stale lock left by pid %s", previous if previous.isdigit() else "?")
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)  # os.pwrite is POSIX-only
+            os.write(fd, f"{os.getpid()}\n".encode())
             os.fsync(fd)
         except OSError as exc:
             # A full disk: say so, and leave no empty lock file behind for people to wonder about.
@@ -68,7 +71,7 @@ class RunLock:
 
     def _open(self) -> int:
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            return open_no_follow(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise DataError(f"cannot take the lock {self.path}: {exc.strerror or exc}") from None
 
@@ -85,8 +88,12 @@ class RunLock:
             if self._still_at_path(fd):
                 self.path.unlink()
         except OSError:
-            pass
+            # Windows refuses to remove a file that is open: empty it, so the next run finds no stale pid.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
         finally:
+            with contextlib.suppress(OSError):
+                unlock(fd)
             os.close(fd)
 
     def _owner(self) -> int | None:

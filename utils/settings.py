@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.errors import ConfigError, DataError
 from utils.files import NotARegularFile, read_regular_text
+from utils.portable import MODE_BITS_ARE_ACCESS_CONTROL
 from utils.settings_values import (
     is_ip,
     is_loopback,
@@ -220,6 +221,8 @@ def read_secret(home: Path, env_var: str, file_name: str, what: str, env: Mappin
 
 
 def _warn_if_readable_by_others(path: Path) -> None:
+    if not MODE_BITS_ARE_ACCESS_CONTROL:  # Windows: ACLs decide, and every file's mode looks readable by all
+        return
     try:
         mode = path.stat().st_mode
     except OSError:
