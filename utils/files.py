@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from utils.errors import DataError
+from utils.portable import O_CLOEXEC, open_no_follow
 
 # mkstemp creates files readable by their owner only; a report or client list should get the
 # permissions any new file gets (the umask), or keep those of the file it replaces.
@@ -106,29 +107,48 @@ class NotARegularFile(DataError):
         self.path, self.kind = path, kind
 
 
+def _open_regular(path: Path, *, follow_links: bool) -> int:
+    """An fd of `path` opened for reading, once the opened file is known to be a regular one.
+
+    A named pipe blocks a reader until something writes to it, and a device such as /dev/zero
+    never ends (MemoryError), so anything else is a NotARegularFile before a byte is read. The open
+    is non-blocking and the check is made on the opened file, so nothing swapped in between the
+    check and the read gets through. Without `follow_links` a symbolic link at `path` is refused too.
+    OSError (FileNotFoundError included) reaches the caller as it is.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | O_CLOEXEC) if follow_links else open_no_follow(path, flags)
+    except OSError:
+        mode = _lstat_mode(path)
+        if not follow_links and stat.S_ISLNK(mode):
+            raise NotARegularFile(path, "a symbolic link") from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotARegularFile(path, _kind(mode))
+    return fd
+
+
+def _lstat_mode(path: Path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
 def read_regular_text(path: Path | str, encoding: str = "utf-8") -> str:
     """The text of `path`, which must be a regular file (a symbolic link to one is fine).
 
-    A named pipe blocks a reader until something writes to it, and a device such as /dev/zero
-    never ends (MemoryError), so anything else is a DataError before a byte is read. The open is
-    non-blocking and the check is made on the opened file, so a pipe swapped in meanwhile is refused
-    too (NotARegularFile). OSError (FileNotFoundError included) and UnicodeDecodeError reach the
-    caller as they are.
+    NotARegularFile for a pipe, device, folder or socket; OSError and UnicodeDecodeError as they are.
     """
-    path = Path(path)
-    mode = os.stat(path).st_mode
-    if stat.S_ISREG(mode):
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        try:
-            mode = os.fstat(fd).st_mode
-        except BaseException:
-            os.close(fd)
-            raise
-        if stat.S_ISREG(mode):
-            with os.fdopen(fd, encoding=encoding) as handle:
-                return handle.read()
-        os.close(fd)
-    raise NotARegularFile(path, _kind(mode))
+    with os.fdopen(_open_regular(Path(path), follow_links=True), encoding=encoding) as handle:
+        return handle.read()
 
 
 def read_json(path: Path | str, what: str = "file") -> Any:
@@ -165,32 +185,14 @@ def safe_child(folder: Path | str, name: str) -> Path:
 
 
 def read_regular_bytes(path: Path | str, what: str = "file") -> bytes:
-    """The bytes of `path` when it is a regular file; a DataError for a symlink, FIFO, device or folder.
-
-    Opened without following a link and without blocking (a FIFO would wait for a writer forever),
-    then checked on the open file, so nothing can be swapped in between the check and the read.
-    """
+    """The bytes of `path` when it is a regular file, never through a symbolic link; a DataError otherwise."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(_open_regular(path, follow_links=False), "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         raise DataError(f"{what} file missing: {path}") from None
-    except OSError as exc:
-        try:
-            mode = os.lstat(path).st_mode
-        except OSError:
-            mode = 0
-        if stat.S_ISLNK(mode):
-            raise DataError(f"refusing to read {path}: it is a symbolic link, not a regular file") from None
-        raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
-            raise DataError(f"refusing to read {path}: it is {kind}, not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+    except NotARegularFile:
+        raise
     except OSError as exc:
         raise DataError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
