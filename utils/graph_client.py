@@ -21,7 +21,7 @@ import requests
 
 from utils.cli import register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError
-from utils.http import CountingHooks, RetryPolicy, send
+from utils.http import CountingHooks, RetryPolicy, WaitBudget, send
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 DENIED = "Authorization_RequestDenied"
 # Refusals that concern the MSP's app itself (its secret), not one client's tenant.
 APP_CREDENTIAL_ERRORS = ("invalid_client",)
+# The seconds a run may sit in Microsoft 429 waits (sign-in and Graph together). A monthly pull is far
+# below Graph's per-tenant limits and its Retry-After is normally seconds, so minutes of throttling
+# mean something else is using the tenant's budget: stop Microsoft 365 for the run, not the run.
+WAIT_BUDGET = 15 * 60.0
 
 
 class GraphError(APIError):
@@ -81,6 +85,7 @@ class GraphClient:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
+        self.wait_budget = WaitBudget("Microsoft 365", WAIT_BUDGET, clock=clock)
         self.timeout = timeout
         self._tokens: dict[str, _Token] = {}
         self._token_locks: dict[str, threading.Lock] = {}
@@ -111,7 +116,7 @@ class GraphClient:
         form = {"client_id": self.app_id, "client_secret": self._secret, "scope": SCOPE, "grant_type": "client_credentials"}
         asked_at = self.clock()
         response = send(self.session, "POST", url, service=LOGIN_SERVICE, policy=self.policy, timeout=self.timeout,
-                        sleep=self.sleep, hooks=self._hooks(tenant), data=form)
+                        sleep=self.sleep, hooks=self._hooks(tenant), budget=self.wait_budget, data=form)
         body = _json(response)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise _token_error(tenant, response.status_code, body)
@@ -139,7 +144,7 @@ class GraphClient:
         for attempt in (1, 2):
             token = self.token(tenant)
             response = send(self.session, "GET", url, service=SERVICE, policy=self.policy, timeout=self.timeout,
-                            sleep=self.sleep, hooks=self._hooks(tenant),
+                            sleep=self.sleep, hooks=self._hooks(tenant), budget=self.wait_budget,
                             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
             body = _json(response)
             if response.status_code == 200:
