@@ -95,10 +95,11 @@ class WaitBudget:
         self._refused: str | None = None
         self._lock = threading.Lock()
 
-    def reserve(self, wait: float, path: str) -> bool:
+    def reserve(self, wait: float, path: str, answered_by: str | None = None) -> bool:
         """Count a wait of `wait` seconds from now; True when it starts a new pause (not one under way).
 
-        Raises WaitBudgetSpent, without counting it, when it would take the total past the budget.
+        Raises WaitBudgetSpent, without counting it, when it would take the total past the budget; its
+        message names `answered_by` (the service that sent the 429, when the budget covers several).
         """
         with self._lock:
             if self._refused is not None:
@@ -106,9 +107,9 @@ class WaitBudget:
             now = self._clock()
             extra = max(0.0, now + wait - max(now, self._until))
             if self.spent + extra > self.seconds:
-                self._refused = (f"{self.service} rate limit on {path}: it asks to wait {duration(wait)}, past the "
-                                 f"{duration(self.seconds)} this run may wait for {self.service} ({duration(self.spent)} "
-                                 f"waited so far); {self.service} is not asked again this run")
+                so_far = f" ({duration(self.spent)} waited so far)" if self.spent else ""
+                self._refused = (f"{answered_by or self.service} rate limit on {path}: it asks to wait {duration(wait)}, past the "
+                                 f"{duration(self.seconds)} this run may wait for {self.service}{so_far}")
                 raise WaitBudgetSpent(self._refused, 429, path)
             new_pause = now >= self._until
             self.spent += extra
@@ -217,9 +218,9 @@ def _rate_limit_wait(response: requests.Response, service: str, path: str, polic
     wait = asked if asked is not None else default
     if wait > policy.max_rate_limit_wait:
         raise WaitBudgetSpent(f"{service} rate limit on {path}: it asks to wait {duration(wait)}, longer than the "
-                              f"{duration(policy.max_rate_limit_wait)} one wait may take; not retried early into another 429",
-                              429, path)
-    new_pause = budget.reserve(wait, path) if budget is not None else True
+                              f"{duration(policy.max_rate_limit_wait)} we wait for one rate limit; stopping rather than "
+                              f"retrying early into another 429", 429, path)
+    new_pause = budget.reserve(wait, path, service) if budget is not None else True
     level = logging.DEBUG if not new_pause else logging.WARNING if wait >= LONG_WAIT else logging.INFO
     why = "as its Retry-After asks" if asked is not None else "(no usable Retry-After)"
     log.log(level, "%s rate limit reached on %s: waiting %s %s before trying again", service, path, duration(wait), why)
