@@ -139,6 +139,16 @@ def test_429_waits_stop_when_the_run_budget_is_spent_and_stay_stopped(server):
         assert clock.now == 8.0
 
 
+def test_whole_waits_fill_the_budget_exactly_whatever_the_clock_reads():
+    clock = FakeClock()
+    clock.now = 130772.16303133311  # here (now + 300) - now is not 300 in floating point
+    budget = WaitBudget("Example", 900.0, clock=clock)
+    for _ in range(3):
+        budget.reserve(300.0, "/a")
+        clock.sleep(300.0)
+    assert budget.spent == 900.0
+
+
 def test_overlapping_waits_count_once_against_the_budget():
     clock = FakeClock()
     budget = WaitBudget("Example", 150.0, clock=clock)

@@ -105,13 +105,14 @@ class WaitBudget:
             if self._refused is not None:
                 raise WaitBudgetSpent(self._refused, 429, path)
             now = self._clock()
-            extra = max(0.0, now + wait - max(now, self._until))
+            new_pause = now >= self._until
+            # Only the part past the pause under way counts (computed apart, so whole waits add up exactly).
+            extra = wait if new_pause else max(0.0, now + wait - self._until)
             if self.spent + extra > self.seconds:
                 so_far = f" ({duration(self.spent)} waited so far)" if self.spent else ""
                 self._refused = (f"{answered_by or self.service} rate limit on {path}: it asks to wait {duration(wait)}, past the "
                                  f"{duration(self.seconds)} this run may wait for {self.service}{so_far}")
                 raise WaitBudgetSpent(self._refused, 429, path)
-            new_pause = now >= self._until
             self.spent += extra
             self._until = max(self._until, now + wait)
             return new_pause
