@@ -2,7 +2,7 @@
 
 A service's simulator subclasses `LoopbackServer` and implements `handle(request) -> Reply`; the
 base serves it on 127.0.0.1 in a daemon thread, records requests, applies forced faults queued with
-`fail_next` / `hang_next`, adds latency, and counts requests and statuses. Standard library only.
+`fail_next` / `hang_next` (until `clear_faults`), adds latency, and counts requests and statuses. Standard library only.
 """
 
 from __future__ import annotations
@@ -199,6 +199,11 @@ class LoopbackServer:
         with self._lock:
             for _ in range(count):
                 self._forced.append(Reply(status, self.error_body(status), hang_seconds=seconds))
+
+    def clear_faults(self) -> None:
+        """Forget the forced replies `fail_next` / `hang_next` queued that no request has used yet."""
+        with self._lock:
+            self._forced.clear()
 
     def counters(self) -> dict:
         """A snapshot of the counters: requests, dropped, per status and per endpoint."""

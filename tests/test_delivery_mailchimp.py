@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from simulators.mailchimp import MailchimpOptions, MailchimpSimulator
+from tests.conftest import SkippedTime, run_script
 from tests.test_delivery import (  # noqa: F401 - fixtures used by name
     ACME,
     BETA,
@@ -129,6 +130,40 @@ def test_a_rate_limit_is_waited_out_and_the_report_sent_once(home, mailchimp, bu
     assert code == 0, err
     assert mailchimp.counters()["status"] == {429: 1, 200: 1}
     assert mailchimp.accepted == ["bob@beta.example", "archive@acme.example"]
+
+
+def test_a_huge_retry_after_again_and_again_stops_the_batch_at_once_and_a_rerun_sends_each_once(home, mailchimp, two_clients):
+    mailchimp.fail_next(50, 429, headers=[("Retry-After", "3600")])  # throttled for an hour, whatever we do
+
+    result = run_script("send_reports.py", "--month", MONTH, timeout=60)  # not hours
+
+    assert result.returncode == 1, result.stderr
+    assert mailchimp.counters()["requests"] == 1 and mailchimp.sent_messages == []  # Beta was not even tried
+    entries = record(home)
+    assert list(entries) == [ACME] and entries[ACME]["outcome"] == "failed"  # answered 429: certainly not sent
+    stops = [line for line in result.stderr.splitlines() if "stopped" in line]
+    assert len(stops) == 1 and "Mailchimp Transactional rate limit" in stops[0] and "1 h" in stops[0], result.stderr
+    assert "Traceback" not in result.stderr and KEY not in result.stdout + result.stderr
+
+    mailchimp.reset_counters()
+    mailchimp.clear_faults()  # the throttling is over
+    result = run_script("send_reports.py", "--month", MONTH, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert sorted(m["metadata"]["client_id"] for m in mailchimp.sent_messages) == sorted([ACME, BETA])
+
+
+def test_429_waits_stop_the_batch_once_they_pass_the_runs_budget(home, mailchimp, two_clients):
+    mailchimp.fail_next(50, 429, headers=[("Retry-After", "240")])
+    waits = SkippedTime()  # the waits pass at once, on the sender's own clock
+    sender = MailchimpSender(MailchimpSettings(mailchimp.api_url), KEY, sleep=waits.sleep, clock=waits.clock)
+
+    summary = deliver_month(load_settings(home), home, Options(month=MONTH), sender)
+
+    assert waits.skipped == 480  # two waits of 4 min; a third would pass the 10 min budget
+    assert summary.stopped is not None and "past the 10 min this run may wait for Mailchimp Transactional" in summary.stopped
+    assert not summary.ok and summary.states == {ACME: "failed"}
+    assert record(home)[ACME]["outcome"] == "failed" and mailchimp.sent_messages == []
+    assert mailchimp.counters()["status"] == {429: 3}
 
 
 def test_a_hang_past_the_timeout_is_unknown(home, mailchimp, built_report):

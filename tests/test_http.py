@@ -12,9 +12,9 @@ import requests
 from simulators.base import LoopbackServer, Reply, Request
 from tests.conftest import SIM_KEY
 from tests.test_foundation import FakeClock
-from utils.errors import APIError, ConnectionFailed, OutcomeUnknown
+from utils.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
 from utils.freshservice_client import FreshserviceClient, RateLimiter
-from utils.http import RetryPolicy, retry_after_seconds, send
+from utils.http import RetryPolicy, WaitBudget, retry_after_seconds, send
 
 CUT_SHORT = "cut-short"  # a body shorter than its Content-Length, then the connection closes
 BROKEN_CHUNKS = "broken-chunks"  # a chunked body whose chunk promises more than arrives
@@ -105,11 +105,61 @@ def test_503_retry_after_is_honoured(server):
     assert waits == [7.0]
 
 
-def test_429_waits_retry_after_and_a_huge_one_is_capped(server):
-    server.script.extend([Reply(429, {}, [("Retry-After", "3")]), Reply(429, {}, [("Retry-After", "100000")])])
+def test_429_waits_a_retry_after_of_up_to_an_hour_in_full(server):
+    server.script.extend([Reply(429, {}, [("Retry-After", "3")]), Reply(429, {}, [("Retry-After", "3600")])])
     waits = Waits()
     assert get(server, waits).status_code == 200
-    assert waits == [3.0, POLICY.max_wait]
+    assert waits == [3.0, 3600.0]  # not cut to max_wait (a 503's cap) and retried early into another 429
+
+
+@pytest.mark.parametrize("huge", ["100000", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_429_asking_more_than_an_hour_is_a_clear_error_at_once(server, huge):
+    server.script.append(Reply(429, {}, [("Retry-After", huge)]))
+    waits = Waits()
+    with pytest.raises(WaitBudgetSpent, match=r"^Example rate limit on /thing: it asks to wait .* longer than the 1 h") as caught:
+        get(server, waits)
+    assert caught.value.status == 429 and "\n" not in str(caught.value)
+    assert waits == [] and server.counters()["requests"] == 1
+
+
+def test_429_waits_stop_when_the_run_budget_is_spent_and_stay_stopped(server):
+    clock = FakeClock()
+    budget = WaitBudget("Example", 10.0, clock=clock)
+    server.script.extend([Reply(429, {}, [("Retry-After", "4")])] * 5)
+    with requests.Session() as session:
+        with pytest.raises(WaitBudgetSpent, match="past the 10 s this run may wait for Example") as caught:
+            send(session, "GET", server.url + "/thing", service="Example", sleep=clock.sleep, budget=budget)
+        assert clock.now == 8.0 and budget.spent == 8.0  # 4 + 4; the third 4 would pass 10
+        assert server.counters()["requests"] == 3
+        assert caught.value.status == 429
+        server.script.clear()
+        server.script.append(Reply(429, {}, [("Retry-After", "1")]))
+        with pytest.raises(WaitBudgetSpent):  # spent for the rest of the run, even for a short wait
+            send(session, "GET", server.url + "/thing", service="Example", sleep=clock.sleep, budget=budget)
+        assert clock.now == 8.0
+
+
+def test_whole_waits_fill_the_budget_exactly_whatever_the_clock_reads():
+    clock = FakeClock()
+    clock.now = 130772.16303133311  # here (now + 300) - now is not 300 in floating point
+    budget = WaitBudget("Example", 900.0, clock=clock)
+    for _ in range(3):
+        budget.reserve(300.0, "/a")
+        clock.sleep(300.0)
+    assert budget.spent == 900.0
+
+
+def test_overlapping_waits_count_once_against_the_budget():
+    clock = FakeClock()
+    budget = WaitBudget("Example", 150.0, clock=clock)
+    assert budget.reserve(100.0, "/a") is True  # a new pause
+    clock.now = 1.0
+    assert budget.reserve(100.0, "/b") is False  # another thread rate-limited during the same pause
+    assert budget.spent == 101.0
+    clock.now = 101.0
+    with pytest.raises(WaitBudgetSpent):
+        budget.reserve(50.0, "/c")
+    assert budget.spent == 101.0
 
 
 @pytest.mark.parametrize("nonsense", ["inf", "nan", "-5", "soon", "1e400", ""])
@@ -211,13 +261,25 @@ def test_not_idempotent_still_retries_429_and_refused_connections(server):
 # ---- the Freshservice client on top of the policy
 
 
-def test_freshservice_caps_a_huge_retry_after_at_two_windows(server):
-    server.script.append(Reply(429, {}, [("Retry-After", "100000")]))
+def test_freshservice_waits_an_hourly_retry_after_in_full_and_refuses_a_longer_one(server):
+    server.script.append(Reply(429, {}, [("Retry-After", "2400")]))
     clock = FakeClock()
     limiter = RateLimiter(window_seconds=60, clock=clock, sleep=clock.sleep)
     client = FreshserviceClient(server.url, SIM_KEY, limiter=limiter)
     assert client.get_json("departments") == {"ok": True}
-    assert clock.now == 120.0 and client.counters.rate_limited == 1
+    assert clock.now == 2400.0 and client.counters.rate_limited == 1
+    server.script.append(Reply(429, {}, [("Retry-After", "100000")]))
+    with pytest.raises(WaitBudgetSpent, match="Freshservice rate limit on /api/v2/departments"):
+        client.get_json("departments")
+    assert clock.now == 2400.0  # refused at once, not slept
+
+
+def test_freshservice_429_without_retry_after_waits_a_window(server):
+    server.script.append(Reply(429, {}))
+    clock = FakeClock()
+    client = FreshserviceClient(server.url, SIM_KEY, limiter=RateLimiter(window_seconds=60, clock=clock, sleep=clock.sleep))
+    assert client.get_json("departments") == {"ok": True}
+    assert clock.now == 60.0
 
 
 def test_freshservice_retries_a_truncated_body(server):

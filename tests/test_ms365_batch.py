@@ -9,6 +9,7 @@ import pytest
 import pull_info
 from simulators.demo_ms365 import DEMO_TENANTS, start_demo_source
 from simulators.graph import GraphSimulator
+from tests.conftest import run_script
 from tests.test_ms365_pull import APP_ID, PREMIUM_OR_DIRECTORY, SECRET, TENANT_ID, make_tenant, other_tenant
 from tests.test_pull_info import MONTH, batch_env, report_dir, small_account
 from utils.batch import slugify
@@ -155,3 +156,28 @@ def test_pull_info_check_gets_a_token_for_each_tenant(start_simulator, graph_sim
     output = capsys.readouterr()
     assert "MS365_CLIENT_SECRET" in output.out + output.err and SECRET not in output.out + output.err
     assert not (home / "raw_data").exists()
+
+
+def test_a_huge_retry_after_again_and_again_stops_microsoft_365_for_the_run_with_one_line(start_simulator, graph_simulator,
+                                                                                          home, monkeypatch):
+    account, (acme, beta, _quiet) = small_account()
+    freshservice = start_simulator(account)
+    for name, value in batch_env(freshservice).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MS365_CLIENT_SECRET", SECRET)
+    (home / "integoreport.toml").write_text(
+        f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{graph_simulator.url}"\ngraph_url = "{graph_simulator.url}"\n\n'
+        f'[clients.{acme}]\nms365_tenant = "{TENANT_ID}"\n\n[clients.{beta}]\nms365_tenant = "{TENANT_ID}"\n', encoding="utf-8")
+    graph_simulator.fail_endpoint("token", count=50, status=429, retry_after="3600")  # more than the run's 15 min
+    graph_simulator.fail_endpoint("secureScores", count=50, status=429, retry_after="3600")
+
+    result = run_script("pull_info.py", "--month", MONTH, timeout=60)  # not hours
+
+    assert result.returncode == 1, result.stderr
+    assert graph_simulator.counters()["requests"] == 1  # refused once, not asked again for the second client
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]  # the summary then names both clients
+    assert len(errors) == 1 and "Microsoft sign-in rate limit" in errors[0] and "past the 15 min" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr and SECRET not in result.stdout + result.stderr
+    index = (report_dir(home) / "index.html").read_text(encoding="utf-8")
+    assert index.count("past the 15 min") == 2  # both clients' reports were built, naming why Microsoft 365 is missing
+    assert len(list(report_dir(home).glob("*.html"))) == 4  # three reports and the index

@@ -15,6 +15,8 @@ import pytest
 
 from data_pullers import ms365
 from simulators.graph import SIGN_IN, GraphSimulator, GraphTenant
+from tests.conftest import SkippedTime
+from utils.errors import WaitBudgetSpent
 from utils.graph_client import AppCredentialsRefused, GraphClient, GraphError, TenantRefused
 from utils.http import RetryPolicy
 from utils.ms365_metrics import compute
@@ -413,6 +415,21 @@ def test_429_and_503_wait_for_retry_after(graph_sim, status, endpoint):
     assert raw["unavailable"] == {} and len(raw["users"]) == 5
     assert raw["requests"] == 8  # the two refused tries count
     assert simulator.counters()["status"][status] == 2
+
+
+def test_429s_again_and_again_stop_microsoft_365_once_the_runs_wait_budget_is_spent(graph_sim):
+    simulator = graph_sim(make_tenant())
+    simulator.fail_endpoint("users", count=100, status=429, retry_after="300")
+    waits = SkippedTime()  # the waits pass at once, on the client's own clock
+    graph = client_for(simulator, sleep=waits.sleep, clock=waits.clock)
+
+    with pytest.raises(WaitBudgetSpent) as caught:
+        ms365.pull_client_month(graph, CLIENT, DOMAIN, PERIOD)
+
+    assert waits.skipped == 900  # three waits of 5 min; a fourth would pass the 15 min budget (not 30 capped ones)
+    assert simulator.counters()["status"][429] == 4
+    assert str(caught.value) == ("Microsoft Graph rate limit on /v1.0/users: it asks to wait 5 min, past the 15 min this run may "
+                                 "wait for Microsoft 365 (15 min waited so far)")
 
 
 # -- the setup check ---------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from data_pullers.freshservice import main as pull_main
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY
+from tests.conftest import SIM_KEY, SkippedTime, run_script
+from tests.test_pull_info import MONTH, batch_env
 from utils.config import load_config
 from utils.errors import ConfigError
-from utils.freshservice_client import client_from_config
+from utils.freshservice_client import FreshserviceClient, client_from_config
 
 NOW = "2026-11-26T12:00:00+00:00"
 
@@ -61,3 +63,39 @@ def test_nonsense_window_is_a_settings_error(home, value):
     env = {"FRESHSERVICE_URL": "http://127.0.0.1:9", "FRESHSERVICE_API_KEY": "k-123456", "FRESHSERVICE_RATE_WINDOW": value}
     with pytest.raises(ConfigError, match="FRESHSERVICE_RATE_WINDOW"):
         load_config(env=env, home=home)
+
+
+def test_an_hourly_plans_retry_after_of_half_an_hour_is_waited_in_full_once(start_simulator, caplog):
+    # A legacy hourly plan (pre-2020 accounts): the budget is spent half-way through the hour, so the
+    # 429 asks for the other 30 minutes. Waiting less only earns more 429s, which cost budget too.
+    account, _ = small_account()
+    simulator = start_simulator(account, rate_limit_total=2, rate_window_seconds=3600.0)
+    waits = SkippedTime(simulator)
+    client = FreshserviceClient(simulator.url, SIM_KEY, limiter=waits.limiter(window_seconds=60.0, reserve=0.0))
+    client.get_json("departments")
+    client.get_json("departments")
+    simulator.advance_clock(1800)
+    with caplog.at_level(logging.INFO, logger="utils.http"):
+        assert client.get_json("departments")["departments"]
+    counters = simulator.counters()
+    assert counters["rate_limited"] == 1 and counters["status"] == {200: 3, 429: 1}  # no second 429
+    assert waits.skipped == pytest.approx(1800, abs=1)  # in full: the limiter counts from when the 429 came
+    lines = [record.getMessage() for record in caplog.records if "rate limit" in record.getMessage()]
+    assert lines == ["Freshservice rate limit reached on /api/v2/departments: waiting 30 min as its Retry-After asks "
+                     "before trying again"]
+    assert caplog.records[-1].levelno == logging.WARNING  # a run sitting still for minutes says why
+
+
+def test_a_retry_after_past_the_run_budget_stops_the_batch_at_once_with_one_line(start_simulator, home, monkeypatch):
+    # A three-hour window: its 429 asks for hours, more than any run waits. The batch stops at once
+    # (no Freshservice data, no report) with one line, instead of retrying early for hours.
+    account, client_id = small_account()
+    simulator = start_simulator(account, rate_limit_total=3, rate_window_seconds=3 * 3600.0)
+    for name, value in batch_env(simulator).items():
+        monkeypatch.setenv(name, value)
+    result = run_script("pull_info.py", "--month", MONTH, timeout=60)
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "rate limit" in line]
+    assert len(errors) == 1 and "Freshservice" in errors[0] and "asks to wait 3 h" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr and SIM_KEY not in result.stdout + result.stderr
+    assert simulator.counters()["rate_limited"] == 1

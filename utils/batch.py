@@ -26,9 +26,10 @@ each). A step is a small frozen record of plain functions:
 Isolation: each step runs for each client on its own. An exception from `pull` or `run` marks
 only that step failed for that client (`ClientOutcome.steps[name]`, shown in the index row and the
 run summary, exit code 1); the report is still built (naming the source that failed) and the other
-steps and clients still run. A step whose key is refused (`AuthenticationError`) or whose settings
-are wrong (`ConfigError`) is not called again: the remaining clients it is configured for are
-marked failed with the same reason. Only Freshservice's own refused key (401) stops the run.
+steps and clients still run. A step whose key is refused (`AuthenticationError`), whose settings
+are wrong (`ConfigError`) or whose service's 429 waits used its budget for the run (`WaitBudgetSpent`,
+utils/http.py) is not called again: the remaining clients it is configured for are marked failed
+with the same reason. Only Freshservice's own refused key (401) or spent wait budget stops the run.
 Ctrl-C, SIGTERM and SIGHUP (utils/cli.py turns them into the same) stop the run; the clients
 finished so far and the month's index (utils/month_index.py) are kept.
 
@@ -55,7 +56,7 @@ from data_pullers.freshservice import AccountContext, edition_of, pull_client_mo
 from utils.cli import RedactingFilter
 from utils.client_manager import refresh_companies_list
 from utils.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
-from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError
+from utils.errors import AuthenticationError, ConfigError, DataError, IntegoError, WaitBudgetSpent
 from utils.files import is_valid_id, make_private_dir, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.freshservice_client import FreshserviceClient
 from utils.history import history_for_raw, store_history
@@ -277,8 +278,9 @@ def _run_isolated(name: str, configured: Callable[[str], bool], call: Callable[[
             outcome.steps[name] = StepResult("failed", disabled[name])
             return
         outcome.steps[name] = StepResult("ok", call())
-    except (AuthenticationError, ConfigError) as exc:
-        # A refused key or a wrong setting fails every client alike: stop asking, keep the others going.
+    except (AuthenticationError, ConfigError, WaitBudgetSpent) as exc:
+        # A refused key, a wrong setting or a spent 429 wait budget fails every client alike: stop asking,
+        # keep the others going.
         disabled[name] = _one_line(exc)
         outcome.steps[name] = StepResult("failed", disabled[name])
         log.error("%s failed: %s; not tried for the remaining clients", label, disabled[name])
@@ -295,11 +297,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def stopping_error(exc: BaseException) -> IntegoError | None:
-    """The refused key or bad configuration behind `exc` (however wrapped), which fails every client alike."""
+    """The refused key, bad configuration or spent 429 wait budget behind `exc` (however wrapped), which
+    fails every client alike (from Freshservice, without which there is no report: the run stops)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, (AuthenticationError, ConfigError)):
+        if isinstance(current, (AuthenticationError, ConfigError, WaitBudgetSpent)):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
@@ -310,7 +313,7 @@ def prepare_shared_step(context: AccountContext, period: Period, multiple_client
     """Fetch once what every client needs: reference data and, for several clients, one sweep instead
     of queries per client.
 
-    Only a refused key or bad configuration stops the run here; any other failure costs
+    Only a refused key, bad configuration or a spent wait budget stops the run here; any other failure costs
     credits, not the month: each client then finds its own tickets.
     """
     try:
@@ -405,7 +408,7 @@ def run_client(context: AccountContext, outcome: ClientOutcome, period: Period, 
                workers: int, sources: Sequence[SourceStep], after_report: Sequence[ReportStep],
                report_settings: ReportSettings | None, disabled: dict[str, str]) -> None:
     """One client: Freshservice, the other sources, the report, the steps after it. Any failure is the
-    outcome's error, except a refused key or bad configuration, which stops the run."""
+    outcome's error, except a refused key, bad configuration or a spent wait budget, which stops the run."""
     client = context.client
     entry = outcome.client
     client_id = str(entry["id"])

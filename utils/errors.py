@@ -59,3 +59,7 @@ class ConnectionFailed(APIError):
 
 class OutcomeUnknown(APIError):
     """A request that must not be sent twice failed after it may have reached the server."""
+
+
+class WaitBudgetSpent(APIError):
+    """A 429 asked for a longer wait than its service may still hold this run (see utils/http.py WaitBudget)."""

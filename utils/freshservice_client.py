@@ -22,7 +22,7 @@ import requests
 
 from utils.cli import redact, register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
-from utils.http import RetryPolicy, SendHooks, retry_after_seconds, same_origin_link, send
+from utils.http import RetryPolicy, SendHooks, WaitBudget, same_origin_link, send
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ USER_AGENT = "IntegoReport/1.0 (+monthly MSP client reports; python-requests)"
 FILTER_PAGE_SIZE = 30  # /tickets/filter returns 30 a page whatever per_page says
 FILTER_PAGE_CAP = 10  # and, like Freshdesk's search, at most 10 pages (see freshservice-api.md Part 1)
 LIST_PAGE_SIZE = 100
+# The seconds a run may sit in Freshservice 429 waits: two full waits of a legacy hourly plan (whose
+# Retry-After runs to the end of the hour; Blossom's 1000 credits/h is about 300 tickets), beyond
+# which the run stops with a clear error instead of sitting still for hours.
+WAIT_BUDGET = 2 * 3600.0
 
 
 @dataclass
@@ -78,7 +82,7 @@ class RateLimiter:
         self.reserve = reserve
         self.window_seconds = window_seconds
         self.recheck_seconds = min(1.0, window_seconds / 20)
-        self._clock = clock
+        self._clock = self.clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._one_at_a_time = threading.Lock()
@@ -212,9 +216,12 @@ class FreshserviceClient:
         self._api_key = api_key
         self.timeout = timeout
         self.limiter = limiter or RateLimiter(reserve=rate_reserve, window_seconds=rate_window_seconds)
-        # One Retry-After wait may span at most two windows, whatever the server says.
+        # A 503's Retry-After may span at most two windows; a 429's is honoured in full (an hourly
+        # plan's runs to the end of the hour) within the run's WAIT_BUDGET; a 429 without one waits a window.
         self.policy = RetryPolicy(max_tries=max_tries, backoff_base=backoff_base, backoff_cap=backoff_cap,
-                                  max_rate_limited=max_rate_limited_tries, max_wait=2 * self.limiter.window_seconds)
+                                  max_rate_limited=max_rate_limited_tries, max_wait=2 * self.limiter.window_seconds,
+                                  rate_limit_default=self.limiter.window_seconds)
+        self.wait_budget = WaitBudget("Freshservice", WAIT_BUDGET, clock=self.limiter.clock)
         self.counters = counters or UsageCounters()
         self._counter_lock = threading.Lock()
         self._local = threading.local()
@@ -259,7 +266,8 @@ class FreshserviceClient:
         url = self._url(path)
         shown_path = urlsplit(url).path
         response = send(self._session(), "GET", url, service="Freshservice", policy=self.policy,
-                        timeout=self.timeout, hooks=_PacingHooks(self, expected_cost), params=params)
+                        timeout=self.timeout, hooks=_PacingHooks(self, expected_cost), budget=self.wait_budget,
+                        params=params)
         status = response.status_code
         if status in self.policy.retry_statuses:
             raise APIError(f"Freshservice answered {status} for {shown_path} {self.policy.max_tries} times: {_error_message(response)}",
@@ -357,11 +365,8 @@ class _PacingHooks(SendHooks):
         self._client._count(requests=1)
 
     def rate_limited(self, response: requests.Response, wait: float) -> float:
-        # Without Retry-After the budget is back when the window resets.
-        pause = retry_after_seconds(response.headers, default=self._client.limiter.window_seconds,
-                                    cap=self._client.policy.max_wait)
         self._client._count(rate_limited=1)
-        self._client.limiter.block(pause)
+        self._client.limiter.block(wait)
         return 0.0  # the limiter holds every thread (this one too) until then
 
     def waiting(self, seconds: float, reason: str) -> None:

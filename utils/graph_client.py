@@ -25,7 +25,7 @@ import requests
 
 from utils.cli import register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError
-from utils.http import MAX_PAGES, CountingHooks, RetryPolicy, bounded_pages, same_origin_link, send
+from utils.http import MAX_PAGES, CountingHooks, RetryPolicy, WaitBudget, bounded_pages, same_origin_link, send
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,10 @@ UNKNOWN_CODE = ("The client's admin must check the app in their Entra admin cent
                 "admin consent again at {consent_url}.")
 NO_CODE = "Microsoft's sign-in gave no AADSTS code: try again later, and check login_url in [ms365] if it persists."
 _AADSTS = re.compile(r"AADSTS(\d+)")
+# The seconds a run may sit in Microsoft 429 waits (sign-in and Graph together). A monthly pull is far
+# below Graph's per-tenant limits and its Retry-After is normally seconds, so minutes of throttling
+# mean something else is using the tenant's budget: stop Microsoft 365 for the run, not the run.
+WAIT_BUDGET = 15 * 60.0
 
 
 class GraphError(APIError):
@@ -117,6 +121,7 @@ class GraphClient:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
+        self.wait_budget = WaitBudget("Microsoft 365", WAIT_BUDGET, clock=clock)
         self.timeout = timeout
         self.max_pages = max_pages
         self._tokens: dict[str, _Token] = {}
@@ -148,7 +153,7 @@ class GraphClient:
         form = {"client_id": self.app_id, "client_secret": self._secret, "scope": SCOPE, "grant_type": "client_credentials"}
         asked_at = self.clock()
         response = send(self.session, "POST", url, service=LOGIN_SERVICE, policy=self.policy, timeout=self.timeout,
-                        sleep=self.sleep, hooks=self._hooks(tenant), data=form)
+                        sleep=self.sleep, hooks=self._hooks(tenant), budget=self.wait_budget, data=form)
         body = _json(response)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise _token_error(tenant, response.status_code, body, self.consent_url(tenant))
@@ -180,7 +185,7 @@ class GraphClient:
         for attempt in (1, 2):
             token = self.token(tenant)
             response = send(self.session, "GET", url, service=SERVICE, policy=self.policy, timeout=self.timeout,
-                            sleep=self.sleep, hooks=self._hooks(tenant),
+                            sleep=self.sleep, hooks=self._hooks(tenant), budget=self.wait_budget,
                             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
             body = _json(response)
             if response.status_code == 200:

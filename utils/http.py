@@ -1,8 +1,11 @@
 """The one HTTP retry policy every outbound client uses.
 
 `send` retries dropped connections, timeouts, truncated bodies and the retryable statuses with
-exponential back-off and full jitter, waits out `Retry-After` on 429 and 503 (capped, so a server
-cannot park a run for a day), and raises one clear error naming the service after the last try.
+exponential back-off and full jitter, and raises one clear error naming the service after the last try.
+A 503's `Retry-After` is capped (`max_wait`). A 429's is waited in full, never retried early into
+another 429 (which costs budget too), up to `max_rate_limit_wait` for one wait and the service's
+`WaitBudget` for the run: a wait past either raises `WaitBudgetSpent` at once instead of sleeping,
+so a server repeating a huge `Retry-After` cannot park a run for hours.
 A service's own quirks (Freshservice's credit pacing, say) sit on top through `SendHooks`.
 """
 
@@ -25,9 +28,14 @@ from urllib.parse import SplitResult, urlsplit
 import requests
 import urllib3.exceptions
 
-from utils.errors import APIError, ConnectionFailed, OutcomeUnknown
+from utils.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
 
 log = logging.getLogger(__name__)
+
+# The longest one 429 wait honoured in full: Freshservice accounts on the legacy hourly plans answer
+# 429 with a Retry-After of many minutes (the docs' sample is 1521 s), up to the rest of the hour.
+MAX_RETRY_AFTER = 3600.0
+LONG_WAIT = 60.0  # a wait at least this long is logged as a warning: the run visibly sits still
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,9 @@ class RetryPolicy:
     backoff_base: float = 0.5  # exponential back-off with full jitter
     backoff_cap: float = 30.0
     max_rate_limited: int = 30  # 429s for one request before a clear error
-    max_wait: float = 120.0  # cap on one Retry-After wait; nonsense values -> default
+    max_wait: float = 120.0  # cap on one 503's Retry-After wait; nonsense values -> default
+    max_rate_limit_wait: float = MAX_RETRY_AFTER  # a 429 asking longer is a WaitBudgetSpent error at once
+    rate_limit_default: float | None = None  # a 429 without a usable Retry-After waits this; None: back-off
     retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504})
     idempotent: bool = True  # False: never resend once the request may have reached the server
     # (only connect failures and 429 are retried)
@@ -68,6 +78,52 @@ class SendHooks:
 
     def waiting(self, seconds: float, reason: str) -> None:
         """`send` is about to sleep `seconds` before retrying."""
+
+
+class WaitBudget:
+    """The seconds one service may hold one run in 429 waits; the client of each service owns one.
+
+    Waits that overlap (threads rate-limited together, as Freshservice's workers are) count once:
+    what is spent is the time the run sat still, on `clock` (the clock the waits are slept on).
+    Once a wait is refused the budget stays spent, so the service is not waited for again this run.
+    """
+
+    def __init__(self, service: str, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.service, self.seconds, self._clock = service, seconds, clock
+        self.spent = 0.0
+        self._until = 0.0  # the clock time the waits so far end
+        self._refused: str | None = None
+        self._lock = threading.Lock()
+
+    def reserve(self, wait: float, path: str, answered_by: str | None = None) -> bool:
+        """Count a wait of `wait` seconds from now; True when it starts a new pause (not one under way).
+
+        Raises WaitBudgetSpent, without counting it, when it would take the total past the budget; its
+        message names `answered_by` (the service that sent the 429, when the budget covers several).
+        """
+        with self._lock:
+            if self._refused is not None:
+                raise WaitBudgetSpent(self._refused, 429, path)
+            now = self._clock()
+            new_pause = now >= self._until
+            # Only the part past the pause under way counts (computed apart, so whole waits add up exactly).
+            extra = wait if new_pause else max(0.0, now + wait - self._until)
+            if self.spent + extra > self.seconds:
+                so_far = f" ({duration(self.spent)} waited so far)" if self.spent else ""
+                self._refused = (f"{answered_by or self.service} rate limit on {path}: it asks to wait {duration(wait)}, past the "
+                                 f"{duration(self.seconds)} this run may wait for {self.service}{so_far}")
+                raise WaitBudgetSpent(self._refused, 429, path)
+            self.spent += extra
+            self._until = max(self._until, now + wait)
+            return new_pause
+
+
+def duration(seconds: float) -> str:
+    """Seconds for a log line: '45 s', '30 min', '1 h 15 min'."""
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 or seconds == int(seconds) else f"{seconds:.1f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "")
 
 
 class CountingHooks(SendHooks):
@@ -130,13 +186,15 @@ _NO_ANSWER = (requests.ConnectionError, requests.Timeout, *_TRUNCATED)
 def send(session: requests.Session, method: str, url: str, *, service: str,
          policy: RetryPolicy = RetryPolicy(), timeout: Any = (5.0, 30.0),
          sleep: Callable[[float], None] = time.sleep, hooks: SendHooks | None = None,
-         **request_kwargs: Any) -> requests.Response:
+         budget: WaitBudget | None = None, **request_kwargs: Any) -> requests.Response:
     """Send one request under `policy`; return the final response for any status it does not retry.
 
     The caller maps 4xx/5xx to its own typed errors (a retryable status comes back once the tries
     are spent). Raises ConnectionFailed after the last failed try, OutcomeUnknown when a
-    non-idempotent request failed after it may have reached the server, and APIError (status 429)
-    when the rate limit stays exhausted. Messages name `service` and the host, never a secret.
+    non-idempotent request failed after it may have reached the server, APIError (status 429)
+    when the rate limit stays exhausted, and WaitBudgetSpent when a 429's wait is longer than
+    `policy.max_rate_limit_wait` or than what is left of `budget` (the service's for this run).
+    Messages name `service` and the host, never a secret.
     """
     hooks = hooks or SendHooks()
     parts = urlsplit(url)
@@ -167,10 +225,11 @@ def send(session: requests.Session, method: str, url: str, *, service: str,
             if rate_limited >= policy.max_rate_limited:
                 raise APIError(f"{service} kept its rate limit exhausted through {rate_limited} waits; "
                                f"other integrations may be using the whole budget", status, path)
-            wait = retry_after_seconds(response.headers, default=policy.backoff(rate_limited), cap=policy.max_wait)
+            try:
+                wait = _rate_limit_wait(response, service, path, policy, rate_limited, budget)
+            finally:
+                _close(response)
             own = hooks.rate_limited(response, wait)
-            log.info("%s rate limit reached on %s; pausing %.1f s", service, path, wait)
-            _close(response)
             _pause(own, f"HTTP 429 on {path}", rate_limited, sleep, hooks)
             continue
         if status in policy.retry_statuses and policy.idempotent:
@@ -186,23 +245,44 @@ def send(session: requests.Session, method: str, url: str, *, service: str,
         return response
 
 
+def _rate_limit_wait(response: requests.Response, service: str, path: str, policy: RetryPolicy, rate_limited: int,
+                     budget: WaitBudget | None) -> float:
+    """How long to wait after this 429: its Retry-After in full (or the default); one log line per pause."""
+    asked = requested_wait(response.headers)
+    default = policy.rate_limit_default if policy.rate_limit_default is not None else policy.backoff(rate_limited)
+    wait = asked if asked is not None else default
+    if wait > policy.max_rate_limit_wait:
+        raise WaitBudgetSpent(f"{service} rate limit on {path}: it asks to wait {duration(wait)}, longer than the "
+                              f"{duration(policy.max_rate_limit_wait)} we wait for one rate limit; stopping rather than "
+                              f"retrying early into another 429", 429, path)
+    new_pause = budget.reserve(wait, path, service) if budget is not None else True
+    level = logging.DEBUG if not new_pause else logging.WARNING if wait >= LONG_WAIT else logging.INFO
+    why = "as its Retry-After asks" if asked is not None else "(no usable Retry-After)"
+    log.log(level, "%s rate limit reached on %s: waiting %s %s before trying again", service, path, duration(wait), why)
+    return wait
+
+
 def retry_after_seconds(headers: Mapping[str, str], default: float, cap: float) -> float:
     """Seconds a Retry-After header asks for (delta-seconds or HTTP date), at most `cap`.
 
     Missing or nonsense values (text, negative, inf, nan) give `default` (also capped).
     """
+    asked = requested_wait(headers)
+    return max(0.0, min(default if asked is None else asked, cap))
+
+
+def requested_wait(headers: Mapping[str, str]) -> float | None:
+    """The seconds a Retry-After header asks for; None when it is missing or nonsense (text, negative, inf, nan)."""
     value = headers.get("Retry-After")
-    seconds = default
-    if value is not None and value.strip():
-        text = value.strip()
-        number: float | None
-        try:
-            number = float(text)
-        except ValueError:
-            number = _seconds_until_http_date(text)
-        if number is not None and math.isfinite(number) and number >= 0:
-            seconds = number
-    return max(0.0, min(seconds, cap))
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    number: float | None
+    try:
+        number = float(text)
+    except ValueError:
+        number = _seconds_until_http_date(text)
+    return number if number is not None and math.isfinite(number) and number >= 0 else None
 
 
 def _seconds_until_http_date(text: str) -> float | None:

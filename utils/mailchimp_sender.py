@@ -22,8 +22,8 @@ from typing import Any
 import requests
 
 from utils.delivery import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of, server_text
-from utils.errors import APIError, ConnectionFailed, OutcomeUnknown
-from utils.http import RetryPolicy
+from utils.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
+from utils.http import RetryPolicy, WaitBudget
 from utils.http import send as http_send
 from utils.settings import MailchimpSettings
 
@@ -31,7 +31,12 @@ log = logging.getLogger("send_reports")
 
 SERVICE = "Mailchimp Transactional"
 POLICY = RetryPolicy(idempotent=False)
-PING_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2)  # a check answers in seconds
+PING_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2,
+                          max_rate_limit_wait=15.0)  # a check answers in seconds
+# The seconds a run may sit in 429 waits: the request-rate limit lifts in seconds (the hourly send
+# quota queues mail rather than refusing it), so ten minutes of 429s mean the account is throttled
+# for longer than a batch should sit still; the batch stops and a later run sends the rest.
+WAIT_BUDGET = 10 * 60.0
 TIMEOUT = (5.0, 120.0)  # connect, read: a send answers within seconds; the SDK waits up to 300 s
 ACCEPTED = frozenset({"sent", "queued", "scheduled"})
 # queued_reason values for which the service holds the message for the whole account; the benign ones
@@ -81,24 +86,28 @@ class MailchimpSender:
     method = "mailchimp"
 
     def __init__(self, settings: MailchimpSettings, key: str, *, session: requests.Session | None = None,
-                 timeout: tuple[float, float] = TIMEOUT, policy: RetryPolicy = POLICY, sleep: Callable[[float], None] = time.sleep):
+                 timeout: tuple[float, float] = TIMEOUT, policy: RetryPolicy = POLICY, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
         self.url = settings.url.rstrip("/")
         self._key = key
         self.session = session or requests.Session()
         self.timeout = timeout
         self.policy = policy
         self.sleep = sleep
+        self.wait_budget = WaitBudget(SERVICE, WAIT_BUDGET, clock=clock)  # one sender per run
         self.calls = 0
 
     def _post(self, method: str, body: dict[str, Any], policy: RetryPolicy | None = None,
               timeout: tuple[float, float] | None = None) -> requests.Response:
         self.calls += 1
         return http_send(self.session, "POST", f"{self.url}/{method}.json", service=SERVICE, policy=policy or self.policy,
-                         timeout=timeout or self.timeout, sleep=self.sleep, json=body)
+                         timeout=timeout or self.timeout, sleep=self.sleep, budget=self.wait_budget, json=body)
 
     def send(self, outgoing: Outgoing) -> SendResult:
         try:
             response = self._post("messages/send", message_body(outgoing, self._key))
+        except WaitBudgetSpent as exc:  # every try was answered 429: certainly not sent, and neither would the rest be
+            raise BatchStopped(str(exc), SendResult("failed", reason=str(exc))) from None
         except OutcomeUnknown as exc:
             return SendResult("unknown", reason=str(exc))
         except ConnectionFailed as exc:

@@ -20,12 +20,14 @@ import requests
 
 from utils.cli import register_secret
 from utils.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
-from utils.http import MAX_PAGES, CountingHooks, RetryPolicy, bounded_pages, send
+from utils.http import MAX_PAGES, CountingHooks, RetryPolicy, WaitBudget, bounded_pages, send
 
 SERVICE = "SentinelOne"
 API_PREFIX = "/web/api/v2.1"
 PAGE_LIMIT = 1000  # the most the API gives in one page; above it answers 400
 OPEN_INCIDENT_STATUSES = ("unresolved", "in_progress")
+WAIT_BUDGET = 15 * 60.0  # seconds a run may sit in 429 waits: a monthly pull is a few requests a site, so
+# minutes of throttling mean another integration holds the console's budget; stop SentinelOne, not the run
 NO_SITE = ""  # the request counter's key for calls not about one site (the token check)
 
 
@@ -68,6 +70,7 @@ class SentinelOneClient:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.timeout = timeout
+        self.wait_budget = WaitBudget(SERVICE, WAIT_BUDGET)
         self._lock = threading.Lock()
         self.requests: dict[str, int] = {}  # HTTP requests per site id, retries included
 
@@ -77,7 +80,7 @@ class SentinelOneClient:
         """One GET of `path` (under /web/api/v2.1); the JSON body of a 200, else a typed one-line error."""
         response = send(self.session, "GET", f"{self.console_url}{API_PREFIX}{path}", service=SERVICE, policy=self.policy,
                         timeout=self.timeout, sleep=self.sleep, hooks=CountingHooks(self.requests, site_id, self._lock),
-                        params=dict(params),
+                        budget=self.wait_budget, params=dict(params),
                         headers={"Authorization": f"ApiToken {self._token}", "Accept": "application/json"})
         try:
             body = response.json()
