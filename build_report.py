@@ -10,7 +10,7 @@ in the home, and the report compares with the earlier months kept there. Setting
 table of integoreport.toml, or the environment variables that override it (see the README).
 
 --check-template renders a template with a busy sample month and prints what would break in Gmail,
-Outlook or Apple Mail (utils/email_checks.py): exit 0 with no errors, 1 with errors, 2 when the file
+Outlook or Apple Mail (utils/reporting/email_checks.py): exit 0 with no errors, 1 with errors, 2 when the file
 cannot be read. -v also lists the warnings.
 """
 
@@ -22,17 +22,17 @@ import sys
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
-    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # Replace, not prepend: with the script's own folder first on the path, utils/services/http.py would hide
     # the standard library's http package.
     sys.path[0] = str(Path(__file__).resolve().parent)
 
-from utils.cli import build_parser, run_main
-from utils.config import OUTPUT_REPORT, RAW_DIR, home_dir
-from utils.email_checks import check_template, print_findings
-from utils.files import write_json_atomic, write_text_atomic
-from utils.history import history_for_raw, store_history
-from utils.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file
-from utils.sources import load_source_files
+from utils.core.cli import build_parser, run_main
+from utils.core.config import OUTPUT_REPORT, RAW_DIR, home_dir
+from utils.core.files import write_json_atomic, write_text_atomic
+from utils.reporting.email_checks import check_template, print_findings
+from utils.reporting.history import history_for_raw, store_history
+from utils.reporting.report import DEFAULT_TEMPLATE, ReportSettings, build_outputs, load_raw, newest_raw_file
+from utils.reporting.sources import load_source_files
 
 log = logging.getLogger("build_report")
 

@@ -7,7 +7,7 @@ Cron calls it on the 1st of each month. `--send` then emails the built reports (
 without it nothing is sent, so the MSP can review first. `--demo` runs the same job against the
 built-in simulator and its demo account, in demo/, with no Freshservice account needed, and ends by
 writing the demo's emails to demo/reports/<YYYY-MM>/outbox/.
-The work itself is in utils/batch.py (which also says how to add a data source to the run).
+The work itself is in utils/monthly/batch.py (which also says how to add a data source to the run).
 """
 
 from __future__ import annotations
@@ -22,26 +22,26 @@ from dataclasses import replace
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
-    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # Replace, not prepend: with the script's own folder first on the path, utils/services/http.py would hide
     # the standard library's http package.
     sys.path[0] = str(Path(__file__).resolve().parent)
 
-from data_pullers.freshservice import DEFAULT_WORKERS, positive_int
-from utils.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
-from utils.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
-from utils.checks import exit_code as checks_exit_code
-from utils.checks import format_table, run_checks
-from utils.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
-from utils.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config, normalise_url
-from utils.delivery_batch import send_after_build
-from utils.errors import EXIT_FAILURE, EXIT_OK, ConfigError
-from utils.files import is_valid_id
-from utils.freshservice_client import FreshserviceClient, UsageCounters, client_from_config
-from utils.history import TREND_MONTHS
-from utils.period import Period, report_period, resolve_timezone
-from utils.report import ReportSettings
-from utils.run_lock import RunLock
-from utils.settings import Settings, load_settings
+from utils.core.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
+from utils.core.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config, normalise_url
+from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
+from utils.core.files import is_valid_id
+from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.settings import Settings, load_settings
+from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
+from utils.monthly.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
+from utils.monthly.checks import exit_code as checks_exit_code
+from utils.monthly.checks import format_table, run_checks
+from utils.monthly.run_lock import RunLock
+from utils.monthly.send_step import send_after_build
+from utils.reporting.history import TREND_MONTHS
+from utils.reporting.report import ReportSettings
+from utils.services.freshservice_client import FreshserviceClient, UsageCounters, client_from_config
+from utils.services.freshservice_pull import DEFAULT_WORKERS, positive_int
 
 log = logging.getLogger("pull_info")
 
@@ -132,7 +132,7 @@ def run_with_config(args: argparse.Namespace, config: Config, period: Period, se
                                             report_settings=report_settings)
         finally:
             lock.release()
-        delivered = deliver() if deliver is not None else True  # --send: email the reports (utils/delivery.py)
+        delivered = deliver() if deliver is not None else True  # --send: email the reports (utils/delivery/outbound.py)
         report_summary(summary, index_path, client, period, started)
         if log_path:
             log.debug("log file: %s", log_path)

@@ -16,18 +16,18 @@ import sys
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
-    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
+    # Replace, not prepend: with the script's own folder first on the path, utils/services/http.py would hide
     # the standard library's http package.
     sys.path[0] = str(Path(__file__).resolve().parent)
 
-from utils.cli import EXIT_CODES_HELP, build_parser, run_main
-from utils.config import home_dir
-from utils.delivery import Options, check_addresses, deliver_month, make_sender
-from utils.delivery_batch import refresh_index
-from utils.errors import EXIT_FAILURE, EXIT_OK, ConfigError
-from utils.files import is_valid_id
-from utils.period import report_period, resolve_timezone
-from utils.settings import load_settings
+from utils.core.cli import EXIT_CODES_HELP, build_parser, run_main
+from utils.core.config import home_dir
+from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
+from utils.core.files import is_valid_id
+from utils.core.period import report_period, resolve_timezone
+from utils.core.settings import load_settings
+from utils.delivery.outbound import Options, check_addresses, deliver_month, make_sender
+from utils.monthly.send_step import refresh_index
 
 log = logging.getLogger("send_reports")
 

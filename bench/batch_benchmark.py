@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data_pullers.freshservice import AccountContext, pull_client_month  # noqa: E402
 from simulators.demo_freshservice import build_demo_account  # noqa: E402
 from simulators.freshservice import Simulator, SimulatorSettings  # noqa: E402
-from utils.batch import run_batch  # noqa: E402
-from utils.freshservice_client import FreshserviceClient  # noqa: E402
-from utils.period import report_period  # noqa: E402
+from utils.core.period import report_period  # noqa: E402
+from utils.monthly.batch import run_batch  # noqa: E402
+from utils.services.freshservice_client import FreshserviceClient  # noqa: E402
+from utils.services.freshservice_pull import AccountContext, pull_client_month  # noqa: E402
 
 KEY = "bench-key-123456"
 

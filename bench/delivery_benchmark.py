@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 from simulators.mailchimp import MailchimpOptions, MailchimpSimulator  # noqa: E402
 from simulators.smtp_server import SmtpTestServer, make_test_certificate  # noqa: E402
 from tests.report_fixtures import raw_file, synthetic_month  # noqa: E402
-from utils.delivery import Options, deliver_month, make_sender  # noqa: E402
-from utils.report import build_outputs  # noqa: E402
-from utils.settings import load_settings  # noqa: E402
+from utils.core.settings import load_settings  # noqa: E402
+from utils.delivery.outbound import Options, deliver_month, make_sender  # noqa: E402
+from utils.reporting.report import build_outputs  # noqa: E402
 
 MONTH = "2026-10"
 PASSWORD = "bench-smtp-password"

@@ -19,11 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data_pullers.ms365 import pull_client_month  # noqa: E402
 from simulators.demo_ms365 import DemoTenant, _build_tenant  # noqa: E402
 from simulators.graph import GraphSimulator, GraphTenant  # noqa: E402
-from utils.graph_client import GraphClient  # noqa: E402
-from utils.period import report_period  # noqa: E402
+from utils.core.period import report_period  # noqa: E402
+from utils.services.graph_client import GraphClient  # noqa: E402
+from utils.services.ms365_pull import pull_client_month  # noqa: E402
 
 APP_ID = "bench-app-0000-4000-8000-000000000001"
 SECRET = "bench-graph-secret-7e6d"

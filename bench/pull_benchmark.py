@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data_pullers.freshservice import DEFAULT_WORKERS, AccountContext, pull_client_month  # noqa: E402
 from simulators.demo_freshservice import build_demo_account  # noqa: E402
 from simulators.freshservice import Simulator, SimulatorSettings  # noqa: E402
-from utils.freshservice_client import FreshserviceClient  # noqa: E402
-from utils.period import report_period  # noqa: E402
+from utils.core.period import report_period  # noqa: E402
+from utils.services.freshservice_client import FreshserviceClient  # noqa: E402
+from utils.services.freshservice_pull import DEFAULT_WORKERS, AccountContext, pull_client_month  # noqa: E402
 
 KEY = "bench-key-123456"
 

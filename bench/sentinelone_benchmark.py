@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data_pullers.sentinelone import pull_client_month  # noqa: E402
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator  # noqa: E402
-from utils.period import report_period  # noqa: E402
-from utils.sentinelone_client import SentinelOneClient  # noqa: E402
+from utils.core.period import report_period  # noqa: E402
+from utils.services.sentinelone_client import SentinelOneClient  # noqa: E402
+from utils.services.sentinelone_pull import pull_client_month  # noqa: E402
 
 TOKEN = "bench-s1-token-9d8c7b"
 SIZES = ((41, 7), (999, 999), (2500, 1500), (5000, 3200))  # (endpoints, threats created in the month)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from simulators.freshservice_data import Account, to_utc
-from utils import clock
+from utils.core import clock
 
 # Clients and technicians work on US Eastern time; business-hours weighting uses its
 # standard offset so the generator does not depend on the machine's tz database.

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES, LOCAL_OFFSET
 from simulators.graph import GraphSimulator, GraphTenant
-from utils import clock
+from utils.core import clock
 
 if TYPE_CHECKING:
-    from utils.batch import SourceStep
+    from utils.monthly.batch import SourceStep
 
 DEMO_APP_ID = "0d3c2b1a-5e4f-4a6b-9c8d-7e6f5a4b3c2d"
 DEMO_SECRET = "demo-graph-secret-not-secret"
@@ -281,9 +281,9 @@ def _skus(demo: DemoTenant, users: list[dict]) -> list[dict]:
 
 def start_demo_source(home: Path) -> tuple[GraphSimulator, SourceStep]:
     """For `pull_info.py --demo`: the demo tenants served on 127.0.0.1 and the batch step reading them."""
-    from data_pullers import ms365
-    from utils.graph_client import GraphClient
-    from utils.settings import SETTINGS_FILE, ClientSettings, Ms365Settings, Settings
+    from utils.core.settings import SETTINGS_FILE, ClientSettings, Ms365Settings, Settings
+    from utils.services import ms365_pull as ms365
+    from utils.services.graph_client import GraphClient
 
     tenants = build_demo_tenants()
     simulator = GraphSimulator(list(tenants.values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET)

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from simulators.demo_freshservice import COMPANIES
 from simulators.freshservice_data import _ID_BASES as FRESHSERVICE_ID_BASES
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
-from utils import clock
+from utils.core import clock
 
 if TYPE_CHECKING:
-    from utils.batch import SourceStep
+    from utils.monthly.batch import SourceStep
 
 HISTORY_MONTHS = 4  # the current month and the three before it
 DEMO_TOKEN = "demo-s1-token-not-secret"
@@ -175,9 +175,9 @@ def demo_department_ids() -> dict[str, str]:
 
 def start_demo_source(home: Path, now: datetime | None = None) -> tuple[SentinelOneSimulator, SourceStep]:
     """For `pull_info.py --demo`: the demo sites served on 127.0.0.1 and the batch step reading them."""
-    from data_pullers import sentinelone
-    from utils.sentinelone_client import SentinelOneClient
-    from utils.settings import SETTINGS_FILE, ClientSettings, SentinelOneSettings, Settings
+    from utils.core.settings import SETTINGS_FILE, ClientSettings, SentinelOneSettings, Settings
+    from utils.services import sentinelone_pull as sentinelone
+    from utils.services.sentinelone_client import SentinelOneClient
 
     data = build_demo_sentinelone(now)
     simulator = SentinelOneSimulator(data, SentinelOneOptions(api_token=DEMO_TOKEN))

@@ -24,7 +24,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeGuard, overload
 
-from utils import clock
+from utils.core import clock
 
 API_PREFIX = "/api/v2"
 SUPPORT_EMAIL = "helpdesk@intego.freshservice.com"

@@ -24,7 +24,7 @@ import pytest
 from simulators.base import LoopbackServer
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
-from utils.freshservice_client import RateLimiter
+from utils.services.freshservice_client import RateLimiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SIM_KEY = "sim-secret-key-9f3a7c"

@@ -2,12 +2,12 @@
 
 `raw_file` and `ticket` build small files whose right answers a test can work out by hand;
 `synthetic_month` builds a realistic month of any size (seeded, so the same every run). They live in
-utils/sample_month.py, because `build_report.py --check-template` renders the same busy month.
+utils/reporting/sample_month.py, because `build_report.py --check-template` renders the same busy month.
 """
 
 from __future__ import annotations
 
-from utils.sample_month import (
+from utils.reporting.sample_month import (
     OCTOBER_NY,
     PRIVATE_MARKER,
     conversation,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from simulators.sentinelone import SentinelOneData, format_timestamp
-from utils.period import report_period
+from utils.core.period import report_period
 
 TIMEZONE = "America/New_York"
 MONTH = "2026-10"

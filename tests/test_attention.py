@@ -8,8 +8,8 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.report_fixtures import raw_file, ticket
-from utils.attention import KINDS, NOTHING_TEXT, attention_items
-from utils.report import build_outputs
+from utils.reporting.attention import KINDS, NOTHING_TEXT, attention_items
+from utils.reporting.report import build_outputs
 
 # A metrics dict with every figure the list reads, each at a distinct count (by kind's position + 1).
 FULL = {

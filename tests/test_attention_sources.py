@@ -8,9 +8,9 @@ from simulators.demo_ms365 import DEMO_TENANTS
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
 from tests.report_fixtures import period_for, raw_file, ticket
-from utils.attention import KINDS
-from utils.period import report_period
-from utils.report import build_outputs
+from utils.core.period import report_period
+from utils.reporting.attention import KINDS
+from utils.reporting.report import build_outputs
 
 # kind -> how its count reads off the sections, as security-metrics.md defines them
 FROM_SECTIONS = {

@@ -1,4 +1,4 @@
-"""utils/batch.py on its own: the hook for more sources and steps, and per-client isolation."""
+"""utils/monthly/batch.py on its own: the hook for more sources and steps, and per-client isolation."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import SIM_KEY
 from tests.test_pull_info import MONTH, pull_info_runner, small_account
-from utils.batch import ClientOutcome, ReportStep, SourceStep, run_batch
-from utils.errors import AuthenticationError
-from utils.freshservice_client import FreshserviceClient
-from utils.period import Period, report_period
+from utils.core.errors import AuthenticationError
+from utils.core.period import Period, report_period
+from utils.monthly.batch import ClientOutcome, ReportStep, SourceStep, run_batch
+from utils.services.freshservice_client import FreshserviceClient
 
 PERIOD = report_period(MONTH, "UTC")
 

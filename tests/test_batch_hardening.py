@@ -15,9 +15,9 @@ import pull_info
 from simulators.freshservice import Simulator, SimulatorSettings
 from tests.conftest import PROJECT_ROOT, SIM_KEY, default_signals
 from tests.test_pull_info import MONTH, batch_env, pull_info_runner, small_account
-from utils.batch import SourceStep
-from utils.cli import Terminated, termination_as_interrupt
-from utils.period import Period
+from utils.core.cli import Terminated, termination_as_interrupt
+from utils.core.period import Period
+from utils.monthly.batch import SourceStep
 
 
 @pytest.fixture

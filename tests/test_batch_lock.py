@@ -1,4 +1,4 @@
-"""The run lock (utils/run_lock.py): one holder however runs race, a clear error when it cannot be written."""
+"""The run lock (utils/monthly/run_lock.py): one holder however runs race, a clear error when it cannot be written."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import sys
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from utils.errors import DataError, IntegoError
-from utils.run_lock import LOCK_FILE, RunLock
+from utils.core.errors import DataError, IntegoError
+from utils.monthly.run_lock import LOCK_FILE, RunLock
 
 RACER = f"""
 import sys
 sys.path.insert(0, {str(PROJECT_ROOT)!r})
 from pathlib import Path
-from utils.errors import IntegoError
-from utils.run_lock import RunLock
+from utils.core.errors import IntegoError
+from utils.monthly.run_lock import RunLock
 lock = RunLock(Path(sys.argv[1]))
 sys.stdin.readline()  # wait for the start signal, so every racer tries at the same moment
 try:
@@ -66,8 +66,8 @@ def test_a_full_disk_gives_a_clear_error_and_no_empty_lock(home):
 import resource, signal, sys
 sys.path.insert(0, {str(PROJECT_ROOT)!r})
 from pathlib import Path
-from utils.errors import DataError
-from utils.run_lock import RunLock
+from utils.core.errors import DataError
+from utils.monthly.run_lock import RunLock
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 try:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from simulators.demo_freshservice import build_demo_account
-from utils import clock
-from utils.errors import ConfigError
-from utils.period import report_period
+from utils.core import clock
+from utils.core.errors import ConfigError
+from utils.core.period import report_period
 
 
 def test_now_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ import send_reports
 from simulators.smtp_server import SmtpTestServer, make_test_certificate
 from tests.conftest import PROJECT_ROOT, default_signals
 from tests.report_fixtures import raw_file, synthetic_month
-from utils.report import build_outputs
+from utils.reporting.report import build_outputs
 
 MONTH = "2026-10"
 NOW = "2026-11-02T08:00:00+00:00"
@@ -448,8 +448,8 @@ def test_pull_info_send_with_bad_delivery_settings_stops_before_the_first_reques
 
 
 def test_the_setup_check_logs_in_and_quits_without_sending(home, smtp_server, monkeypatch):
-    from utils.delivery_batch import check
-    from utils.settings import load_settings
+    from utils.core.settings import load_settings
+    from utils.monthly.send_step import check
 
     assert check(load_settings(home)) is None  # no [delivery]: nothing to check
     server = smtp_server()

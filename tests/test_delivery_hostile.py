@@ -30,10 +30,10 @@ from tests.test_delivery import (  # noqa: F401 - fixtures used by name
     write_settings,
 )
 from tests.test_delivery_mailchimp import KEY, mailchimp  # noqa: F401 - fixture used by name
-from utils.delivery import Options, build_message, deliver_month, find_reports
-from utils.errors import ConfigError
-from utils.settings import load_settings
-from utils.smtp_sender import SmtpSender
+from utils.core.errors import ConfigError
+from utils.core.settings import load_settings
+from utils.delivery.outbound import Options, build_message, deliver_month, find_reports
+from utils.delivery.smtp import SmtpSender
 
 HELD_REASONS = ["account-suspended", "sending-suspended", "sending-paused", "monthly-limit-reached", "free-trial-sends-exhausted"]
 BENIGN_REASONS = ["multiple-recipients", "attachments", "sending-backlogged", "hourly-quota-exhausted"]

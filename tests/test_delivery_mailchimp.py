@@ -23,9 +23,9 @@ from tests.test_delivery import (  # noqa: F401 - fixtures used by name
     write_report,
     write_settings,
 )
-from utils.delivery import Options, deliver_month
-from utils.mailchimp_sender import MailchimpSender
-from utils.settings import MailchimpSettings, load_settings
+from utils.core.settings import MailchimpSettings, load_settings
+from utils.delivery.mailchimp import MailchimpSender
+from utils.delivery.outbound import Options, deliver_month
 
 KEY = "md-key-Vx7pQ2-secret"
 

@@ -1,4 +1,4 @@
-"""`build_report.py --check-template PATH`: the email-safety checks of utils/email_checks.py on any template copy."""
+"""`build_report.py --check-template PATH`: the email-safety checks of utils/reporting/email_checks.py on any template copy."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.email_checks import (
+from utils.reporting.email_checks import (
     SUPPORT_FILE,
     check_client_support,
     check_contrast,
@@ -22,8 +22,8 @@ from utils.email_checks import (
     contrast_ratio,
     support_table,
 )
-from utils.report import TEMPLATES_DIR, build_outputs
-from utils.sample_month import busy_sample
+from utils.reporting.report import TEMPLATES_DIR, build_outputs
+from utils.reporting.sample_month import busy_sample
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STOCK = TEMPLATES_DIR / "email_report_template.html"

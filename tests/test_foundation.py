@@ -13,11 +13,12 @@ import pytest
 
 from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, run_in_threads, run_script
-from utils import client_manager, files
-from utils.config import load_api_key, load_config, normalise_url, parse_reserve
-from utils.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, DataError, ForbiddenError, NotFoundError
-from utils.files import read_json, write_json_atomic
-from utils.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter
+from utils.core import files
+from utils.core.config import load_api_key, load_config, normalise_url, parse_reserve
+from utils.core.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, DataError, ForbiddenError, NotFoundError
+from utils.core.files import read_json, write_json_atomic
+from utils.services import client_list as client_manager
+from utils.services.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter
 
 
 def make_client(simulator, **options) -> FreshserviceClient:
@@ -374,7 +375,7 @@ def test_link_to_another_host_is_refused(start_simulator):
     ("https://graph.microsoft.com:notaport/v1.0/users", False),
 ])
 def test_a_link_is_followed_only_on_its_base_urls_origin(link, followed):
-    from utils.http import same_origin_link
+    from utils.services.http import same_origin_link
 
     if followed:
         assert same_origin_link(link, "https://graph.microsoft.com") == link

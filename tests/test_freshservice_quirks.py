@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from data_pullers.freshservice import CSAT_PROBES, AccountContext, pull_client_month
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
 from tests.test_pull_info import pull_info_runner, small_account
-from utils.freshservice_client import FreshserviceClient
-from utils.metrics import compute_report_data
-from utils.period import report_period
+from utils.core.period import report_period
+from utils.reporting.metrics import compute_report_data
+from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_pull import CSAT_PROBES, AccountContext, pull_client_month
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OCTOBER = report_period("2026-10", "UTC", NOW)

@@ -10,9 +10,9 @@ import pytest
 
 import build_report
 from tests.report_fixtures import csat, period_for, raw_file, ticket, time_entry
-from utils.history import history_path, load_history, previous_figures, store_history
-from utils.metrics import compute_metrics
-from utils.report import build_outputs
+from utils.reporting.history import history_path, load_history, previous_figures, store_history
+from utils.reporting.metrics import compute_metrics
+from utils.reporting.report import build_outputs
 
 CLIENT = 21000351606
 

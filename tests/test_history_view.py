@@ -11,10 +11,10 @@ from lxml import html as lxml_html
 import build_report
 from tests.report_fixtures import raw_file, ticket
 from tests.test_history import CLIENT, month_raw, write_raw
-from utils.branding import brand_context, contrast
-from utils.history_view import count_change, duration_change, minutes_change, rate_change, sla_line, tile_changes
-from utils.metrics import compute_metrics
-from utils.report import ReportSettings, build_outputs
+from utils.reporting.branding import brand_context, contrast
+from utils.reporting.history_view import count_change, duration_change, minutes_change, rate_change, sla_line, tile_changes
+from utils.reporting.metrics import compute_metrics
+from utils.reporting.report import ReportSettings, build_outputs
 
 
 def visible_text(html: str) -> str:

@@ -1,4 +1,4 @@
-"""The shared retry policy (utils/http.py) over real HTTP to a scripted loopback server."""
+"""The shared retry policy (utils/services/http.py) over real HTTP to a scripted loopback server."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import requests
 from simulators.base import LoopbackServer, Reply, Request
 from tests.conftest import SIM_KEY
 from tests.test_foundation import FakeClock
-from utils.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
-from utils.freshservice_client import FreshserviceClient, RateLimiter
-from utils.http import RetryPolicy, WaitBudget, retry_after_seconds, send
+from utils.core.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
+from utils.services.freshservice_client import FreshserviceClient, RateLimiter
+from utils.services.http import RetryPolicy, WaitBudget, retry_after_seconds, send
 
 CUT_SHORT = "cut-short"  # a body shorter than its Content-Length, then the connection closes
 BROKEN_CHUNKS = "broken-chunks"  # a chunked body whose chunk promises more than arrives

@@ -7,8 +7,8 @@ from datetime import time
 import pytest
 
 from tests.report_fixtures import conversation, csat, period_for, raw_file, synthetic_month, ticket, time_entry
-from utils.errors import ConfigError, DataError
-from utils.metrics import (
+from utils.core.errors import ConfigError, DataError
+from utils.reporting.metrics import (
     MetricsSettings,
     check_raw,
     compute_metrics,

@@ -12,8 +12,8 @@ from simulators.graph import GraphSimulator
 from tests.conftest import run_script
 from tests.test_ms365_pull import APP_ID, PREMIUM_OR_DIRECTORY, SECRET, TENANT_ID, make_tenant, other_tenant
 from tests.test_pull_info import MONTH, batch_env, report_dir, small_account
-from utils.batch import slugify
-from utils.period import report_period
+from utils.core.period import report_period
+from utils.monthly.batch import slugify
 
 
 @pytest.fixture

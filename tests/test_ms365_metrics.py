@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from tests.report_fixtures import OCTOBER_NY
-from utils.ms365_metrics import compute, context, product_name, summary
+from utils.reporting.ms365_metrics import compute, context, product_name, summary
 
 AS_OF = "2026-11-02T08:00:00-05:00"
 
@@ -219,7 +219,7 @@ def test_summary_sentence_and_context_reasons():
 
 def test_section_renders_in_html_and_text_with_its_reasons_and_the_summary():
     from tests.report_fixtures import raw_file, ticket
-    from utils.report import build_outputs
+    from utils.reporting.report import build_outputs
 
     days = [score(f"2026-10-{day:02d}T12:00:00Z", 40.0 + day / 2) for day in range(1, 32)]
     ms365 = raw(secure_scores=[score("2026-09-30T12:00:00Z", 40.0), *days][::-1],

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from data_pullers import ms365
 from simulators.graph import SIGN_IN, GraphSimulator, GraphTenant
 from tests.conftest import SkippedTime
-from utils.errors import WaitBudgetSpent
-from utils.graph_client import AppCredentialsRefused, GraphClient, GraphError, TenantRefused
-from utils.http import RetryPolicy
-from utils.ms365_metrics import compute
-from utils.period import report_period
+from utils.core.errors import WaitBudgetSpent
+from utils.core.period import report_period
+from utils.reporting.ms365_metrics import compute
+from utils.services import ms365_pull as ms365
+from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, TenantRefused
+from utils.services.http import RetryPolicy
 
 APP_ID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 SECRET = "graph-test-secret~4c1d9e"
@@ -435,8 +435,8 @@ def test_429s_again_and_again_stop_microsoft_365_once_the_runs_wait_budget_is_sp
 # -- the setup check ---------------------------------------------------------------------------
 
 def test_check_gets_a_token_for_each_configured_tenant(home, graph_sim, monkeypatch):
-    from utils.graph_client import AppCredentialsRefused, TenantRefused
-    from utils.settings import load_settings
+    from utils.core.settings import load_settings
+    from utils.services.graph_client import AppCredentialsRefused, TenantRefused
 
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch)
@@ -454,7 +454,7 @@ def test_check_gets_a_token_for_each_configured_tenant(home, graph_sim, monkeypa
 
 
 def check_settings(home: Path, simulator: GraphSimulator, monkeypatch, tenants: dict[str, str], secret: str = SECRET):
-    from utils.settings import load_settings
+    from utils.core.settings import load_settings
 
     table = "".join(f'\n[clients.{client_id}]\nms365_tenant = "{tenant}"\n' for client_id, tenant in tenants.items())
     (home / "integoreport.toml").write_text(f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{simulator.url}"\n'

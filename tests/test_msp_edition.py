@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from data_pullers.freshservice import main as puller_main
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
 from tests.test_pull_info import MONTH, pull_info_runner, small_account
-from utils import client_manager
+from utils.services import client_list as client_manager
+from utils.services.freshservice_pull import main as puller_main
 
 # The calls that answer for the primary workspace only unless they name one (freshservice-api.md Part 1).
 SCOPED_PATHS = ("/api/v2/tickets", "/api/v2/tickets/filter", "/api/v2/departments", "/api/v2/ticket_form_fields")

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 
 from build_report import main as build_report_main
-from data_pullers.freshservice import CONVERSATION_KEYS
-from data_pullers.freshservice import main as pull_main
 from simulators.base import LoopbackServer, Reply, Request
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
-from utils import files
-from utils.cli import redact
-from utils.config import load_api_key, normalise_url
-from utils.errors import APIError, ConfigError, DataError
-from utils.files import write_json_atomic, write_text_atomic
-from utils.freshservice_client import FreshserviceClient
+from utils.core import files
+from utils.core.cli import redact
+from utils.core.config import load_api_key, normalise_url
+from utils.core.errors import APIError, ConfigError, DataError
+from utils.core.files import write_json_atomic, write_text_atomic
+from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_pull import CONVERSATION_KEYS
+from utils.services.freshservice_pull import main as pull_main
 
 ECHOED_KEY = "echo-key-5e6f7a"
 NOW = "2026-11-26T12:00:00+00:00"

@@ -17,10 +17,10 @@ import pull_info
 from simulators.demo_freshservice import build_demo_account
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
-from utils import batch
-from utils.batch import slugify
-from utils.freshservice_client import FreshserviceClient
-from utils.period import report_period
+from utils.core.period import report_period
+from utils.monthly import batch
+from utils.monthly.batch import slugify
+from utils.services.freshservice_client import FreshserviceClient
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"
@@ -101,7 +101,7 @@ def test_demo_batch_of_every_client_leaves_a_real_home_untouched(demo_run):
     report_line = next(line for line in out.splitlines() if line.startswith("Report for "))
     assert Path(report_line.split(": ", 1)[1]).is_file()
     assert len(list((demo_home / "reports").glob("*/*.html"))) == len(account.departments) + 1  # and the index
-    # It ends with the demo's emails in the outbox (utils/delivery.py), one a client, nothing sent.
+    # It ends with the demo's emails in the outbox (utils/delivery/outbound.py), one a client, nothing sent.
     assert len(list((folder / "outbox").glob("*.eml"))) == len(account.departments) and "Emails (written, not sent): 6" in out
     assert "6 clients done, 0 failed" in err
     assert json.loads((demo_home / "companies_list.json").read_text())[0]["entity_type"] == "department"

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from data_pullers.freshservice import AccountContext, pull_client_month
-from data_pullers.freshservice import main as puller_main
 from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, default_signals, run_script
-from utils.errors import ConfigError
-from utils.freshservice_client import FreshserviceClient
-from utils.period import report_period, resolve_timezone
+from utils.core.errors import ConfigError
+from utils.core.period import report_period, resolve_timezone
+from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_pull import AccountContext, pull_client_month
+from utils.services.freshservice_pull import main as puller_main
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OCTOBER_UTC = report_period("2026-10", "UTC", NOW)

@@ -7,13 +7,13 @@ import logging
 
 import pytest
 
-from data_pullers.freshservice import main as pull_main
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY, SkippedTime, run_script
 from tests.test_pull_info import MONTH, batch_env
-from utils.config import load_config
-from utils.errors import ConfigError
-from utils.freshservice_client import FreshserviceClient, client_from_config
+from utils.core.config import load_config
+from utils.core.errors import ConfigError
+from utils.services.freshservice_client import FreshserviceClient, client_from_config
+from utils.services.freshservice_pull import main as pull_main
 
 NOW = "2026-11-26T12:00:00+00:00"
 
@@ -75,7 +75,7 @@ def test_an_hourly_plans_retry_after_of_half_an_hour_is_waited_in_full_once(star
     client.get_json("departments")
     client.get_json("departments")
     simulator.advance_clock(1800)
-    with caplog.at_level(logging.INFO, logger="utils.http"):
+    with caplog.at_level(logging.INFO, logger="utils.services.http"):
         assert client.get_json("departments")["departments"]
     counters = simulator.counters()
     assert counters["rate_limited"] == 1 and counters["status"] == {200: 3, 429: 1}  # no second 429

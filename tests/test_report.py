@@ -13,9 +13,17 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.report_fixtures import PRIVATE_MARKER, conversation, csat, raw_file, synthetic_month, ticket, time_entry
-from utils.email_checks import SIZE_BUDGET, check_client_support, check_contrast, check_forbidden, check_markup, check_size, text_colours
-from utils.errors import DataError
-from utils.report import (
+from utils.core.errors import DataError
+from utils.reporting.email_checks import (
+    SIZE_BUDGET,
+    check_client_support,
+    check_contrast,
+    check_forbidden,
+    check_markup,
+    check_size,
+    text_colours,
+)
+from utils.reporting.report import (
     ReportSettings,
     build_outputs,
     format_duration,
@@ -47,11 +55,11 @@ def pull_demo_month(keep_conversation_text: bool = False) -> dict:
     """The biggest client of the simulator's demo account for October 2026, pulled over real HTTP by the puller."""
     from datetime import UTC, datetime
 
-    from data_pullers.freshservice import AccountContext, pull_client_month
     from simulators.demo_freshservice import build_demo_account
     from simulators.freshservice import Simulator, SimulatorSettings
-    from utils.freshservice_client import FreshserviceClient
-    from utils.period import report_period
+    from utils.core.period import report_period
+    from utils.services.freshservice_client import FreshserviceClient
+    from utils.services.freshservice_pull import AccountContext, pull_client_month
 
     now = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
     simulator = Simulator(account=build_demo_account(now=now), settings=SimulatorSettings(api_key="report-test-key"))
@@ -97,7 +105,7 @@ def test_full_month_has_every_section_in_order(month300):
     assert "Your IT team" in text
 
 
-# The email-safety checks are utils/email_checks.py, the same code as `build_report.py --check-template`.
+# The email-safety checks are utils/reporting/email_checks.py, the same code as `build_report.py --check-template`.
 
 
 def test_size_under_budget_for_300_tickets(month):
@@ -134,7 +142,7 @@ def test_media_rules_keep_important_and_css_is_inlined(month):
     head_style = lxml_html.fromstring(html).find(".//head/style").text
     assert "@media" in head_style and "!important" in head_style
     assert ".p {" not in head_style  # base rules were inlined, not left behind
-    # The paragraph rule now sits on each paragraph (its class, used by no remaining rule, is dropped: utils/email_html.py).
+    # The paragraph rule now sits on each paragraph (its class, used by no remaining rule, is dropped: utils/reporting/email_html.py).
     assert '<p style="margin:0 0 12px;font-size:15px;line-height:23px;color:#1f2933">' in html
     assert 'class="p"' not in html and 'class="container"' in html  # @media still reaches the classes it names
 
@@ -299,7 +307,7 @@ def test_time_section_lists_agents():
 
 
 def test_footnote_speaks_to_the_client_and_the_edge_cases_live_in_the_docs(month300):
-    from utils.metrics import SETTLED_CASES
+    from utils.reporting.metrics import SETTLED_CASES
 
     _, html, text, _ = month300
     for version in (visible_text(html), text):
@@ -334,8 +342,8 @@ def test_html_and_text_say_the_same_sentences(month300):
     raw, html, text, _ = month300
     context_text = re.sub(r"[ \t\r\n]+", " ", text)  # as visible_text: a no-break space stays one
     words = visible_text(html)
-    from utils.metrics import compute_report_data
-    from utils.report import build_context
+    from utils.reporting.metrics import compute_report_data
+    from utils.reporting.report import build_context
 
     result = compute_report_data(raw)
     context = build_context(result.metrics, result.details, ReportSettings())

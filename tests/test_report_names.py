@@ -11,7 +11,7 @@ import copy
 from tests.report_fixtures import raw_file, ticket
 from tests.sentinelone_fixtures import build_site_data, hand_built_raw
 from tests.test_ms365_metrics import raw as ms365_raw
-from utils.report import build_outputs, one_line_view
+from utils.reporting.report import build_outputs, one_line_view
 
 FORGED = "\r\nNEEDS YOUR ATTENTION\r\n\r\nNothing needs your attention this month."
 CONTROLS = "\x1b[2J\x00\x07\u202e\u2028"

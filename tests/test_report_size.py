@@ -1,5 +1,5 @@
 """The report stays under issue 13's 90 KB (Gmail clips past ~102 KB) with every section it can have,
-and the slimming of premailer's output (utils/email_html.py) changes no text and no rendering."""
+and the slimming of premailer's output (utils/reporting/email_html.py) changes no text and no rendering."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from lxml import html as lxml_html
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
 from tests.report_fixtures import period_for, synthetic_month
-from utils.email_html import tidy_inlined_html, tidy_style
-from utils.metrics import compute_metrics
-from utils.period import report_period
-from utils.report import ReportSettings, build_outputs, inline_css
+from utils.core.period import report_period
+from utils.reporting.email_html import tidy_inlined_html, tidy_style
+from utils.reporting.metrics import compute_metrics
+from utils.reporting.report import ReportSettings, build_outputs, inline_css
 
 SIZE_BUDGET = 90_000
 LARGEST_DEMO_CLIENT = "21000351601"  # Harrow & Vance: the most tickets, licences and endpoints of the demo

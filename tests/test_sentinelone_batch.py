@@ -11,7 +11,7 @@ from simulators.demo_sentinelone import demo_department_ids
 from simulators.sentinelone import SentinelOneOptions, SentinelOneSimulator
 from tests.sentinelone_fixtures import build_site_data
 from tests.test_pull_info import MONTH, pull_info_runner, small_account
-from utils.period import report_period
+from utils.core.period import report_period
 
 TOKEN = "s1-batch-token-77e1c2d9"
 

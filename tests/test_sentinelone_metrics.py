@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from tests.sentinelone_fixtures import AS_OF, EXPECTED, build_site_data, hand_built_raw
-from utils import sentinelone_metrics
-from utils.sources import compute_sections, section_views, sources
+from utils.reporting import sentinelone_metrics
+from utils.reporting.sources import compute_sections, section_views, sources
 
 
 def defined_keys(section: dict) -> dict:
@@ -94,8 +94,8 @@ def test_summary_when_all_is_well():
 
 def test_the_report_shows_the_section_in_html_and_text():
     from tests.report_fixtures import raw_file
-    from utils.email_checks import check_client_support, check_forbidden
-    from utils.report import build_outputs
+    from utils.reporting.email_checks import check_client_support, check_forbidden
+    from utils.reporting.report import build_outputs
 
     data, site_id = build_site_data()
     freshservice = raw_file([])
@@ -106,7 +106,7 @@ def test_the_report_shows_the_section_in_html_and_text():
         assert "Endpoint protection" in output or "ENDPOINT PROTECTION" in output
         assert "miner.sh" in output and "ACME-SRV-01" in output and "November 2, 2026" in output
         assert "SentinelOne detected 4 threats on your endpoints this month and stopped 2" in " ".join(output.split())
-    # The email-safety rules of the main template hold for the partial too (utils/email_checks.py).
+    # The email-safety rules of the main template hold for the partial too (utils/reporting/email_checks.py).
     assert check_forbidden(html) == []
     assert [finding.line() for finding in check_client_support(html) if finding.severity == "error"] == []
 

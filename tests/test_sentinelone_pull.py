@@ -17,14 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from data_pullers import sentinelone
 from simulators.sentinelone import ERROR_BODIES, SentinelOneData, SentinelOneOptions, SentinelOneSimulator
 from tests.sentinelone_fixtures import AS_OF, EXPECTED, MONTH, TIMEZONE, build_site_data
-from utils import sentinelone_metrics
-from utils.errors import ConnectionFailed
-from utils.http import RetryPolicy
-from utils.period import report_period
-from utils.sentinelone_client import SentinelOneClient, SentinelOneError, SiteForbidden, SiteNotFound, TokenRefused
+from utils.core.errors import ConnectionFailed
+from utils.core.period import report_period
+from utils.reporting import sentinelone_metrics
+from utils.services import sentinelone_pull as sentinelone
+from utils.services.http import RetryPolicy
+from utils.services.sentinelone_client import SentinelOneClient, SentinelOneError, SiteForbidden, SiteNotFound, TokenRefused
 
 TOKEN = "s1-test-token-5b9e2d7a41"
 CLIENT = "101"
@@ -320,7 +320,7 @@ def test_a_missing_token_names_both_places(home, capsys):
 
 
 def test_the_setup_check_makes_one_call_and_says_what_it_reached(home, s1_sim, monkeypatch):
-    from utils.settings import load_settings
+    from utils.core.settings import load_settings
 
     data, site_id = build_site_data()
     simulator = s1_sim(data)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from utils.cli import redact
-from utils.config import load_api_key, load_config
-from utils.errors import ConfigError
-from utils.settings import (
+from utils.core.cli import redact
+from utils.core.config import load_api_key, load_config
+from utils.core.errors import ConfigError
+from utils.core.settings import (
     CLIENT_KEYS,
     KNOWN_KEYS,
     ClientSettings,
@@ -192,7 +192,7 @@ def test_a_url_with_credentials_names_the_key_and_the_problem_never_the_secret(h
 
 
 def test_a_url_with_credentials_stops_a_script_with_exit_2_and_no_secret(home, capsys):
-    from data_pullers import sentinelone
+    from utils.services import sentinelone_pull as sentinelone
 
     write_settings(home, '[sentinelone]\nurl = "https://ops:hunter2-SECRET@x.sentinelone.net/?token=tok-SECRET"\n')
     assert sentinelone.main(["21", "--site", "657613730168123595"]) == 2
@@ -455,8 +455,8 @@ def test_build_report_takes_the_report_settings_from_the_file_and_the_environmen
 def test_a_settings_error_stops_every_script_with_exit_2_before_any_work(home, capsys):
     import build_report
     import pull_info
-    from data_pullers import freshservice
-    from utils import client_manager
+    from utils.services import client_list as client_manager
+    from utils.services import freshservice_pull as freshservice
 
     write_settings(home, '[report]\nmsp_name = "Acme IT"\nmsp_nmae = "typo"\n')
     for main, argv in [(pull_info.main, []), (build_report.main, []), (freshservice.main, ["21"]), (client_manager.main, [])]:

@@ -4,7 +4,7 @@ A sitecustomize on PYTHONPATH hides them before the project imports anything: `i
 and `signal.SIGHUP`, `os.O_NOFOLLOW`, `os.O_CLOEXEC`, `os.getuid` and `os.pwrite` are gone. With
 `msvcrt=emulated` it also provides an `msvcrt` module whose `locking` keeps Windows' contract
 (a byte range from the file's current position; EACCES when another process holds it), built on
-the fcntl it hid, so utils/portable.py's Windows branch runs too. Without it, neither lock module
+the fcntl it hid, so utils/core/portable.py's Windows branch runs too. Without it, neither lock module
 exists and the explicit fallback (a warning, no lock) runs.
 """
 
@@ -107,7 +107,7 @@ def test_the_demo_builds_the_reports_and_the_outbox_sends(as_on_windows, tmp_pat
 HOLD_THE_RUN_LOCK = """
 import sys
 from pathlib import Path
-from utils.run_lock import RunLock
+from utils.monthly.run_lock import RunLock
 lock = RunLock(Path(sys.argv[1]))
 lock.acquire()
 print("held", flush=True)
@@ -118,8 +118,8 @@ lock.release()
 TAKE_THE_RUN_LOCK = """
 import sys
 from pathlib import Path
-from utils.errors import IntegoError
-from utils.run_lock import RunLock
+from utils.core.errors import IntegoError
+from utils.monthly.run_lock import RunLock
 lock = RunLock(Path(sys.argv[1]))
 try:
     lock.acquire()
@@ -162,7 +162,7 @@ def test_no_readable_by_others_warning_where_modes_are_not_access_control(as_on_
     token = home / "token.txt"
     token.write_text("file-key-123")
     token.chmod(0o644)
-    script = ("import logging, sys\nfrom pathlib import Path\nfrom utils.config import load_api_key\n"
+    script = ("import logging, sys\nfrom pathlib import Path\nfrom utils.core.config import load_api_key\n"
               "logging.basicConfig()\nprint(load_api_key(Path(sys.argv[1]), {}) == 'file-key-123')")
     result = as_on_windows("-c", script, str(home))
     assert result.stdout.strip() == "True", result.stderr

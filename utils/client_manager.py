@@ -1,99 +1,17 @@
 """Write companies_list.json: the MSP's clients (Freshservice departments, called companies in MSP mode,
-or the client workspaces of the Freshservice for MSPs edition).
 
     python utils/client_manager.py [--url URL]
+
+The work is done by `utils.services.client_list`; this file is the command.
 """
 
-from __future__ import annotations
-
-import argparse
-import logging
 import sys
 from pathlib import Path
 
-if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
-    # Replace, not prepend: with the script's own folder first on the path, utils/http.py would hide
-    # the standard library's http package.
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+if __name__ == "__main__":  # run as `python utils/client_manager.py` from any folder: import from the project root
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from utils.cli import build_parser, run_main
-from utils.config import COMPANIES_FILE, ensure_writable_dir, load_config
-from utils.errors import EXIT_OK, ForbiddenError, NotFoundError
-from utils.files import write_json_atomic
-from utils.freshservice_client import FreshserviceClient, client_from_config
-
-log = logging.getLogger("client_manager")
-
-MSP_WORKSPACE_ID = 3  # Freshservice for MSPs: the MSP's own workspace, never a client to report on
-
-
-def fetch_client_workspaces(client: FreshserviceClient) -> list[dict] | None:
-    """The client workspaces of a Freshservice for MSPs account; None on a classic account.
-
-    A classic account answers /workspaces with 404 (or 403), or lists only business workspaces
-    (IT, HR, ...): only the MSP edition has workspaces of type "client".
-    """
-    try:
-        workspaces = [w for w in client.paginate("workspaces", "workspaces") if isinstance(w, dict)]
-    except (NotFoundError, ForbiddenError):
-        return None
-    clients = [w for w in workspaces if w.get("type") == "client"]
-    if not clients:
-        return None
-    return [w for w in clients if str(w.get("id")) != str(MSP_WORKSPACE_ID)]
-
-
-def fetch_clients(client: FreshserviceClient) -> list[dict]:
-    """The account's clients as `{"id", "name", "entity_type"}`, sorted by name.
-
-    On the Freshservice for MSPs edition every client is a workspace (never workspace 3, the MSP
-    itself). Otherwise `/companies` is tried first, as the original design did, so an account that
-    has it keeps working; the documented API answers 404 there and serves the clients as departments.
-    """
-    entity_type = "workspace"
-    records = fetch_client_workspaces(client)
-    if records is None:
-        entity_type = "company"
-        try:
-            records = list(client.paginate("companies", "companies"))
-        except NotFoundError:
-            records = []
-    if not records and entity_type == "company":
-        entity_type = "department"
-        records = list(client.paginate("departments", "departments"))
-    clients = [
-        {"id": record["id"], "name": str(record.get("name") or f"Client {record['id']}"), "entity_type": entity_type}
-        for record in records
-        if isinstance(record, dict) and record.get("id") is not None
-    ]
-    return sorted(clients, key=lambda c: (c["name"].casefold(), str(c["id"])))
-
-
-def write_companies_list(home: Path, clients: list[dict]) -> Path:
-    """Replace companies_list.json in `home` atomically (a corrupt old file is simply replaced)."""
-    return write_json_atomic(home / COMPANIES_FILE, clients)
-
-
-def refresh_companies_list(client: FreshserviceClient, home: Path) -> tuple[list[dict], Path]:
-    """Fetch the clients and write them; return both."""
-    clients = fetch_clients(client)
-    return clients, write_companies_list(home, clients)
-
-
-def run(args: argparse.Namespace) -> int:
-    config = load_config(url=args.url)
-    ensure_writable_dir(config.home)
-    client = client_from_config(config)
-    clients, path = refresh_companies_list(client, config.home)
-    kind = {"company": "companies", "department": "departments", "workspace": "workspaces"}[clients[0]["entity_type"]] if clients else "clients"
-    log.info("Found %d clients (%s); wrote %s", len(clients), kind, path)
-    return EXIT_OK
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser("List the helpdesk's clients (departments, companies or client workspaces) into companies_list.json.")
-    return run_main(parser, run, argv)
-
+from utils.services.client_list import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

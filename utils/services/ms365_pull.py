@@ -1,0 +1,265 @@
+"""Pull one client's Microsoft 365 posture into raw_data/ms365_CLIENT_ID.json.
+
+    python data_pullers/ms365.py CLIENT_ID [--month YYYY-MM] [--tz ZONE] [--tenant TENANT]
+
+Reads the client's `ms365_tenant` and the `[ms365]` app settings from integoreport.toml (the secret
+from MS365_CLIENT_SECRET or ms365_secret.txt), gets one app-only token for the tenant and reads, one
+call per endpoint for a tenant under 120 users: the Secure Score history (newest first, stopping
+once it reaches the day before the month), the control profiles, the subscribed SKUs, the users
+with their sign-in activity, and the MFA registration details. A part the tenant does not allow
+(no Entra ID P1/P2, a permission not granted) is recorded in `unavailable` with a plain reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from utils.core import clock
+from utils.core.cli import build_parser, run_main
+from utils.core.config import RAW_DIR, ensure_writable_dir
+from utils.core.errors import EXIT_OK, ConfigError, DataError
+from utils.core.files import is_valid_id, safe_child, write_json_atomic
+from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.settings import Settings, load_settings, read_secret
+from utils.reporting.sources import source_file
+from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
+from utils.services.http import RetryPolicy
+from utils.services.tickets import parse_timestamp
+
+if TYPE_CHECKING:
+    from utils.monthly.batch import SourceStep
+
+log = logging.getLogger("ms365")
+
+SCHEMA_VERSION = 1
+SOURCE = "ms365"
+SECRET_ENV, SECRET_FILE, SECRET_WHAT = "MS365_CLIENT_SECRET", "ms365_secret.txt", "Microsoft 365 client secret"
+
+# Page sizes: as large as each endpoint allows. Users with signInActivity selected: at most 120.
+SCORES_TOP = 90  # Graph keeps about 90 daily scores
+USERS_TOP_WITH_SIGN_IN = 120
+USERS_TOP = 999
+REGISTRATIONS_TOP = 999
+USER_FIELDS = "id,displayName,userPrincipalName,accountEnabled,userType,assignedLicenses"
+
+PERMISSIONS = {"secure_score": "SecurityEvents.Read.All", "control_profiles": "SecurityEvents.Read.All",
+               "licenses": "Organization.Read.All", "users": "User.Read.All", "sign_in": "AuditLog.Read.All",
+               "mfa": "AuditLog.Read.All"}
+# Every application permission the app needs (README, "Microsoft 365"). Directory.Read.All reads no
+# endpoint of its own, but without it Graph can answer the "non-premium tenant" 403 on sign-in activity
+# and MFA registration of a tenant that does have Entra ID P1/P2.
+APPLICATION_PERMISSIONS = ("SecurityEvents.Read.All", "Organization.Read.All", "User.Read.All", "AuditLog.Read.All",
+                           "Directory.Read.All")
+# That 403 is therefore worded as what it may mean, not as a fact about the client's licence.
+NEEDS_PREMIUM = "needs Entra ID P1 or P2, or the Directory.Read.All permission"
+CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
+
+
+def reason_for(part: str, error: GraphError) -> str:
+    """The plain reason a part could not be read, for the report."""
+    if isinstance(error, NotPremium):
+        return NEEDS_PREMIUM
+    return f"permission {PERMISSIONS[part]} not granted"
+
+
+def describe_unavailable(unavailable: dict[str, str]) -> str:
+    """'; not available: sign_in, mfa (needs Entra ID P1 or P2, or ...)' for a log line, or ''."""
+    if not unavailable:
+        return ""
+    by_reason: dict[str, list[str]] = {}
+    for part, reason in unavailable.items():
+        by_reason.setdefault(reason, []).append(part.replace("_", " "))
+    return "; not available: " + "; ".join(f"{', '.join(parts)} ({reason})" for reason, parts in by_reason.items())
+
+
+def scores_for_period(scores: list[dict], period: Period) -> list[dict]:
+    """The month's daily scores plus the newest one before it (the month's starting point), newest first."""
+    dated = [(moment, item) for item in scores if (moment := parse_timestamp(item.get("createdDateTime"))) is not None]
+    dated.sort(key=lambda pair: pair[0], reverse=True)
+    inside = [item for moment, item in dated if period.start <= moment < period.end]
+    before = next((item for moment, item in dated if moment < period.start), None)
+    return inside + ([before] if before is not None else [])
+
+
+def pull_tenant(graph: GraphClient, tenant: str, period: Period) -> dict[str, Any]:
+    """Everything the metrics need from one tenant; unavailable parts are None with a reason in `unavailable`."""
+    unavailable: dict[str, str] = {}
+    data: dict[str, Any] = {}
+
+    def reached_start(page: list[dict]) -> bool:  # newest first: older pages cannot matter once the month's eve is in
+        return any((moment := parse_timestamp(item.get("createdDateTime"))) is not None and moment < period.start for item in page)
+
+    try:
+        data["secure_scores"] = scores_for_period(
+            graph.get_all(tenant, "/security/secureScores", {"$top": SCORES_TOP}, stop=reached_start), period)
+    except (PermissionDenied, NotPremium) as exc:
+        data["secure_scores"], unavailable["secure_score"] = None, reason_for("secure_score", exc)
+    try:
+        data["control_profiles"] = graph.get_all(tenant, "/security/secureScoreControlProfiles")
+    except (PermissionDenied, NotPremium) as exc:
+        data["control_profiles"], unavailable["control_profiles"] = None, reason_for("control_profiles", exc)
+    try:
+        data["subscribed_skus"] = graph.get_all(tenant, "/subscribedSkus")
+    except (PermissionDenied, NotPremium) as exc:
+        data["subscribed_skus"], unavailable["licenses"] = None, reason_for("licenses", exc)
+    data["users"] = _users(graph, tenant, unavailable)
+    try:
+        data["mfa_registrations"] = graph.get_all(tenant, "/reports/authenticationMethods/userRegistrationDetails",
+                                                  {"$top": REGISTRATIONS_TOP})
+    except (PermissionDenied, NotPremium) as exc:
+        data["mfa_registrations"], unavailable["mfa"] = None, reason_for("mfa", exc)
+    data["unavailable"] = unavailable
+    return data
+
+
+def _users(graph: GraphClient, tenant: str, unavailable: dict[str, str]) -> list[dict] | None:
+    """Users with sign-in activity; without it (no P1/P2, no AuditLog permission) the plain list, once more."""
+    try:
+        return graph.get_all(tenant, "/users", {"$select": USER_FIELDS + ",signInActivity", "$top": USERS_TOP_WITH_SIGN_IN})
+    except (PermissionDenied, NotPremium) as exc:
+        sign_in_error = exc
+    try:
+        users = graph.get_all(tenant, "/users", {"$select": USER_FIELDS, "$top": USERS_TOP})
+    except PermissionDenied as exc:
+        unavailable["users"] = reason_for("users", exc)
+        unavailable["sign_in"] = unavailable["users"]
+        return None
+    unavailable["sign_in"] = reason_for("sign_in", sign_in_error)
+    return users
+
+
+def pull_client_month(graph: GraphClient, client_id: str, tenant: str, period: Period) -> dict[str, Any]:
+    """The raw document for one client and month (what raw_data/ms365_<ID>.json holds)."""
+    before = graph.requests_for(tenant)
+    data = pull_tenant(graph, tenant, period)
+    requests = graph.requests_for(tenant) - before
+    for part, reason in data["unavailable"].items():
+        log.debug("%s: %s not available: %s", client_id, part.replace("_", " "), reason)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": SOURCE,
+        # In the report's zone, so the "as of" date the report prints is the local date of the pull.
+        "generated_at": clock.now().astimezone(period.zone).isoformat(timespec="seconds"),
+        "period": period.as_dict(),
+        "client": {"id": str(client_id), "tenant": tenant},
+        **data,
+        "requests": requests,
+    }
+
+
+def graph_client_from_settings(settings: Settings, env: dict[str, str] | None = None, **options: Any) -> GraphClient:
+    """A GraphClient for the [ms365] app; ConfigError when it is not configured or its secret is missing."""
+    if settings.ms365 is None:
+        raise ConfigError(f"Microsoft 365 is not configured: add an [ms365] table with app_id to {settings.path}")
+    secret = read_secret(settings.home, SECRET_ENV, SECRET_FILE, SECRET_WHAT, env=env)
+    return GraphClient(settings.ms365.app_id, secret, settings.ms365.login_url, settings.ms365.graph_url, **options)
+
+
+def batch_step(settings: Settings | None = None, graph: GraphClient | None = None) -> SourceStep | None:
+    """Microsoft 365 as a source of the monthly batch (utils/monthly/batch.py), or None when [ms365] is not set.
+
+    Clients without `ms365_tenant` are skipped. One GraphClient serves the whole run, so each tenant
+    gets one token (renewed only if the run outlives it); it is made at the first pull, so a missing
+    secret fails this source (for every client) rather than the run.
+    """
+    from utils.monthly.batch import SourceStep  # utils.monthly.batch imports this module to list its sources
+
+    settings = settings if settings is not None else load_settings()
+    if settings.ms365 is None:
+        return None
+    shared: list[GraphClient] = [graph] if graph is not None else []
+    lock = threading.Lock()
+
+    def client() -> GraphClient:
+        with lock:
+            if not shared:
+                shared.append(graph_client_from_settings(settings))
+            return shared[0]
+
+    def tenant_of(client_id: str) -> str:
+        return (settings.client(client_id).ms365_tenant or "").strip()
+
+    def pull(client_id: str, period: Period) -> dict:
+        document = pull_client_month(client(), client_id, tenant_of(client_id), period)
+        log.info("Microsoft 365 for %s (tenant %s): %d requests%s", client_id, document["client"]["tenant"], document["requests"],
+                 describe_unavailable(document["unavailable"]))
+        return document
+
+    return SourceStep(name=SOURCE, configured=lambda client_id: bool(tenant_of(client_id)), pull=pull)
+
+
+def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
+    """`pull_info.py --check`: a token for every configured tenant; None when [ms365] is not set.
+
+    Returns what it reached. Every tenant is asked, and one error names each that refused, with its
+    AADSTS code and what to do: an AppCredentialsRefused when the app itself was refused (its
+    secret), else a TenantRefused.
+    """
+    if settings.ms365 is None:
+        return None
+    # A check should answer in seconds: two tries, short waits, not the batch's patience.
+    graph = graph or graph_client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
+    tenants = {client_id: entry.ms365_tenant.strip() for client_id, entry in settings.clients.items() if entry.ms365_tenant}
+    refused: dict[str, TenantRefused] = {}
+    for client_id, tenant in sorted(tenants.items()):
+        try:
+            graph.token(tenant)
+        except TenantRefused as exc:
+            refused[client_id] = exc
+    if refused:
+        raise _check_failure(settings.ms365.app_id, len(tenants), refused)
+    return f"Microsoft 365 app {settings.ms365.app_id}: a token for each of the {len(tenants)} configured tenants"
+
+
+def _check_failure(app_id: str, total: int, refused: dict[str, TenantRefused]) -> TenantRefused:
+    """One error naming every refused tenant; the app's own refusal (its secret) first and once."""
+    app = next((exc for exc in refused.values() if isinstance(exc, AppCredentialsRefused)), None)
+    parts = [f"client {client_id}: {exc}" for client_id, exc in refused.items() if not isinstance(exc, AppCredentialsRefused)]
+    if app is not None:
+        alike = sum(isinstance(exc, AppCredentialsRefused) for exc in refused.values())
+        parts.insert(0, f"the app itself was refused ({alike} of them): {app}")
+    codes = {exc.code for exc in refused.values()}
+    if len(refused) == total > 1 and codes == {700016}:  # not found in any directory: the app id, not the consents
+        parts.insert(0, f"every tenant answered AADSTS700016: check app_id {app_id} in [ms365]")
+    message = f"Microsoft 365: {len(refused)} of {total} tenants refused the app: " + "; ".join(parts)
+    return AppCredentialsRefused(message) if app is not None else TenantRefused(message)
+
+
+def raw_data_path(home: Path, client_id: str) -> Path:
+    """raw_data/ms365_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
+    if not is_valid_id(client_id):
+        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
+    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not is_valid_id(args.client_id):
+        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
+    tenant = (args.tenant or settings.client(args.client_id).ms365_tenant or "").strip()
+    if not tenant:
+        raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "
+                          f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
+    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    graph = graph_client_from_settings(settings)
+    ensure_writable_dir(settings.home / RAW_DIR, private=True)
+    document = pull_client_month(graph, args.client_id, tenant, period)
+    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
+    log.info("Microsoft 365, client %s (tenant %s), %s: %d requests%s; wrote %s", args.client_id, tenant, period.label,
+             document["requests"], describe_unavailable(document["unavailable"]), path)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser("Pull one client's Microsoft 365 Secure Score, licences, users and MFA into raw_data/ms365_CLIENT_ID.json.",
+                          network=False)
+    parser.add_argument("client_id", help="the client's id (its Freshservice department or company id)")
+    parser.add_argument("--month", help="the month to report on, YYYY-MM (default: the previous month)")
+    parser.add_argument("--tz", help="the report time zone (default: [report] timezone, $REPORT_TIMEZONE or the machine's)")
+    parser.add_argument("--tenant", help="the tenant (GUID or name.onmicrosoft.com) instead of the client's ms365_tenant")
+    return run_main(parser, run, argv)
+

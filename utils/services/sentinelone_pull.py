@@ -1,0 +1,172 @@
+"""Pull one client's endpoint protection from SentinelOne into raw_data/sentinelone_CLIENT_ID.json.
+
+    python data_pullers/sentinelone.py CLIENT_ID [--month YYYY-MM] [--tz ZONE] [--site SITE_ID]
+
+Reads the client's `sentinelone_site` and the `[sentinelone]` console URL from integoreport.toml
+(`--site` overrides the site) and the API token from SENTINELONE_API_TOKEN or sentinelone_token.txt.
+Four requests for a site under 1,000 endpoints and 1,000 threats: the site record, the threats
+created in the month (its bounds sent as UTC instants of the report month in the report zone), the
+threats open now whatever their age, and the endpoints that are not decommissioned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from utils.core import clock
+from utils.core.cli import build_parser, run_main
+from utils.core.config import RAW_DIR, ensure_writable_dir
+from utils.core.errors import EXIT_OK, ConfigError, DataError
+from utils.core.files import is_valid_id, safe_child, write_json_atomic
+from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.settings import Settings, load_settings, read_secret
+from utils.reporting.sources import source_file
+from utils.services.http import RetryPolicy
+from utils.services.sentinelone_client import SentinelOneClient
+
+if TYPE_CHECKING:
+    from utils.monthly.batch import SourceStep
+
+log = logging.getLogger("sentinelone")
+
+SCHEMA_VERSION = 1
+SOURCE = "sentinelone"
+TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT = "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token"
+CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
+
+
+def pull_client_month(client: SentinelOneClient, client_id: str, site_id: str, period: Period) -> dict[str, Any]:
+    """The raw document for one client and month (what raw_data/sentinelone_<ID>.json holds)."""
+    before = client.requests_for(site_id)
+    site = client.site(site_id)
+    threats = client.threats_created(site_id, period.start, period.end)
+    open_threats = client.open_threats(site_id)
+    agents = client.agents(site_id)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": SOURCE,
+        # In the report's zone, so the "as of" date the report prints is the local date of the pull.
+        "generated_at": clock.now().astimezone(period.zone).isoformat(timespec="seconds"),
+        "console_url": client.console_url,
+        "period": period.as_dict(),
+        "client": {"id": str(client_id), "site_id": site_id},
+        "site": site,
+        "threats": threats,
+        "open_threats": open_threats,
+        "agents": agents,
+        "requests": client.requests_for(site_id) - before,
+    }
+
+
+def client_from_settings(settings: Settings, env: dict[str, str] | None = None, **options: Any) -> SentinelOneClient:
+    """A client for the [sentinelone] console; ConfigError when it is not configured or the token is missing."""
+    if settings.sentinelone is None:
+        raise ConfigError(f'SentinelOne is not configured: add a [sentinelone] table with url = "https://<console>.sentinelone.net" '
+                          f"to {settings.path}")
+    token = read_secret(settings.home, TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT, env=env)
+    return SentinelOneClient(settings.sentinelone.url, token, **options)
+
+
+def site_for(settings: Settings, client_id: str, override: str | None = None) -> str:
+    """The client's site id (`--site`, else `sentinelone_site`); ConfigError when there is none."""
+    site = (override or settings.client(client_id).sentinelone_site or "").strip()
+    if not site:
+        raise ConfigError(f"client {client_id} has no SentinelOne site: set sentinelone_site in [clients.{client_id}] "
+                          f"of {settings.path} or pass --site")
+    if not site.isdigit():
+        raise ConfigError(f"SentinelOne site ids are digits (such as 657613730168123595), not {site!r}")
+    return site
+
+
+def check(settings: Settings, client: SentinelOneClient | None = None) -> str | None:
+    """`pull_info.py --check`: prove the console URL and the token with one cheap call; None when not configured.
+
+    Returns what it reached; a refused token, a wrong URL or no answer raises the client's one-line error.
+    """
+    if settings.sentinelone is None:
+        return None
+    # A check should answer in seconds: two tries, short waits, not the batch's patience.
+    console = client or client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
+    sites = console.check()
+    with_site = sum(1 for entry in settings.clients.values() if entry.sentinelone_site)
+    return (f"{console.console_url}: token accepted, {_plural(sites, 'site')} visible; "
+            f"{_plural(with_site, 'client')} with a site in the settings")
+
+
+def raw_data_path(home: Path, client_id: str) -> Path:
+    """raw_data/sentinelone_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
+    if not is_valid_id(client_id):
+        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
+    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
+
+
+def describe(document: dict[str, Any]) -> str:
+    """One line about a pull: the site, what it held, and the requests it took."""
+    site = document["site"]
+    return (f"SentinelOne, client {document['client']['id']} (site {site.get('name') or '?'} {document['client']['site_id']}), "
+            f"{document['period']['label']}: {_plural(len(document['threats']), 'threat')} created, {len(document['open_threats'])} open, "
+            f"{_plural(len(document['agents']), 'endpoint')}; {_plural(document['requests'], 'request')}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def batch_step(settings: Settings | None = None, client: SentinelOneClient | None = None) -> SourceStep | None:
+    """SentinelOne as a source of the monthly batch (utils/monthly/batch.py), or None when [sentinelone] is not set.
+
+    Clients without `sentinelone_site` are skipped. One client (one token) serves the whole run; it
+    is made at the first pull, so a missing token fails this source for every client, not the run.
+    """
+    from utils.monthly.batch import SourceStep  # utils.monthly.batch imports this module to list its sources
+
+    settings = settings if settings is not None else load_settings()
+    if settings.sentinelone is None:
+        return None
+    shared: list[SentinelOneClient] = [client] if client is not None else []
+    lock = threading.Lock()
+
+    def console() -> SentinelOneClient:
+        with lock:
+            if not shared:
+                shared.append(client_from_settings(settings))
+            return shared[0]
+
+    def site_of(client_id: str) -> str:
+        return (settings.client(client_id).sentinelone_site or "").strip()
+
+    def pull(client_id: str, period: Period) -> dict:
+        document = pull_client_month(console(), client_id, site_for(settings, client_id), period)
+        log.info("%s", describe(document))
+        return document
+
+    return SourceStep(name=SOURCE, configured=lambda client_id: bool(site_of(client_id)), pull=pull)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not is_valid_id(args.client_id):
+        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
+    site_id = site_for(settings, args.client_id, args.site)
+    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    client = client_from_settings(settings)
+    ensure_writable_dir(settings.home / RAW_DIR, private=True)
+    document = pull_client_month(client, args.client_id, site_id, period)
+    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
+    log.info("%s; wrote %s", describe(document), path)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser("Pull one client's SentinelOne threats and endpoints into raw_data/sentinelone_CLIENT_ID.json.",
+                          network=False)
+    parser.add_argument("client_id", metavar="CLIENT_ID", help="the client's id (its Freshservice department or company id)")
+    parser.add_argument("--month", help="the month to report on, YYYY-MM (default: the previous month)")
+    parser.add_argument("--tz", help="the report time zone (default: [report] timezone, $REPORT_TIMEZONE or the machine's)")
+    parser.add_argument("--site", help="the SentinelOne site id instead of the client's sentinelone_site")
+    return run_main(parser, run, argv)
+
