@@ -22,15 +22,13 @@ Hostile or unusual answers, each a switch that is off by default:
 
 Standard library only:
 
-    python -m simulators.graph --port 8090        # serves the demo tenants
+    python -m simulators.demo_ms365 --port 8090        # serves the demo tenants
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import secrets
-import sys
 import threading
 import time
 import uuid
@@ -365,18 +363,3 @@ def _aad_error(status: int, error: str, code: int, sentence: str) -> Reply:
     return Reply(status, {"error": error, "error_description": description, "error_codes": [code],
                           "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
                           "error_uri": "https://login.microsoftonline.com/error?code=" + str(code)})
-
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the demo tenants until Ctrl-C."""
-    from simulators.demo_ms365 import DEMO_APP_ID, DEMO_SECRET, build_demo_tenants
-
-    parser = argparse.ArgumentParser(description="Serve a simulated Microsoft Graph with the demo tenants.")
-    parser.add_argument("--port", type=int, default=8090)
-    args = parser.parse_args(argv)
-    simulator = GraphSimulator(list(build_demo_tenants().values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET, port=args.port)
-    return simulator.serve_until_stopped(f"Graph simulator on {simulator.start()} (app id {DEMO_APP_ID}); Ctrl-C stops it")
-
-if __name__ == "__main__":
-    sys.exit(main())

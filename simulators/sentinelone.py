@@ -9,18 +9,16 @@ a cursor is sent, booleans as the strings "True"/"False", sites licensed by bund
 `totalLicenses`; their seats under `licenses.bundles`), and a hostile `nextCursor` that is a JSON
 object instead of a string. Standard library only:
 
-    python -m simulators.sentinelone --port 8091     # serves the demo sites, token demo-s1-token
+    python -m simulators.demo_sentinelone --port 8091     # serves the demo sites, token demo-s1-token
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import copy
 import hmac
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -399,18 +397,3 @@ def _decode_cursor(cursor: str, endpoint: str) -> tuple[int, bool]:
         return int(payload["o"]), bool(payload["x"])
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise _Invalid("cursor: invalid cursor") from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the demo sites until Ctrl-C."""
-    from simulators.demo_sentinelone import build_demo_sentinelone
-
-    parser = argparse.ArgumentParser(description="A local SentinelOne API serving the demo sites.")
-    parser.add_argument("--port", type=int, default=8091)
-    parser.add_argument("--token", default=SentinelOneOptions.api_token)
-    args = parser.parse_args(argv)
-    simulator = SentinelOneSimulator(build_demo_sentinelone(), SentinelOneOptions(api_token=args.token), port=args.port)
-    return simulator.serve_until_stopped(f"SentinelOne simulator on {simulator.start()} (token {args.token}); Ctrl-C stops it")
-
-if __name__ == "__main__":
-    sys.exit(main())
