@@ -30,9 +30,10 @@ from utils.core import clock
 from utils.core.cli import build_parser, run_main
 from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir, load_config
 from utils.core.errors import EXIT_OK, ConfigError, DataError
-from utils.core.files import is_valid_id, read_json, safe_child, write_json_atomic
+from utils.core.files import is_valid_id, read_json, write_json_atomic
 from utils.core.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
 from utils.core.settings import load_settings
+from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
 from utils.services.freshservice_client import client_from_config
 from utils.services.freshservice_details import CONVERSATION_KEYS, CSAT_PROBES, fetch_all_details, fetch_unhinted_csat
@@ -112,9 +113,7 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
 
 def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/freshservice_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
-    if not is_valid_id(client_id):
-        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, f"freshservice_{client_id}.json")
+    return raw_file.raw_data_path(home, "freshservice", client_id)
 
 
 def listed_entity_type(home: Path, client_id: str) -> str:

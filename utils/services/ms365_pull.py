@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
 from utils.core.config import RAW_DIR, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ConfigError, DataError
-from utils.core.files import is_valid_id, safe_child, write_json_atomic
+from utils.core.errors import EXIT_OK, ConfigError
+from utils.core.files import is_valid_id, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import Settings, load_settings
-from utils.reporting.sources import source_file
+from utils.services import raw_file
 from utils.services.graph_client import SECRET_ENV as SECRET_ENV
 from utils.services.graph_client import SECRET_FILE as SECRET_FILE
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
@@ -228,9 +228,7 @@ def _check_failure(app_id: str, total: int, refused: dict[str, TenantRefused]) -
 
 def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/ms365_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
-    if not is_valid_id(client_id):
-        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
+    return raw_file.raw_data_path(home, SOURCE, client_id)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
 from utils.core.config import RAW_DIR, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ConfigError, DataError
-from utils.core.files import is_valid_id, safe_child, write_json_atomic
+from utils.core.errors import EXIT_OK, ConfigError
+from utils.core.files import is_valid_id, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import Settings, load_settings
-from utils.reporting.sources import source_file
+from utils.services import raw_file
 from utils.services.http import Usage, usage_block
 from utils.services.sentinelone_client import TOKEN_ENV as TOKEN_ENV
 from utils.services.sentinelone_client import TOKEN_FILE as TOKEN_FILE
@@ -99,9 +99,7 @@ def check(settings: Settings, client: SentinelOneClient | None = None) -> str | 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/sentinelone_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
-    if not is_valid_id(client_id):
-        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
+    return raw_file.raw_data_path(home, SOURCE, client_id)
 
 
 def describe(document: dict[str, Any]) -> str:
