@@ -7,6 +7,10 @@ another 429 (which costs budget too), up to `max_rate_limit_wait` for one wait a
 `WaitBudget` for the run: a wait past either raises `WaitBudgetSpent` at once instead of sleeping,
 so a server repeating a huge `Retry-After` cannot park a run for hours.
 A service's own quirks (Freshservice's credit pacing, say) sit on top through `SendHooks`.
+
+Also here, shared by every client: `CHECK_POLICY` (the one policy of every `--check`), `Usage` and
+`usage_block` (the one shape of the `usage` block in every raw file), `UsageMeter` (counting it per
+tenant or site) and `same_origin_link`. Paging is in utils/services/paging.py.
 """
 
 from __future__ import annotations
