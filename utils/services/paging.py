@@ -49,7 +49,7 @@ class PageGuard:
     error: type[APIError] = APIError
     where: str = ""
     first: str | None = None
-    _seen: set[Token] = field(default_factory=set)
+    _seen: set[Token] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.first is not None:
