@@ -292,7 +292,7 @@ def start_demo_source(home: Path) -> tuple[GraphSimulator, SourceStep]:
     url = simulator.start()
     settings = Settings(home=home, path=home / SETTINGS_FILE, ms365=Ms365Settings(DEMO_APP_ID, login_url=url, graph_url=url),
                         clients={client_id: ClientSettings(client_id, ms365_tenant=tenant.domain) for client_id, tenant in tenants.items()})
-    step = ms365.batch_step(settings, GraphClient(DEMO_APP_ID, DEMO_SECRET, url, url))
+    step = ms365.batch_step(settings, GraphClient(url, DEMO_SECRET, app_id=DEMO_APP_ID, login_url=url))
     assert step is not None
     return simulator, step
 

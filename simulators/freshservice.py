@@ -100,6 +100,7 @@ class SimulatorSettings:
     refuse_list_tags: bool = False  # include=tags on GET /tickets: 400 invalid_field on include
     csat_without_feedback: bool = False  # surveys leave no source-5 conversation, only a csat_response
     garbage_response: str | None = None  # "html" or "badjson"
+    repeated_link: bool = False  # a list's `Link` header from page 2 on points at page 2 again (a paging loop)
     seed: int = 7
 
 
@@ -407,7 +408,8 @@ class Simulator(LoopbackServer):
         chunk = items[start:start + per_page]
         headers = []
         if start + per_page < len(items):
-            headers.append(("Link", f'<{self._page_url(handler, path, pairs, page + 1)}>; rel="next"'))
+            following = 2 if self.settings.repeated_link else page + 1
+            headers.append(("Link", f'<{self._page_url(handler, path, pairs, following)}>; rel="next"'))
         return _Reply(200, {wrapper: [shape(item) for item in chunk]}, headers)
 
     def _page_url(self, handler: BaseHTTPRequestHandler, path: str,

@@ -172,6 +172,7 @@ class SentinelOneOptions:
     # (one bundle named after its `sku`, none for a site whose total is None).
     bundle_licenses: bool = False
     object_cursor: bool = False  # `nextCursor` of every page that has a next one is a JSON object, not a string
+    repeated_cursor: bool = False  # a page asked for with a cursor answers that same cursor as its `nextCursor`
 
 
 class SentinelOneSimulator(LoopbackServer):
@@ -256,6 +257,8 @@ class SentinelOneSimulator(LoopbackServer):
         total = 0 if cursor and self.options.zero_total_with_cursor else len(items)
         rendered = [self._render(endpoint, item) for item in page]
         data: Any = self._sites_data(rendered) if endpoint == "sites" else rendered
+        if cursor and next_cursor and self.options.repeated_cursor:
+            next_cursor = cursor
         cursor_out: Any = next_cursor
         if next_cursor and self.options.object_cursor:
             cursor_out = {"cursor": next_cursor}

@@ -82,7 +82,7 @@ def configure(home: Path, simulator: GraphSimulator, monkeypatch, tenant: str | 
 
 def client_for(simulator: GraphSimulator, **options) -> GraphClient:
     options.setdefault("sleep", lambda seconds: None)
-    return GraphClient(APP_ID, SECRET, simulator.url, simulator.url, **options)
+    return GraphClient(simulator.url, SECRET, app_id=APP_ID, login_url=simulator.url, **options)
 
 
 def raw_path(home: Path) -> Path:

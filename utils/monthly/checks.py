@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from utils.core.cli import clean_text, redact
-from utils.core.config import Config, load_api_key, normalise_url
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, IntegoError
 from utils.core.settings import Settings
 
@@ -52,15 +51,12 @@ def registered_checks() -> dict[str, CheckFunction]:
 
 def check_freshservice(settings: Settings) -> str:
     """One department read: proves the helpdesk URL and the API key for 1 credit."""
-    from utils.services.freshservice_client import client_from_config
+    from utils.services.freshservice_client import FreshserviceClient
 
-    url = normalise_url(settings.freshservice_url)  # a ConfigError naming the file and FRESHSERVICE_URL when unset
-    config = Config(url=url, api_key=load_api_key(settings.home), home=settings.home)
-    # A check should answer in seconds: two tries, short waits, not the batch's patience.
-    client = client_from_config(config, max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited_tries=2,
-                                timeout=(5.0, 15.0))
+    # A ConfigError naming the file and FRESHSERVICE_URL when unset; the one check policy (answers in seconds).
+    client = FreshserviceClient.from_settings(settings, for_check=True)
     client.get_json("departments", {"per_page": 1})
-    return f"{url}: API key accepted (read one department)"
+    return f"{client.base_url}: API key accepted (read one department)"
 
 
 def _register_builtin_checks() -> None:
