@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from utils.core.cli import clean_text, redact
-from utils.core.config import Config, load_api_key, normalise_url
-from utils.core.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, IntegoError
+from utils.core.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, clean_line, one_line
 from utils.core.settings import Settings
 
 CheckFunction = Callable[[Settings], str | None]
@@ -52,15 +50,13 @@ def registered_checks() -> dict[str, CheckFunction]:
 
 def check_freshservice(settings: Settings) -> str:
     """One department read: proves the helpdesk URL and the API key for 1 credit."""
-    from utils.services.freshservice_client import client_from_config
+    from utils.services.freshservice_client import client_from_settings
 
-    url = normalise_url(settings.freshservice_url)  # a ConfigError naming the file and FRESHSERVICE_URL when unset
-    config = Config(url=url, api_key=load_api_key(settings.home), home=settings.home)
     # A check should answer in seconds: two tries, short waits, not the batch's patience.
-    client = client_from_config(config, max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited_tries=2,
-                                timeout=(5.0, 15.0))
+    client = client_from_settings(settings, max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited_tries=2,
+                                  timeout=(5.0, 15.0))
     client.get_json("departments", {"per_page": 1})
-    return f"{url}: API key accepted (read one department)"
+    return f"{client.base_url}: API key accepted (read one department)"
 
 
 def _register_builtin_checks() -> None:
@@ -82,13 +78,11 @@ def run_checks(settings: Settings, checks: dict[str, CheckFunction] | None = Non
         try:
             reached = function(settings)
         except ConfigError as exc:
-            results.append(CheckResult(name, "-", _one_line(exc), settings_error=True))
-        except IntegoError as exc:
-            results.append(CheckResult(name, "-", _one_line(exc)))
+            results.append(CheckResult(name, "-", one_line(exc), settings_error=True))
         except Exception as exc:  # noqa: BLE001 - one service's surprise must not hide the others' answers
-            results.append(CheckResult(name, "-", f"unexpected {type(exc).__name__}: {_one_line(exc)}"))
+            results.append(CheckResult(name, "-", one_line(exc)))
         else:
-            results.append(CheckResult(name, _one_line(reached), OK) if reached is not None else CheckResult(name, "-", SKIPPED))
+            results.append(CheckResult(name, clean_line(reached), OK) if reached is not None else CheckResult(name, "-", SKIPPED))
     return results
 
 
@@ -105,6 +99,3 @@ def format_table(results: Sequence[CheckResult]) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip() for row in rows)
 
-
-def _one_line(value: object) -> str:
-    return clean_text(redact(" ".join(str(value).split())))

@@ -22,6 +22,9 @@ import requests
 
 from utils.core.cli import redact, register_secret
 from utils.core.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
+from utils.core.secrets import load_api_key
+from utils.core.settings import Settings
+from utils.core.urls import freshservice_url
 from utils.services.http import RetryPolicy, SendHooks, WaitBudget, same_origin_link, send
 
 log = logging.getLogger(__name__)
@@ -424,7 +427,9 @@ def _typed_error(response: requests.Response, path: str) -> APIError:
     return APIError(f"Freshservice answered {status} for {path}: {message}", status, path)
 
 
-def client_from_config(config: Any, **options: Any) -> FreshserviceClient:
-    """A client for a resolved `utils.config.Config`."""
-    options.setdefault("rate_window_seconds", config.rate_window)
-    return FreshserviceClient(config.url, config.api_key, rate_reserve=config.rate_reserve, **options)
+def client_from_settings(settings: Settings, api_key: str | None = None, **options: Any) -> FreshserviceClient:
+    """A client for the [freshservice] settings (URL and rate pacing); the key FRESHSERVICE_API_KEY or token.txt unless given."""
+    url = freshservice_url(settings.freshservice.url)  # a ConfigError naming the file and FRESHSERVICE_URL when unset
+    key = api_key if api_key is not None else load_api_key(settings.home, settings.env)
+    options.setdefault("rate_window_seconds", settings.freshservice.rate_window)
+    return FreshserviceClient(url, key, rate_reserve=settings.freshservice.rate_reserve, **options)

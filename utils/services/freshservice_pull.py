@@ -39,12 +39,12 @@ from dateutil.relativedelta import relativedelta
 
 from utils.core import clock
 from utils.core.cli import build_parser, clean_text, run_main
-from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir, load_config
+from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, APIError, ConfigError, DataError, ForbiddenError, NotFoundError, ValidationFailed
 from utils.core.files import is_valid_id, read_json, safe_child, write_json_atomic
-from utils.core.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
+from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import load_settings
-from utils.services.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_config
+from utils.services.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, client_from_settings
 from utils.services.tickets import PRIORITY_LABELS, SOURCE_LABELS, STATUS_LABELS, parse_timestamp, resolved_time, time_entry_moment
 
 log = logging.getLogger("freshservice")
@@ -805,20 +805,21 @@ def positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone = resolve_timezone(args.tz or load_settings().report.timezone)
-    period = report_period(args.month, timezone)
+    settings = load_settings()
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
-    config = load_config(url=args.url)
-    ensure_writable_dir(config.home / RAW_DIR, private=True)
-    entity_type = args.type or listed_entity_type(config.home, args.client_id)
+    if args.url:
+        settings = settings.with_freshservice_url(args.url)
+    client = client_from_settings(settings)
+    ensure_writable_dir(settings.home / RAW_DIR, private=True)
+    entity_type = args.type or listed_entity_type(settings.home, args.client_id)
     if entity_type == "workspace" and args.client_id == MSP_WORKSPACE_ID:
         raise ConfigError(MSP_WORKSPACE_REFUSED)
-    client = client_from_config(config)
     context = AccountContext(client, edition=MSP if entity_type == "workspace" else CLASSIC)
     document = pull_client_month(context, args.client_id, period, entity_type, args.workers,
                                  keep_conversation_text=args.keep_conversation_text)
-    path = write_json_atomic(raw_data_path(config.home, args.client_id), document, private=True)
+    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
     usage = document["api_usage"]
     count = len(document["tickets"])
     log.info("%s, %s: %d ticket%s, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,
@@ -835,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="what the id names (default: as companies_list.json says, else department); "
                              "workspace: a client of the Freshservice for MSPs edition")
     parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
-    parser.add_argument("--tz", help=f"the report time zone, an IANA name (default: [report] timezone or ${ENV_TIMEZONE}, else the machine's zone)")
+    parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
     parser.add_argument("--keep-conversation-text", action="store_true",

@@ -24,7 +24,8 @@ from utils.core.config import RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, safe_child, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
-from utils.core.settings import Settings, load_settings, read_secret
+from utils.core.secrets import MS365_CLIENT_SECRET, read_secret
+from utils.core.settings import Settings, load_settings
 from utils.reporting.sources import source_file
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.services.http import RetryPolicy
@@ -37,7 +38,6 @@ log = logging.getLogger("ms365")
 
 SCHEMA_VERSION = 1
 SOURCE = "ms365"
-SECRET_ENV, SECRET_FILE, SECRET_WHAT = "MS365_CLIENT_SECRET", "ms365_secret.txt", "Microsoft 365 client secret"
 
 # Page sizes: as large as each endpoint allows. Users with signInActivity selected: at most 120.
 SCORES_TOP = 90  # Graph keeps about 90 daily scores
@@ -155,7 +155,7 @@ def graph_client_from_settings(settings: Settings, env: dict[str, str] | None = 
     """A GraphClient for the [ms365] app; ConfigError when it is not configured or its secret is missing."""
     if settings.ms365 is None:
         raise ConfigError(f"Microsoft 365 is not configured: add an [ms365] table with app_id to {settings.path}")
-    secret = read_secret(settings.home, SECRET_ENV, SECRET_FILE, SECRET_WHAT, env=env)
+    secret = read_secret(settings.home, MS365_CLIENT_SECRET, env)
     return GraphClient(settings.ms365.app_id, secret, settings.ms365.login_url, settings.ms365.graph_url, **options)
 
 
@@ -244,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
     if not tenant:
         raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "
                           f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
-    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     graph = graph_client_from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(graph, args.client_id, tenant, period)

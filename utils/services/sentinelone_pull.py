@@ -23,7 +23,8 @@ from utils.core.config import RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, safe_child, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
-from utils.core.settings import Settings, load_settings, read_secret
+from utils.core.secrets import SENTINELONE_API_TOKEN, read_secret
+from utils.core.settings import Settings, load_settings
 from utils.reporting.sources import source_file
 from utils.services.http import RetryPolicy
 from utils.services.sentinelone_client import SentinelOneClient
@@ -35,7 +36,6 @@ log = logging.getLogger("sentinelone")
 
 SCHEMA_VERSION = 1
 SOURCE = "sentinelone"
-TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT = "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token"
 CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
 
 
@@ -67,7 +67,7 @@ def client_from_settings(settings: Settings, env: dict[str, str] | None = None, 
     if settings.sentinelone is None:
         raise ConfigError(f'SentinelOne is not configured: add a [sentinelone] table with url = "https://<console>.sentinelone.net" '
                           f"to {settings.path}")
-    token = read_secret(settings.home, TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT, env=env)
+    token = read_secret(settings.home, SENTINELONE_API_TOKEN, env)
     return SentinelOneClient(settings.sentinelone.url, token, **options)
 
 
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     site_id = site_for(settings, args.client_id, args.site)
-    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     client = client_from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(client, args.client_id, site_id, period)
