@@ -557,3 +557,68 @@ def test_no_other_way_of_turning_an_error_into_a_line_is_left():
     for path in [*(PROJECT_ROOT / "utils").rglob("*.py"), *PROJECT_ROOT.glob("*.py")]:
         text = path.read_text(encoding="utf-8")
         assert "def _one_line" not in text and "clean_text(redact(str(exc)))" not in text, path
+
+
+# ---------------------------------------------------------------------------------------------
+# A data source's own table, read from its TableSpec
+
+
+def toy_table():
+    from utils.core.secrets import SecretSpec
+    from utils.core.settings import TableSpec
+    from utils.core.source_tables import SOURCE_TABLES, url_value
+
+    def level(value):
+        if value not in ("low", "high"):
+            raise ValueError(f"must be low or high, not {value!r}")
+        return value
+
+    def agent_group(value):
+        if not isinstance(value, str) or not value.startswith("grp-"):
+            raise ValueError(f"must be an agent group such as grp-7, not {value!r}")
+        return value
+
+    toy = TableSpec(table="rmm", keys={"url": url_value, "level": level}, required=frozenset({"url"}),
+                    env={"url": "RMM_URL"}, secret=SecretSpec("RMM_API_KEY", "rmm_key.txt", "RMM API key"),
+                    client_key="rmm_group", client_check=agent_group, examples={"url": '"https://rmm.example"'})
+    return (*SOURCE_TABLES, toy)
+
+
+def test_a_source_table_is_read_from_its_table_spec(home):
+    tables = toy_table()
+    write_settings(home, '[rmm]\nurl = "https://rmm.example/"\nlevel = "high"\n\n[clients.21]\nrmm_group = "grp-7"\n'
+                         'ms365_tenant = "harrow.onmicrosoft.com"\n')
+    settings = load_settings(home, {}, tables=tables)
+    assert settings.tables["rmm"] == {"url": "https://rmm.example", "level": "high"}
+    assert settings.client("21").source_ids == {"rmm": "grp-7", "ms365": "harrow.onmicrosoft.com"}
+    assert settings.client("21").ms365_tenant == "harrow.onmicrosoft.com" and settings.ms365 is None
+    assert load_settings(home, {"RMM_URL": "https://other.example"}, tables=tables).tables["rmm"]["url"] == "https://other.example"
+    assert "[rmm] is not a known setting" in settings_error(home, "[rmm]\nlevel = \"low\"\n")  # without its spec: refused
+
+
+@pytest.mark.parametrize("text, env, words", [
+    ('[rmm]\nlevel = "low"\n', {}, ':1: [rmm] needs url = "https://rmm.example"'),
+    ('[rmm]\nurl = "https://rmm.example"\nlevel = "medium"\n', {}, ":3: [rmm] level must be low or high, not 'medium'"),
+    ('[rmm]\nurl = "https://rmm.example"\nlevle = "low"\n', {}, ":3: [rmm] levle is not a known setting (did you mean 'level'?)"),
+    ('[rmm]\nurl = "https://rmm.example"\napi_key = "abc-secret"\n', {}, "looks like a secret: secrets never go in "
+                                                                        "integoreport.toml; set RMM_API_KEY or put it in"),
+    ("[rmm]\n", {"RMM_URL": "http://rmm.example"}, "RMM_URL must use https://"),
+    ('[clients.21]\nrmm_group = 7\n', {}, ":2: [clients.21] rmm_group must be an agent group such as grp-7, not 7"),
+])
+def test_a_source_tables_errors_name_the_key_and_the_line(home, text, env, words):
+    write_settings(home, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(home, env, tables=toy_table())
+    assert words in str(caught.value) and "abc-secret" not in str(caught.value)
+
+
+def test_the_built_in_sources_are_table_specs(home):
+    from utils.core.source_tables import MS365_TABLE, SENTINELONE_TABLE
+
+    write_settings(home, FULL)
+    settings = load_settings(home, {})
+    assert settings.tables["ms365"]["app_id"] == settings.ms365.app_id  # type: ignore[union-attr]
+    assert settings.tables["sentinelone"] == {"url": "https://usea1-partners.sentinelone.net"}
+    assert settings.client("21000351601").source_ids == {"ms365": "harrowvance.onmicrosoft.com", "sentinelone": "657613730168123595"}
+    assert (MS365_TABLE.client_key, SENTINELONE_TABLE.client_key) == ("ms365_tenant", "sentinelone_site")
+    assert MS365_TABLE.secret and MS365_TABLE.secret.env_var == "MS365_CLIENT_SECRET"

@@ -15,8 +15,7 @@ import logging
 import os
 import re
 import tomllib
-import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,6 @@ from utils.core.period import machine_timezone
 from utils.core.secrets import SECRETS, SecretSpec, looks_secret, read_secret, warn_once
 from utils.core.settings_reader import TableReader
 from utils.core.settings_tables import (
-    DEFAULT_GRAPH_URL,
-    DEFAULT_LOGIN_URL,
     DEFAULT_MAILCHIMP_URL,
     DEFAULT_MSP_NAME,
     DEFAULT_RATE_RESERVE,
@@ -47,13 +44,16 @@ from utils.core.settings_tables import (
     TableSpec,
 )
 from utils.core.settings_values import (
+    color_value,
+    hours_value,
     parse_address,
-    parse_business_hours,
     parse_reserve,
     parse_window,
+    same_value,
     subject_problem,
-    timezone_problem,
+    zone_value,
 )
+from utils.core.source_tables import SOURCE_TABLES
 from utils.core.urls import freshservice_url, is_ip, is_loopback
 
 __all__ = [
@@ -82,24 +82,35 @@ ENV_OVERRIDES: dict[tuple[str, str], str] = {
     ("freshservice", "url"): "FRESHSERVICE_URL",
 }
 
-# Every table and its keys; [clients.ID] tables share CLIENT_KEYS.
-KNOWN_KEYS: dict[str, frozenset[str]] = {
+# The tables every install has and their keys; [clients.ID] tables share BASE_CLIENT_KEYS. A data
+# source's own table and client key come from its TableSpec (utils.core.source_tables for the built-in ones).
+BASE_KEYS: dict[str, frozenset[str]] = {
     "report": frozenset({"msp_name", "timezone", "business_hours", "proactive_tags", "show_csat_comments",
                          "logo_url", "accent_color", "contact"}),
     "freshservice": frozenset({"url"}),
-    "ms365": frozenset({"app_id", "login_url", "graph_url"}),
-    "sentinelone": frozenset({"url"}),
     "delivery": frozenset({"method", "from", "reply_to", "subject", "bcc", "smtp", "mailchimp"}),
     "delivery.smtp": frozenset({"host", "port", "security", "username"}),
     "delivery.mailchimp": frozenset({"url"}),
     "clients": frozenset(),
 }
-CLIENT_KEYS = frozenset({"to", "cc", "ms365_tenant", "sentinelone_site", "send"})
+BASE_CLIENT_KEYS = frozenset({"to", "cc", "send"})
+
+
+def known_keys(tables: Sequence[TableSpec]) -> dict[str, frozenset[str]]:
+    """Every table and its keys, with these sources' tables."""
+    return {**BASE_KEYS, **{spec.table: frozenset(spec.keys) for spec in tables}}
+
+
+def client_keys(tables: Sequence[TableSpec]) -> frozenset[str]:
+    """The keys of a [clients.ID] table, with these sources' client keys."""
+    return BASE_CLIENT_KEYS | {spec.client_key for spec in tables if spec.client_key}
+
+
+KNOWN_KEYS = known_keys(SOURCE_TABLES)
+CLIENT_KEYS = client_keys(SOURCE_TABLES)
 
 log = logging.getLogger(__name__)
 
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_TENANT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
 
 
@@ -115,6 +126,7 @@ class Settings:
     sentinelone: SentinelOneSettings | None = None
     delivery: DeliverySettings | None = None
     clients: Mapping[str, ClientSettings] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # each source table's checked values, by name
     timezone: str = field(default_factory=machine_timezone)  # the report zone: [report] timezone, else the machine's
     env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)  # where the secrets are looked up
 
@@ -139,8 +151,14 @@ def settings_path(home: Path) -> Path:
     return home / SETTINGS_FILE
 
 
-def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read `<home>/integoreport.toml` (optional), apply the environment overrides, validate everything."""
+def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None,
+                  tables: Sequence[TableSpec] = SOURCE_TABLES) -> Settings:
+    """Read `<home>/integoreport.toml` (optional), apply the environment overrides, validate everything.
+
+    `tables` are the data sources' own tables (by default the built-in [ms365] and [sentinelone]):
+    their checked values land in `Settings.tables[name]`, each client's value of their client key in
+    `ClientSettings.source_ids[name]`.
+    """
     env = os.environ if env is None else env
     home = home_dir(env) if home is None else home
     path = settings_path(home)
@@ -158,36 +176,45 @@ def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except RecursionError:  # tomllib parses nested arrays and inline tables by recursion
         raise ConfigError(f"{path} is not valid TOML: arrays or tables are nested too deeply") from None
-    return _SettingsReader(path, text, data, env, home).settings()
+    return _SettingsReader(path, text, data, env, home, tables).settings()
 
 
 class _SettingsReader(TableReader):
     """The layout of integoreport.toml: which tables and keys exist and how each is checked."""
 
-    def __init__(self, path: Path, text: str, data: dict[str, Any], env: Mapping[str, str], home: Path):
-        super().__init__(path, text, data, env, ENV_OVERRIDES)
-        self.home = home
+    def __init__(self, path: Path, text: str, data: dict[str, Any], env: Mapping[str, str], home: Path,
+                 tables: Sequence[TableSpec]):
+        overrides = {**ENV_OVERRIDES, **{(spec.table, key): variable for spec in tables for key, variable in spec.env.items()}}
+        super().__init__(path, text, data, env, overrides)
+        self.home, self.specs = home, tuple(tables)
+        self.known, self.client_keys = known_keys(tables), client_keys(tables)
+        self.secrets = {**SECRETS, **{spec.table: spec.secret for spec in tables if spec.secret}}
 
     def settings(self) -> Settings:
         self.check_keys()
         clients = self.clients()
         report = self.report()
-        return Settings(home=self.home, path=self.path, report=report, freshservice=self.freshservice(),
-                        ms365=self.ms365(), sentinelone=self.sentinelone(), delivery=self.delivery(), clients=clients,
+        freshservice = self.freshservice()
+        tables = {spec.table: values for spec in self.specs if (values := self.source_table(spec)) is not None}
+        ms365, sentinelone = tables.get("ms365"), tables.get("sentinelone")
+        return Settings(home=self.home, path=self.path, report=report, freshservice=freshservice,
+                        ms365=Ms365Settings(**ms365) if ms365 is not None else None,
+                        sentinelone=SentinelOneSettings(**sentinelone) if sentinelone is not None else None,
+                        delivery=self.delivery(), clients=clients, tables=tables,
                         timezone=report.timezone or machine_timezone(), env=self.env)
 
     def check_keys(self) -> None:
         for table, value in self.data.items():
             keys = (table,)
-            if table not in KNOWN_KEYS:
-                raise self.unknown(keys, frozenset(name for name in KNOWN_KEYS if "." not in name))
+            if table not in self.known:
+                raise self.unknown(keys, frozenset(name for name in self.known if "." not in name))
             if not isinstance(value, dict):
                 raise self.error(keys, "must be a table: write it as [" + table + "]")
             if table == "clients":
                 for client_id, client in value.items():
-                    self.check_table((table, client_id), client, CLIENT_KEYS)
+                    self.check_table((table, client_id), client, self.client_keys)
             else:
-                self.check_table(keys, value, KNOWN_KEYS[table])
+                self.check_table(keys, value, self.known[table])
 
     def check_table(self, keys: tuple[str, ...], table: Any, known: frozenset[str]) -> None:
         if not isinstance(table, dict):
@@ -196,7 +223,7 @@ class _SettingsReader(TableReader):
         for key, value in table.items():
             here = (*keys, key)
             if looks_secret(key):
-                spec = SECRETS.get(name)
+                spec = self.secrets.get(name)
                 variable, place = (spec.env_var, self.home / spec.file_name) if spec else \
                     ("the service's environment variable", self.home / "its own file")
                 raise self.error(here, f"looks like a secret: secrets never go in {SETTINGS_FILE}; set {variable} "
@@ -204,27 +231,24 @@ class _SettingsReader(TableReader):
             if key not in known:
                 raise self.unknown(here, known)
             child = f"{name}.{key}"
-            if child in KNOWN_KEYS:
-                self.check_table(here, value, KNOWN_KEYS[child])
+            if child in self.known:
+                self.check_table(here, value, self.known[child])
 
     def checked(self, table: str, key: str, check: Any) -> Any:
         """The text at [table] key passed through `check`, whose ValueError or ConfigError names this key."""
         text = self.text(table, key)
         if text is None:
             return None
-        try:
-            return check(text)
-        except (ValueError, ConfigError) as exc:
-            _, keys, variable = self.value(table, key)
-            raise self.fail(keys, variable, str(exc)) from None
+        _, keys, variable = self.value(table, key)
+        return self.passed(text, check, keys, variable)
 
     # -- the tables --
 
     def report(self) -> ReportSettings:
-        self.checked("report", "timezone", _zone_check)
-        self.checked("report", "business_hours", _hours_check)
+        self.checked("report", "timezone", zone_value)
+        self.checked("report", "business_hours", hours_value)
         tags = self.string_list("report", "proactive_tags")
-        color = self.checked("report", "accent_color", _color_check)
+        color = self.checked("report", "accent_color", color_value)
         return ReportSettings(
             msp_name=self.text("report", "msp_name") or DEFAULT_MSP_NAME,
             timezone=self.text("report", "timezone"),
@@ -241,24 +265,37 @@ class _SettingsReader(TableReader):
                                     rate_reserve=parse_reserve(self.env.get(ENV_RATE_RESERVE), DEFAULT_RATE_RESERVE),
                                     rate_window=parse_window(self.env.get(ENV_RATE_WINDOW), DEFAULT_RATE_WINDOW))
 
-    def ms365(self) -> Ms365Settings | None:
-        if "ms365" not in self.data:
+    def source_table(self, spec: TableSpec) -> dict[str, Any] | None:
+        """A source's [table], each present key passed through its check; None when the table is not there."""
+        overridden = any(self.env.get(variable, "").strip() for variable in spec.env.values())
+        if spec.table not in self.data and not overridden:
             return None
-        app_id = self.text("ms365", "app_id", required=True) or ""
-        try:
-            uuid.UUID(app_id)
-        except ValueError:
-            raise self.error(("ms365", "app_id"), f"must be the app registration's Application (client) ID, "
-                                                  f"a GUID such as 00000000-0000-0000-0000-000000000000, not {app_id!r}") from None
-        return Ms365Settings(app_id=app_id, login_url=self.url("ms365", "login_url", DEFAULT_LOGIN_URL) or DEFAULT_LOGIN_URL,
-                             graph_url=self.url("ms365", "graph_url", DEFAULT_GRAPH_URL) or DEFAULT_GRAPH_URL)
+        for key in sorted(spec.required):
+            if self.value(spec.table, key)[0] is None:
+                example = spec.examples.get(key, '"..."')
+                raise self.error((spec.table,), f"needs {key} = {example}", table=True)
+        values = {}
+        for key, check in spec.keys.items():
+            raw, keys, variable = self.value(spec.table, key)
+            if raw is not None:
+                values[key] = self.passed(raw, check, keys, variable)
+        return values
 
-    def sentinelone(self) -> SentinelOneSettings | None:
-        if "sentinelone" not in self.data:
-            return None
-        if self.text("sentinelone", "url") is None:
-            raise self.error(("sentinelone",), 'needs url = "https://<your console>.sentinelone.net"')
-        return SentinelOneSettings(url=self.url("sentinelone", "url") or "")
+    def source_ids(self, table: str) -> dict[str, Any]:
+        """A [clients.ID] table's values of the sources' client keys, checked, by the source's table name."""
+        ids = {}
+        for spec in self.specs:
+            raw, keys, _ = self.value(table, spec.client_key) if spec.client_key else (None, (), None)
+            if raw is not None:
+                ids[spec.table] = self.passed(raw, spec.client_check or same_value, keys, None)
+        return ids
+
+    def passed(self, raw: Any, check: Any, keys: tuple[str, ...], variable: str | None) -> Any:
+        """`check(raw)`, its ValueError or ConfigError turned into an error naming the key (or the variable)."""
+        try:
+            return check(raw)
+        except (ValueError, ConfigError) as exc:
+            raise self.fail(keys, variable, str(exc)) from None
 
     def delivery(self) -> DeliverySettings | None:
         if "delivery" not in self.data:
@@ -319,45 +356,11 @@ class _SettingsReader(TableReader):
                 warn_once(f"{self.path}{f':{line}' if line else ''}: [clients.{client_id}] is not in companies_list.json "
                           "(a typo, or a client that has gone?)", log)
             table = f"clients.{client_id}"
-            site, keys, _ = self.value(table, "sentinelone_site")
-            if site is not None:
-                if isinstance(site, int) and not isinstance(site, bool):
-                    site = str(site)  # SentinelOne ids are strings of digits; accept the number too
-                if not isinstance(site, str) or not re.fullmatch(r"\d+", site.strip()):
-                    raise self.error(keys, f"must be the SentinelOne site id, digits in quotes, not {site!r}")
-                site = site.strip()
-            tenant = self.text(table, "ms365_tenant")
-            if tenant is not None and not _TENANT.match(tenant):
-                raise self.error(("clients", client_id, "ms365_tenant"),
-                                 f"must be a tenant domain such as contoso.onmicrosoft.com or its id, not {tenant!r}")
+            ids = self.source_ids(table)
             clients[client_id] = ClientSettings(client_id=client_id, to=self.addresses(table, "to"), cc=self.addresses(table, "cc"),
-                                                ms365_tenant=tenant, sentinelone_site=site, send=self.flag(table, "send", True))
+                                                ms365_tenant=ids.get("ms365"), sentinelone_site=ids.get("sentinelone"),
+                                                send=self.flag(table, "send", True), source_ids=ids)
         return clients
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks of single [report] values, in the shape `_SettingsReader.checked` takes
-
-
-def _zone_check(name: str) -> str:
-    problem = timezone_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return name
-
-
-def _hours_check(hours: str) -> str:
-    try:
-        parse_business_hours(hours)
-    except ConfigError:
-        raise ValueError(f"must look like 'Mon-Fri 08:00-18:00', not {hours!r}") from None
-    return hours
-
-
-def _color_check(color: str) -> str:
-    if not _COLOR.match(color):
-        raise ValueError(f"must be a colour as #RRGGBB, such as #1F6FEB, not {color!r}")
-    return color.upper()
 
 
 def _known_client_ids(home: Path) -> set[str] | None:

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from utils.core.errors import ConfigError
-from utils.core.secrets import looks_secret
-from utils.core.settings_values import locate_keys, parse_address
-from utils.core.urls import query_names, url_for_message, url_problem
+from utils.core.settings_values import locate_keys, parse_address, text_value
+from utils.core.urls import checked_url
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FLAG_WORDS = (*TRUE_WORDS, "0", "false", "no", "off")
@@ -83,14 +82,10 @@ class TableReader:
             if required:
                 raise self.error(keys[:-1], f"needs {key} = \"...\"", table=True)
             return None
-        if not isinstance(value, str):
-            raise self.fail(keys, variable, f"must be a string in quotes, not {type(value).__name__}")
-        value = value.strip()
-        if one_line and ("\r" in value or "\n" in value):
-            raise self.fail(keys, variable, "must be one line")
-        if not value:
-            raise self.fail(keys, variable, "is empty")
-        return value
+        try:
+            return text_value(value, one_line)
+        except ValueError as exc:
+            raise self.fail(keys, variable, str(exc)) from None
 
     def flag(self, table: str, key: str, default: bool) -> bool:
         value, keys, variable = self.value(table, key)
@@ -119,15 +114,11 @@ class TableReader:
         text = self.text(table, key)
         if text is None:
             return default
-        _, keys, variable = self.value(table, key)
-        problem = url_problem(text, https_only)
-        secret = next((name for name in query_names(text) if looks_secret(name)), None)
-        if not problem and secret is not None:
-            problem = f"must not carry a secret ({secret}=...): secrets never go in {self.path.name} or in a URL"
-        if problem:
-            # Shown without its user name, password or parameter values: any of them may be a secret.
-            raise self.fail(keys, variable, f"{problem}: {url_for_message(text)!r}")
-        return text.rstrip("/")
+        try:
+            return checked_url(text, https_only)
+        except ValueError as exc:
+            _, keys, variable = self.value(table, key)
+            raise self.fail(keys, variable, str(exc)) from None
 
     def addresses(self, table: str, key: str) -> tuple[str, ...]:
         found = self.string_list(table, key)

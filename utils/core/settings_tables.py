@@ -130,6 +130,7 @@ class ClientSettings:
     ms365_tenant: str | None = None
     sentinelone_site: str | None = None
     send: bool = True
+    source_ids: Mapping[str, Any] = field(default_factory=dict)  # each source's value of its client_key, by its table
 
 
 @dataclass(frozen=True)
@@ -143,3 +144,4 @@ class TableSpec:
     secret: SecretSpec | None = None
     client_key: str | None = None  # e.g. "ms365_tenant"
     client_check: Callable[[Any], Any] | None = None  # the per-client value's check, as for `keys`
+    examples: Mapping[str, str] = field(default_factory=dict)  # key -> what a missing required key's error suggests

@@ -23,6 +23,19 @@ from utils.core.urls import is_loopback
 SUBJECT_FIELDS = frozenset({"client", "month", "msp"})
 ENV_BUSINESS_HOURS = "INTEGOREPORT_BUSINESS_HOURS"
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def text_value(value: Any, one_line: bool = True) -> str:
+    """A setting's string: stripped, not empty, one line unless `one_line` is False; ValueError(reason) otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string in quotes, not {type(value).__name__}")
+    value = value.strip()
+    if one_line and ("\r" in value or "\n" in value):
+        raise ValueError("must be one line")
+    if not value:
+        raise ValueError("is empty")
+    return value
 
 
 def parse_address(text: str) -> str:
@@ -79,6 +92,32 @@ def timezone_problem(name: str) -> str | None:
     except (ZoneInfoNotFoundError, ValueError):
         return f"is not a known time zone ({name!r}): use an IANA name such as Europe/London or America/New_York"
     return None
+
+
+def zone_value(name: str) -> str:
+    problem = timezone_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+def hours_value(hours: str) -> str:
+    try:
+        parse_business_hours(hours)
+    except ConfigError:
+        raise ValueError(f"must look like 'Mon-Fri 08:00-18:00', not {hours!r}") from None
+    return hours
+
+
+def color_value(color: str) -> str:
+    if not _COLOR.match(color):
+        raise ValueError(f"must be a colour as #RRGGBB, such as #1F6FEB, not {color!r}")
+    return color.upper()
+
+
+def same_value(value: Any) -> Any:
+    """The check of a value any form of which is good."""
+    return value
 
 
 def parse_business_hours(text: str) -> tuple[frozenset[int], time, time]:

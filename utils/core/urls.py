@@ -12,6 +12,7 @@ import re
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from utils.core.errors import ConfigError
+from utils.core.secrets import looks_secret
 
 # What is wrong with a URL, for callers that word it their own way.
 NOT_A_URL = "is not a URL"
@@ -80,6 +81,18 @@ def query_names(text: str) -> list[str]:
     except ValueError:
         return []
     return [name for piece in (parts.query, parts.fragment) for name, _ in parse_qsl(piece, keep_blank_values=True)]
+
+
+def checked_url(text: str, https_only: bool = False) -> str:
+    """`text` as a setting's URL (without a trailing slash); ValueError(reason) showing it without any secret."""
+    problem = url_problem(text, https_only)
+    secret = next((name for name in query_names(text) if looks_secret(name)), None)
+    if not problem and secret is not None:
+        problem = f"must not carry a secret ({secret}=...): secrets never go in integoreport.toml or in a URL"
+    if problem:
+        # Shown without its user name, password or parameter values: any of them may be a secret.
+        raise ValueError(f"{problem}: {url_for_message(text)!r}")
+    return text.rstrip("/")
 
 
 # ---------------------------------------------------------------------------------------------
