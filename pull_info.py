@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
@@ -27,11 +26,11 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from utils.core.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
-from utils.core.config import PROJECT_ROOT, Config, ensure_writable_dir, home_dir, load_config, normalise_url
+from utils.core.config import PROJECT_ROOT, ensure_writable_dir, home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
 from utils.core.period import Period, report_period, resolve_timezone
-from utils.core.settings import Settings, load_settings
+from utils.core.settings import ReportSettings, Settings, load_settings
 from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
 from utils.monthly.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
 from utils.monthly.checks import exit_code as checks_exit_code
@@ -39,8 +38,7 @@ from utils.monthly.checks import format_table, run_checks
 from utils.monthly.run_lock import RunLock
 from utils.monthly.send_step import send_after_build
 from utils.reporting.history import TREND_MONTHS
-from utils.reporting.report import ReportSettings
-from utils.services.freshservice_client import FreshserviceClient, UsageCounters, client_from_config
+from utils.services.freshservice_client import FreshserviceClient, UsageCounters, client_from_settings
 from utils.services.freshservice_pull import DEFAULT_WORKERS, positive_int
 
 log = logging.getLogger("pull_info")
@@ -61,12 +59,14 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(home)
     if args.check:
         return check_services(settings, args)
-    report_settings = ReportSettings.from_settings(settings.report)
-    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    report_settings = settings.report
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     if not args.demo:
-        config = load_config(url=args.url, home=home)
-        deliver = send_after_build(settings, config.home, period, args.client) if args.send and not args.no_build else None
-        return run_with_config(args, config, period, settings, report_settings, deliver=deliver)
+        if args.url:
+            settings = settings.with_freshservice_url(args.url)
+        client = client_from_settings(settings)  # the URL and the key checked before any work
+        deliver = send_after_build(settings, home, period, args.client) if args.send and not args.no_build else None
+        return run_with_client(args, client, home, period, settings, report_settings, deliver=deliver)
     return run_demo(args, period, settings, report_settings)
 
 
@@ -75,7 +75,7 @@ def check_services(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         raise ConfigError("--check tries your own settings and services; run it without --demo")
     if args.url:
-        settings = replace(settings, freshservice_url=normalise_url(args.url))
+        settings = settings.with_freshservice_url(args.url)
     results = run_checks(settings)
     print(format_table(results))
     return checks_exit_code(results)
@@ -92,8 +92,8 @@ def run_demo(args: argparse.Namespace, period: Period, settings: Settings, repor
     from simulators.freshservice import Simulator, SimulatorSettings
 
     simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY, rate_limit_total=DEMO_CREDITS_PER_MINUTE))
-    config = Config(url=simulator.start(), api_key=DEMO_KEY, home=demo_home)
-    log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", config.url, demo_home)
+    client = client_from_settings(settings.with_freshservice_url(simulator.start()), api_key=DEMO_KEY)
+    log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", client.base_url, demo_home)
     # The other sources' demo services, so the demo reports show their sections too.
     from simulators.demo_ms365 import start_demo_source as start_demo_ms365
     from simulators.demo_sentinelone import start_demo_source as start_demo_sentinelone
@@ -104,7 +104,7 @@ def run_demo(args: argparse.Namespace, period: Period, settings: Settings, repor
     names = {step.name for step in demo_steps}
     try:
         deliver = None if args.no_build else send_after_build(settings, demo_home, period, args.client, demo=True)  # the outbox
-        return run_with_config(args, config, period, settings, report_settings, deliver=deliver,
+        return run_with_client(args, client, demo_home, period, settings, report_settings, deliver=deliver,
                                sources=[*(step for step in source_steps(settings) if step.name not in names), *demo_steps])
     finally:
         simulator.stop()
@@ -112,22 +112,21 @@ def run_demo(args: argparse.Namespace, period: Period, settings: Settings, repor
         s1_simulator.stop()
 
 
-def run_with_config(args: argparse.Namespace, config: Config, period: Period, settings: Settings,
+def run_with_client(args: argparse.Namespace, client: FreshserviceClient, home: Path, period: Period, settings: Settings,
                     report_settings: ReportSettings, sources: list[SourceStep] | None = None,
                     deliver: Callable[[], bool] | None = None) -> int:
     started = time.monotonic()
-    ensure_writable_dir(config.home)
-    with run_log_file(config.home) as log_path:
-        lock = RunLock(config.home)
+    ensure_writable_dir(home)
+    with run_log_file(home) as log_path:
+        lock = RunLock(home)
         lock.acquire()
         try:
-            client = client_from_config(config)
             if args.backfill:
-                return run_backfill(args, client, config.home, period, args.backfill, report_settings)
+                return run_backfill(args, client, home, period, args.backfill, report_settings)
             if args.demo:  # the demo's first report shows a full trend and month-over-month changes
-                run_backfill(args, client, config.home, period, TREND_MONTHS - 1, report_settings)
+                run_backfill(args, client, home, period, TREND_MONTHS - 1, report_settings)
                 client.counters = UsageCounters()  # the backfill printed its own cost; the month's summary is the month's
-            summary, index_path = run_batch(client, config.home, period, args.client, args.refresh_clients, not args.no_build,
+            summary, index_path = run_batch(client, home, period, args.client, args.refresh_clients, not args.no_build,
                                             args.workers, sources=source_steps(settings) if sources is None else sources, after_report=report_steps(settings),
                                             report_settings=report_settings)
         finally:

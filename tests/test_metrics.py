@@ -8,8 +8,8 @@ import pytest
 
 from tests.report_fixtures import conversation, csat, period_for, raw_file, synthetic_month, ticket, time_entry
 from utils.core.errors import ConfigError, DataError
+from utils.core.settings import load_settings
 from utils.reporting.metrics import (
-    MetricsSettings,
     check_raw,
     compute_metrics,
     compute_report_data,
@@ -332,7 +332,7 @@ def test_parse_time_spent(text, minutes):
     assert parse_time_spent(text) == minutes
 
 
-def test_after_hours_default_and_configured():
+def test_after_hours_default_and_configured(home):
     # 1 October 2026 is a Thursday; 3 October a Saturday. New York is UTC-4 then.
     tickets = [
         ticket(1, "2026-10-01T11:59:59Z"),  # 07:59:59: after hours
@@ -343,21 +343,21 @@ def test_after_hours_default_and_configured():
     ]
     raw = raw_file(tickets)
     assert compute_metrics(raw)["after_hours"]["created"] == 3
-    six_days = MetricsSettings.from_env({"INTEGOREPORT_BUSINESS_HOURS": "Mon-Sat 07:00-19:00"})
+    six_days = load_settings(home, {"INTEGOREPORT_BUSINESS_HOURS": "Mon-Sat 07:00-19:00"}).report.metrics
     assert compute_metrics(raw, six_days)["after_hours"]["created"] == 0
 
 
-def test_business_hours_setting_parser():
+def test_business_hours_setting_parser(home):
     assert parse_business_hours("Mon-Fri 08:00-18:00") == (frozenset({0, 1, 2, 3, 4}), time(8), time(18))
     assert parse_business_hours("mon,wed,Sun 09:30-17:00") == (frozenset({0, 2, 6}), time(9, 30), time(17))
     for bad in ("Mon-Fri", "Funday 08:00-18:00", "Mon-Fri 18:00-08:00", "Mon-Fri 8-18"):
         with pytest.raises(ConfigError):
             parse_business_hours(bad)
     with pytest.raises(ConfigError):
-        MetricsSettings.from_env({"INTEGOREPORT_BUSINESS_HOURS": "always"})
+        load_settings(home, {"INTEGOREPORT_BUSINESS_HOURS": "always"})
 
 
-def test_proactive_tags_whole_word_case_insensitive():
+def test_proactive_tags_whole_word_case_insensitive(home):
     tickets = [
         ticket(1, "2026-10-05T12:00:00Z", tags=["Maintenance"]),  # counts
         ticket(2, "2026-10-05T12:00:00Z", tags=["maintenance-window"]),  # not a whole tag
@@ -370,7 +370,7 @@ def test_proactive_tags_whole_word_case_insensitive():
     ]
     raw = raw_file(tickets)
     assert compute_metrics(raw)["proactive"]["created"] == 3
-    patching = MetricsSettings.from_env({"INTEGOREPORT_PROACTIVE_TAGS": "vip, patching"})
+    patching = load_settings(home, {"INTEGOREPORT_PROACTIVE_TAGS": "vip, patching"}).report.metrics
     assert compute_metrics(raw, patching)["proactive"]["created"] == 2  # vip on 4, plus the custom field on 5
 
 

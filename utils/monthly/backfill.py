@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.core.errors import ConfigError, IntegoError
+from utils.core.errors import ConfigError, one_line
 from utils.core.period import Period, report_period
+from utils.core.settings import MetricsSettings, load_settings
 from utils.monthly.batch import RunSummary, load_clients, prepare_shared_step, stopping_error
 from utils.monthly.batch import select_clients as batch_select_clients
 from utils.reporting.history import has_month, history_for_raw, months_before, store_history
-from utils.reporting.metrics import MetricsSettings, compute_report_data
-from utils.reporting.report import ReportSettings
+from utils.reporting.metrics import compute_report_data
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_pull import AccountContext, edition_of, pull_client_month
 
@@ -73,7 +73,7 @@ def backfill(client: FreshserviceClient, home: Path, period: Period, months: int
              metrics_settings: MetricsSettings | None = None) -> BackfillSummary:
     """Store the metrics of the `months` months before `period` for every selected client (see the module docstring)."""
     summary = BackfillSummary()
-    metrics_settings = metrics_settings or ReportSettings.from_env().metrics  # as the report's own build reads them
+    metrics_settings = metrics_settings or load_settings(home).report.metrics  # as the report's own build reads them
     credits_before, requests_before = client.counters.credits, client.counters.requests
     clients = select_clients(load_clients(client, home, refresh_clients), client_ids, summary)
     wanted: list[tuple[Period, list[dict]]] = []
@@ -109,7 +109,7 @@ def backfill(client: FreshserviceClient, home: Path, period: Period, months: int
                 stop = stopping_error(exc)
                 if stop is not None:
                     raise stop from None  # a refused key or bad configuration fails every month alike
-                reason = str(exc) if isinstance(exc, IntegoError) else f"unexpected {type(exc).__name__}: {exc}"
+                reason = one_line(exc)
                 summary.failed.append((client_id, month_period.month, reason))
                 log.error("%s (%s), %s: backfill failed: %s", entry.get("name"), client_id, month_period.label, reason)
     summary.credits = client.counters.credits - credits_before

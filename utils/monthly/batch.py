@@ -54,7 +54,7 @@ from typing import Any
 
 from utils.core.cli import RedactingFilter
 from utils.core.config import COMPANIES_FILE, RAW_DIR, REPORTS_DIR, ensure_writable_dir
-from utils.core.errors import AuthenticationError, ConfigError, DataError, IntegoError, WaitBudgetSpent
+from utils.core.errors import AuthenticationError, ConfigError, DataError, IntegoError, WaitBudgetSpent, one_line
 from utils.core.files import is_valid_id, make_private_dir, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.core.period import Period
 from utils.core.portable import open_no_follow
@@ -282,19 +282,13 @@ def _run_isolated(name: str, configured: Callable[[str], bool], call: Callable[[
     except (AuthenticationError, ConfigError, WaitBudgetSpent) as exc:
         # A refused key, a wrong setting or a spent 429 wait budget fails every client alike: stop asking,
         # keep the others going.
-        disabled[name] = _one_line(exc)
+        disabled[name] = one_line(exc)
         outcome.steps[name] = StepResult("failed", disabled[name])
         log.error("%s failed: %s; not tried for the remaining clients", label, disabled[name])
     except Exception as exc:  # noqa: BLE001 - one source's failure never stops the client or the batch
-        outcome.steps[name] = StepResult("failed", _one_line(exc))
+        outcome.steps[name] = StepResult("failed", one_line(exc))
         log.error("%s failed: %s", label, outcome.steps[name].detail)
         log.debug("%s failed", label, exc_info=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception as one line: our own errors by their message, anything else also by its type."""
-    text = str(exc) if isinstance(exc, IntegoError) else f"unexpected {type(exc).__name__}: {exc}"
-    return " ".join(text.split()) or type(exc).__name__
 
 
 def stopping_error(exc: BaseException) -> IntegoError | None:
@@ -324,7 +318,7 @@ def prepare_shared_step(context: AccountContext, period: Period, multiple_client
         if stop is not None:
             raise stop from None
         # Tried once per run: the reports go out with ids for names and built-in labels, and say so.
-        reason = _one_line(exc)
+        reason = one_line(exc)
         context.warnings.append(f"agent names and custom status labels are not available this month ({reason})")
         log.warning("agent names and custom status labels could not be read (%s); the reports say so", reason)
     if not multiple_clients:
@@ -336,7 +330,7 @@ def prepare_shared_step(context: AccountContext, period: Period, multiple_client
         if stop is not None:
             raise stop from None
         context.sweep_failed = context.sweep_since is None
-        log.warning("the shared ticket sweep failed (%s); each client's tickets are found on their own instead", _one_line(exc))
+        log.warning("the shared ticket sweep failed (%s); each client's tickets are found on their own instead", one_line(exc))
         log.debug("shared step failed", exc_info=True)
 
 
@@ -428,9 +422,9 @@ def run_client(context: AccountContext, outcome: ClientOutcome, period: Period, 
     except Exception as exc:  # noqa: BLE001 - one client's failure, whatever it is, never stops the others
         stop = stopping_error(exc)
         if stop is not None:
-            outcome.error = f"the run stopped: {_one_line(stop)}"
+            outcome.error = f"the run stopped: {one_line(stop)}"
             raise stop from None
-        outcome.error = _one_line(exc)
+        outcome.error = one_line(exc)
         log.error("%s (%s) failed: %s", entry.get("name"), client_id, outcome.error)
         log.debug("%s (%s) failed", entry.get("name"), client_id, exc_info=True)
     except BaseException as exc:  # Ctrl-C, SIGTERM, SIGHUP: the index shows this client as not finished
@@ -453,7 +447,7 @@ def write_index(reports_dir: Path, period: Period, outcomes: list[ClientOutcome]
         return write_month_index(reports_dir, period, [index_record(o) for o in outcomes if o.known],
                                  [index_record(o) for o in outcomes if not o.known])
     except Exception as exc:  # noqa: BLE001 - the index never hides what the run did (or why it stopped)
-        log.error("the index of %s could not be written: %s", period.label, _one_line(exc))
+        log.error("the index of %s could not be written: %s", period.label, one_line(exc))
         log.debug("index failed", exc_info=True)
         return None
 

@@ -25,8 +25,6 @@ from utils.reporting.attention import attention_items
 from utils.reporting.history import History, previous_figures, stored_trend_entry, trend_figures
 from utils.reporting.metrics_csat import csat_comments, csat_section, csat_share  # noqa: F401  (csat_comments, csat_share re-exported)
 from utils.reporting.metrics_input import (  # noqa: F401  (re-exported: the settings and the raw-file checks are imported from here)
-    ENV_BUSINESS_HOURS,
-    ENV_PROACTIVE_TAGS,
     SCHEMA_VERSION,
     MetricsSettings,
     Ticket,

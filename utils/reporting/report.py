@@ -9,10 +9,8 @@ and their formatting from `utils.reporting.report_format`. This module assembles
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -21,17 +19,16 @@ import jinja2
 from markupsafe import Markup
 
 from utils.core.cli import clean_text
-from utils.core.errors import ConfigError, DataError
+from utils.core.errors import DataError
 from utils.core.files import read_json
-from utils.core.settings import ReportSettings as ReportFileSettings
-from utils.core.settings import load_settings
+from utils.core.settings import ReportSettings, load_settings
 from utils.reporting import report_wording as wording
 from utils.reporting.attention import attention_items, attention_view
 from utils.reporting.branding import DEFAULT_BAR, brand_context
 from utils.reporting.email_html import tidy_inlined_html
 from utils.reporting.history import History
 from utils.reporting.history_view import sla_line
-from utils.reporting.metrics import MetricsSettings, check_raw, compute_report_data, parse_business_hours, priority_rank
+from utils.reporting.metrics import check_raw, compute_report_data, priority_rank
 from utils.reporting.metrics_types import Metrics, ReportDetails, TrendEntry
 from utils.reporting.report_format import (  # noqa: F401  (re-exported: callers import the formatters from here too)
     NBSP,
@@ -53,9 +50,6 @@ DEFAULT_TEMPLATE = "email_report_template.html"
 TEXT_TEMPLATE = "email_report_template.txt"
 INDEX_TEMPLATE = "index_template.html"
 
-ENV_MSP_NAME = "INTEGOREPORT_MSP_NAME"
-ENV_CSAT_COMMENTS = "INTEGOREPORT_SHOW_CSAT_COMMENTS"
-DEFAULT_MSP_NAME = "Your IT team"
 
 BREAKDOWN_ROWS = 6  # bars per breakdown chart; the rest are summed into "Other"
 SUBJECT_MAX = 70  # characters of a subject in the recent-tickets table
@@ -64,43 +58,6 @@ CSAT_COMMENTS_SHOWN = 10
 
 log = logging.getLogger(__name__)
 _INDENT = re.compile(r"\n[ \t]+")
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """What the report says about who sends it and what it may show; plus the metrics settings."""
-
-    msp_name: str = DEFAULT_MSP_NAME
-    show_csat_comments: bool = False
-    metrics: MetricsSettings = field(default_factory=MetricsSettings)
-    logo_url: str | None = None
-    accent_color: str | None = None
-    contact: str | None = None
-
-    @classmethod
-    def load(cls, home: Path | None = None, env: Mapping[str, str] | None = None) -> ReportSettings:
-        """The [report] settings of integoreport.toml in the home, environment variables winning."""
-        return cls.from_settings(load_settings(home, env).report)
-
-    @classmethod
-    def from_settings(cls, report: ReportFileSettings) -> ReportSettings:
-        """From the validated [report] table (utils.core.settings)."""
-        metrics = replace(MetricsSettings(), proactive_tags=report.proactive_tags)
-        if report.business_hours:
-            days, start, end = parse_business_hours(report.business_hours)
-            metrics = replace(metrics, business_days=days, business_start=start, business_end=end)
-        return cls(msp_name=report.msp_name, show_csat_comments=report.show_csat_comments, metrics=metrics,
-                   logo_url=report.logo_url, accent_color=report.accent_color, contact=report.contact)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
-        """Read INTEGOREPORT_MSP_NAME, INTEGOREPORT_SHOW_CSAT_COMMENTS and the metrics variables."""
-        env = os.environ if env is None else env
-        name = env.get(ENV_MSP_NAME, "").strip() or DEFAULT_MSP_NAME
-        flag = env.get(ENV_CSAT_COMMENTS, "").strip().lower()
-        if flag not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
-            raise ConfigError(f"{ENV_CSAT_COMMENTS} must be 1 or 0 (yes/no), not {flag!r}")
-        return cls(msp_name=name, show_csat_comments=flag in ("1", "true", "yes", "on"), metrics=MetricsSettings.from_env(env))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,9 +348,9 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     `extra_raw` holds the other sources' raw files for the same client and month ({source name: raw},
     see utils.reporting.sources); `source_failures` says why a source could not be pulled this month;
     `history` the client's earlier months as stored (utils.history.load_history).
-    Without `settings`, they are read from integoreport.toml and the environment (ReportSettings.load).
+    Without `settings`, they are read from integoreport.toml and the environment (utils.core.settings).
     """
-    settings = settings or ReportSettings.load()
+    settings = settings or load_settings().report
     result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments, history=history)
     # The sources' keys (m365, s1) are optional keys of Metrics; the registry hands them over as a plain dict.
     cast(dict[str, Any], result.metrics).update(compute_sections(extra_raw or {}))
