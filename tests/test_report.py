@@ -23,6 +23,7 @@ from utils.reporting.email_checks import (
     check_size,
     text_colours,
 )
+from utils.reporting.month_index import render_index
 from utils.reporting.report import (
     ReportSettings,
     build_outputs,
@@ -31,7 +32,6 @@ from utils.reporting.report import (
     inline_css,
     load_raw,
     newest_raw_file,
-    render_index,
     render_template,
 )
 

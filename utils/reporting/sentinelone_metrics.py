@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from utils.reporting.section import AttentionRule, ReportSection, count_at, one_of
 from utils.services.tickets import parse_timestamp
 
 OPEN_INCIDENT_STATUSES = ("unresolved", "in_progress")
@@ -290,3 +291,26 @@ def summary(section: dict) -> str | None:
     else:
         second = " Nothing is left open." if created else ""
     return first + second
+
+
+# -- the section and its "Needs your attention" rules -------------------------------------------
+
+SECTION = ReportSection(name="sentinelone", key="s1", title="Endpoint protection", compute=compute, context=context, summary=summary)
+
+ATTENTION = (
+    AttentionRule(
+        kind="threats_open", rank=10, count=count_at("s1", "threats", "open_now"),
+        text=lambda n: one_of(n, "1 security threat is still open: we are on it, and will tell you if we need anything from you.",
+                              "{n} security threats are still open: we are on them, and will tell you if we need anything from you."),
+    ),
+    AttentionRule(
+        kind="agents_offline", rank=50, count=count_at("s1", "agents", "offline"),
+        text=lambda n: one_of(n, "1 computer has not checked in with endpoint protection for over 14 days: tell us if it is no longer in use.",
+                              "{n} computers have not checked in with endpoint protection for over 14 days: tell us if they are no longer in use."),
+    ),
+    AttentionRule(
+        kind="agents_out_of_date", rank=60, count=count_at("s1", "agents", "out_of_date"),
+        text=lambda n: one_of(n, "1 computer runs an out-of-date endpoint protection agent: please leave it on so it can update.",
+                              "{n} computers run an out-of-date endpoint protection agent: please leave them on so they can update."),
+    ),
+)
