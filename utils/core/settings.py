@@ -439,7 +439,7 @@ class _Reader:
         color = self.text("report", "accent_color")
         if color is not None and not _COLOR.match(color):
             _, keys, variable = self.value("report", "accent_color")
-            raise self.fail(keys, variable, f"must be a colour as #RRGGBB, such as #1F6FEB, not {color!r}")
+            raise self.fail(keys, variable, f"must be a colour as #RRGGBB (six hexadecimal digits), not {color!r}")
         return ReportSettings(
             msp_name=self.text("report", "msp_name") or DEFAULT_MSP_NAME,
             timezone=timezone,

@@ -6,12 +6,17 @@ the network or the disk.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from utils.reporting.metrics import compute_metrics
 from utils.reporting.report_settings import ReportSettings
 from utils.reporting.sample_month import OCTOBER_NY, period_for, stamp, synthetic_month, utc
+
+# The busy sample's MSP (name, logo, accent colour, contact line): data beside the code, as colours never sit in Python.
+SAMPLE_BRANDING = Path(__file__).with_name("sample_branding.json")
 
 # ---------------------------------------------------------------------------------------------
 # The same client's Microsoft 365 and SentinelOne files (the shapes data_pullers/ms365.py and
@@ -126,8 +131,7 @@ def busy_sample() -> tuple[dict[str, Any], dict[str, dict], Any, dict[str, Any]]
     period = dict(OCTOBER_NY)
     history = {f"2026-{month:02d}": compute_metrics(synthetic_month(60, seed=month, period=period_for(2026, month, period["timezone"])))
                for month in range(5, 10)}
-    settings = ReportSettings(msp_name="Northwind IT", logo_url="https://northwind.example/logo.png", accent_color="#7A1F5C",
-                              contact="Call 555-0100 or write to help@northwind.example")
+    settings = ReportSettings(**json.loads(SAMPLE_BRANDING.read_text(encoding="utf-8")))
     extra = {"ms365": sample_ms365(period), "sentinelone": sample_sentinelone(period)}
     return synthetic_month(366, period=period), extra, settings, history
 

@@ -227,16 +227,6 @@ def context(section: dict) -> dict:
     if clear and agents["total"]:
         listed_clear = clear[0] if len(clear) == 1 else ", ".join(clear[:-1]) + " or " + clear[-1]
         clear_line = f"{'No other' if hygiene else 'No'} endpoint is {listed_clear}."
-    if licenses.get("unlimited"):
-        license_text = f"{_count(licenses.get('active'))} licences in use (unlimited plan)"
-    elif licenses.get("active") is None and licenses.get("total") is None:
-        license_text = "Licence use: not available"
-    elif licenses.get("total") is None:
-        license_text = f"{_count(licenses['active'])} licences in use (the total is not available)"
-    elif licenses.get("active") is None:
-        license_text = f"{_count(licenses['total'])} licences (how many are in use is not available)"
-    else:
-        license_text = f"{_count(licenses['active'])} of {_count(licenses['total'])} licences in use"
     verdicts = {VERDICT_LABELS.get(key, key): value for key, value in threats["by_verdict"].items()}
     return {
         "as_of": as_of,
@@ -252,10 +242,23 @@ def context(section: dict) -> dict:
         "top_endpoints": [{"name": row["name"], "value": _count(row["threats"])} for row in threats["top_endpoints"]],
         "endpoints_total": _count(agents["total"]),
         "os_rows": _rows({OS_LABELS.get(key, key): value for key, value in agents["by_os"].items()}),
-        "license_text": license_text,
+        "license_text": _license_text(licenses),
         "hygiene": hygiene,
         "hygiene_clear_line": clear_line,
     }
+
+
+def _license_text(licenses: Mapping[str, Any]) -> str:
+    """The licence line: in use of total, or what is not available."""
+    if licenses.get("unlimited"):
+        return f"{_count(licenses.get('active'))} licences in use (unlimited plan)"
+    if licenses.get("active") is None and licenses.get("total") is None:
+        return "Licence use: not available"
+    if licenses.get("total") is None:
+        return f"{_count(licenses['active'])} licences in use (the total is not available)"
+    if licenses.get("active") is None:
+        return f"{_count(licenses['total'])} licences (how many are in use is not available)"
+    return f"{_count(licenses['active'])} of {_count(licenses['total'])} licences in use"
 
 
 def _mitigation_line(threats: dict) -> str:
