@@ -24,6 +24,7 @@ from utils.reporting.email_checks import (
     check_size,
     text_colours,
 )
+from utils.reporting.month_index import render_index
 from utils.reporting.report import (
     ReportSettings,
     build_outputs,
@@ -32,7 +33,6 @@ from utils.reporting.report import (
     inline_css,
     load_raw,
     newest_raw_file,
-    render_index,
     render_template,
 )
 

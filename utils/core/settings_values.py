@@ -111,7 +111,7 @@ def hours_value(hours: str) -> str:
 
 def color_value(color: str) -> str:
     if not _COLOR.match(color):
-        raise ValueError(f"must be a colour as #RRGGBB, such as #1F6FEB, not {color!r}")
+        raise ValueError(f"must be a colour as #RRGGBB (six hexadecimal digits), not {color!r}")
     return color.upper()
 
 

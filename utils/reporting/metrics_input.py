@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -260,3 +261,31 @@ def read_tickets(raw: Mapping[str, Any]) -> tuple[list[Ticket], int]:
             continue
         tickets.append(Ticket(item, created))
     return tickets, undated
+
+
+@dataclass(frozen=True)
+class TicketSets:
+    """The month's tickets as the sections count them (each list over tickets parsed once)."""
+
+    period: Period
+    all: list[Ticket]  # spam, deleted and undated tickets left out
+    created: list[Ticket]  # created in the period
+    resolved: list[tuple[Ticket, datetime]]  # resolved in the period, with the resolved time
+    open_end: list[Ticket]  # open at the period end
+
+
+def ticket_sets(raw: Mapping[str, Any], period: Period, warnings: list[str]) -> TicketSets:
+    """Parse the tickets once and sort them into the sets the sections count; warn about what is left out."""
+    tickets, undated = read_tickets(raw)
+    if undated:
+        warnings.append(f"{undated} ticket{'s' if undated != 1 else ''} without a readable creation time {'were' if undated != 1 else 'was'} left out")
+    no_stats = sum(1 for t in tickets if not t.has_stats and (period.contains(t.created) or t.open_at(period.end)))
+    if no_stats:
+        warnings.append(f"{no_stats} ticket{'s' if no_stats != 1 else ''} came without statistics: {'their' if no_stats != 1 else 'its'} response and resolution times are unknown")
+    return TicketSets(
+        period=period,
+        all=tickets,
+        created=[t for t in tickets if period.contains(t.created)],
+        resolved=[(t, t.resolved) for t in tickets if t.resolved is not None and period.contains(t.resolved)],
+        open_end=[t for t in tickets if t.open_at(period.end)],
+    )
