@@ -190,7 +190,7 @@ def test_a_failed_test_to_counts_every_report_not_sent(home, smtp_server, built_
     code, _, err = send(capsys, "--test-to", "Me <me@acme.example>")
 
     assert code == 1 and server.delivered == []
-    assert f"{MONTH}: 1 failed, 2 not tried (the run stopped): 3 not sent" in err
+    assert f"{MONTH}: 3 not sent (1 failed, 2 not tried)\n" in err
     assert not (home / "reports" / MONTH / "delivery.json").exists() and not sent_dir(home).exists()
 
 

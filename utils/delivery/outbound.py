@@ -134,15 +134,14 @@ class DeliverySummary:
         return self.stopped is None and all(state in ("sent", "outbox") for state in self.states.values())
 
     def counts(self) -> str:
-        """The run in one line: '2 sent, 1 failed', and after a stop '1 failed, 5 not tried (the run stopped): 6 not sent'."""
+        """The run in one line: '1 failed, 2 sent'; after a stop '6 not sent (1 failed, 5 not tried), 1 sent'."""
         counts: dict[str, int] = {}
         for state in self.states.values():
             counts[state] = counts.get(state, 0) + 1
-        parts = [f"{count} {state}" for state, count in sorted(counts.items())]
-        if not self.not_tried:
-            return ", ".join(parts) or "nothing to do"
-        parts.append(f"{len(self.not_tried)} not tried (the run stopped)")
-        return f"{', '.join(parts)}: {counts.get('failed', 0) + len(self.not_tried)} not sent"
+        if self.not_tried:  # the clients after a stop were not sent either: counted with the failed
+            failed = counts.pop("failed", 0)
+            counts[f"not sent ({failed} failed, {len(self.not_tried)} not tried)"] = failed + len(self.not_tried)
+        return ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "nothing to do"
 
 
 def deliver_month(settings: Settings, home: Path, options: Options, sender: Sender | None,
