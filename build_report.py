@@ -27,11 +27,12 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from utils.core.cli import build_parser, run_main
-from utils.core.config import OUTPUT_REPORT, RAW_DIR, home_dir
+from utils.core.config import OUTPUT_REPORT, RAW_DIR, REPORTS_DIR, home_dir
 from utils.core.files import write_json_atomic, write_text_atomic
 from utils.core.settings import load_settings
+from utils.delivery.sent_copy import rebuild_notice
 from utils.reporting.email_checks import check_template, print_findings
-from utils.reporting.history import history_for_raw, store_history
+from utils.reporting.history import history_for_raw, raw_month, store_history
 from utils.reporting.report import DEFAULT_TEMPLATE, build_outputs, load_raw, newest_raw_file
 from utils.reporting.sources import load_source_files
 
@@ -72,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.text:
         write_text_atomic(args.text, text)
     store_history(home, metrics)  # next month's report compares with this one
+    notice = rebuild_notice(home / REPORTS_DIR / raw_month(raw), str(raw["client"]["id"]))
+    if notice:  # the month was emailed already: sent/ keeps what the client got
+        log.info("%s", notice)
     volume = metrics["volume"]
     log.info(
         "%s, %s: %d new, %d resolved, %d open at month end -> %s (%.0f KB)",

@@ -71,10 +71,7 @@ def run(args: argparse.Namespace) -> int:
     summary = deliver_month(settings, home, options, sender)
     if sender is not None and not args.test_to:
         refresh_index(home, period)  # the month's index.html shows each client's outcome
-    counts: dict[str, int] = {}
-    for state in summary.states.values():
-        counts[state] = counts.get(state, 0) + 1
-    log.info("%s: %s", month, ", ".join(f"{count} {state}" for state, count in sorted(counts.items())) or "nothing to do")
+    log.info("%s: %s", month, summary.counts())
     return EXIT_OK if summary.ok else EXIT_FAILURE
 
 

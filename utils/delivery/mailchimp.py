@@ -23,7 +23,7 @@ import requests
 
 from utils.core.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
 from utils.core.settings import MailchimpSettings
-from utils.delivery.outbound import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of, server_text
+from utils.delivery.message import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of, server_text
 from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, RetryPolicy, WaitBudget
 from utils.services.http import send as http_send
 

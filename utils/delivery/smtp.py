@@ -19,13 +19,13 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from email import policy as email_policy
+from dataclasses import dataclass, field
 from typing import Any
 
 from utils.core.errors import APIError, ConfigError, ConnectionFailed
 from utils.core.settings import SmtpSettings
 from utils.core.urls import is_loopback
-from utils.delivery.outbound import BatchStopped, Outgoing, SendResult, outcome_of, server_text
+from utils.delivery.message import BatchStopped, Outgoing, SendResult, outcome_of, server_text
 
 log = logging.getLogger("send_reports")
 
@@ -61,6 +61,17 @@ class _SMTP(_Phase, smtplib.SMTP):
 
 class _SMTPS(_Phase, smtplib.SMTP_SSL):
     pass
+
+
+@dataclass
+class _Progress:
+    """One message's way through the server: who is still to be tried, who took it, who refused it."""
+
+    pending: list[str]
+    accepted: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    may_reconnect: bool = True  # a connection found dropped between messages is reopened once
+    temporary: int = 0  # 4xx answers so far
 
 
 class _NotConnected(Exception):
@@ -201,12 +212,7 @@ class SmtpSender:
         """
         if self._unreachable:
             return SendResult("failed", reason=self._unreachable)
-        data = wire_bytes(outgoing)
-        pending = outgoing.envelope_to
-        accepted: list[str] = []
-        refused: dict[str, str] = {}
-        may_reconnect = True
-        temporary = 0
+        progress = _Progress(pending=outgoing.envelope_to)
         while True:
             fresh = self._connection is None
             if fresh:
@@ -214,78 +220,87 @@ class SmtpSender:
                     self._connection = self.open()
                 except _NotConnected as exc:
                     self._unreachable = str(exc)  # the next clients fail at once instead of waiting again
-                    return self._result(accepted, refused, str(exc))
-            connection = self._connection
-            assert connection is not None
-            connection.phase = "idle"
-            try:
-                answers = connection.sendmail(outgoing.envelope_from, pending, data)
-                connection.phase = "done"
-            except smtplib.SMTPRecipientsRefused as exc:
-                connection.phase = "done"
-                answers = exc.recipients
-            except smtplib.SMTPSenderRefused as exc:
-                connection.phase = "done"
-                reason = f"the server refused the sender {exc.sender!r}: {_reply_text(exc.smtp_code, exc.smtp_error)}"
-                if exc.smtp_code == 421:  # the server is closing this connection
-                    self._drop()
-                    if not fresh and may_reconnect:
-                        may_reconnect = False
-                        continue
-                if 400 <= exc.smtp_code < 500 and temporary + 1 < TEMPORARY_TRIES:
-                    temporary += 1
-                    self._pause(temporary)
-                    continue
-                return self._result(accepted, refused, reason)
-            except smtplib.SMTPDataError as exc:
-                connection.phase = "done"
-                # A refusal answered to DATA or to the end of the message: the server did not take it.
-                return self._result(accepted, refused, f"the server refused the message: {_reply_text(exc.smtp_code, exc.smtp_error)}")
-            except UnicodeEncodeError as exc:
-                # smtplib sends commands as ASCII: an address it cannot encode fails at MAIL or RCPT, before DATA,
-                # so nothing was handed over. The transaction is half open: drop the connection, not the batch.
-                self._drop()
-                return self._result(accepted, refused, f"an address cannot be sent over SMTP without SMTPUTF8 (not ASCII: "
-                                                       f"{server_text(exc.object[exc.start:exc.end] if isinstance(exc.object, str) else '?', 40)!r}); "
-                                                       "nothing was sent")
-            except (OSError, smtplib.SMTPException) as exc:
-                phase = connection.phase
-                self._drop()
-                if phase != "data":
-                    if not fresh and may_reconnect:
-                        log.debug("SMTP connection to %s lost between messages (%s); reconnecting", self.where, _describe(exc))
-                        may_reconnect = False
-                        continue
-                    return self._result(accepted, refused, f"connection to {self.where} lost before the message was handed over: "
-                                                           f"{_describe(exc)}")
-                if _timed_out(exc):
-                    return SendResult("unknown", accepted, refused, f"no answer from {self.where} within {self.timeout:g} s after "
-                                                                    "the message was handed over; it may have been delivered")
-                return SendResult("unknown", accepted, refused, f"connection to {self.where} lost after the message was handed over "
-                                                                f"({_describe(exc)}); it may have been delivered")
-            accepted += [address for address in pending if address not in answers]
+                    return self._result(progress.accepted, progress.refused, str(exc))
+            answers = self._transaction(outgoing, progress, fresh)
+            if isinstance(answers, SendResult):
+                return answers
+            if answers is None:
+                continue  # reconnected, or paused after a 4xx: the same recipients again
+            progress.accepted += [address for address in progress.pending if address not in answers]
             temporary_refusals = [str(address) for address, (code, _) in answers.items() if 400 <= code < 500]
             for address, (code, text) in answers.items():
-                refused[str(address)] = _reply_text(code, text)
-            if temporary_refusals and temporary + 1 < TEMPORARY_TRIES:
-                temporary += 1
-                self._pause(temporary)
-                pending = temporary_refusals
-                for address in pending:
-                    refused.pop(address, None)
+                progress.refused[str(address)] = _reply_text(code, text)
+            if temporary_refusals and progress.temporary + 1 < TEMPORARY_TRIES:
+                progress.temporary += 1
+                self._pause(progress.temporary)
+                progress.pending = temporary_refusals
+                for address in progress.pending:
+                    progress.refused.pop(address, None)
                 continue
-            return self._result(accepted, refused, None)
+            return self._result(progress.accepted, progress.refused, None)
+
+    def _transaction(self, outgoing: Outgoing, progress: _Progress, fresh: bool) -> dict[str, tuple[int, bytes]] | SendResult | None:
+        """One MAIL/RCPT/DATA: the refused recipients' answers, the final result, or None to try again."""
+        connection = self._connection
+        assert connection is not None
+        accepted, refused = progress.accepted, progress.refused
+        connection.phase = "idle"
+        try:
+            answers: dict[str, tuple[int, bytes]] = connection.sendmail(outgoing.envelope_from, progress.pending, outgoing.wire)
+            connection.phase = "done"  # the bytes sent are the bytes kept in sent/
+            return answers
+        except smtplib.SMTPRecipientsRefused as exc:
+            connection.phase = "done"
+            return exc.recipients
+        except smtplib.SMTPSenderRefused as exc:
+            connection.phase = "done"
+            reason = f"the server refused the sender {exc.sender!r}: {_reply_text(exc.smtp_code, exc.smtp_error)}"
+            if exc.smtp_code == 421:  # the server is closing this connection
+                self._drop()
+                if not fresh and progress.may_reconnect:
+                    progress.may_reconnect = False
+                    return None
+            if 400 <= exc.smtp_code < 500 and progress.temporary + 1 < TEMPORARY_TRIES:
+                progress.temporary += 1
+                self._pause(progress.temporary)
+                return None
+            return self._result(accepted, refused, reason)
+        except smtplib.SMTPDataError as exc:
+            connection.phase = "done"
+            # A refusal answered to DATA or to the end of the message: the server did not take it.
+            return self._result(accepted, refused, f"the server refused the message: {_reply_text(exc.smtp_code, exc.smtp_error)}")
+        except UnicodeEncodeError as exc:
+            # smtplib sends commands as ASCII: an address it cannot encode fails at MAIL or RCPT, before DATA,
+            # so nothing was handed over. The transaction is half open: drop the connection, not the batch.
+            self._drop()
+            return self._result(accepted, refused, f"an address cannot be sent over SMTP without SMTPUTF8 (not ASCII: "
+                                                   f"{server_text(exc.object[exc.start:exc.end] if isinstance(exc.object, str) else '?', 40)!r}); "
+                                                   "nothing was sent")
+        except (OSError, smtplib.SMTPException) as exc:
+            return self._lost(connection.phase, exc, progress, fresh)
+
+    def _lost(self, phase: str, exc: BaseException, progress: _Progress, fresh: bool) -> SendResult | None:
+        """The connection failed mid-transaction: before DATA, reconnect once or fail; from DATA on, unknown."""
+        self._drop()
+        accepted, refused = progress.accepted, progress.refused
+        if phase != "data":
+            if not fresh and progress.may_reconnect:
+                log.debug("SMTP connection to %s lost between messages (%s); reconnecting", self.where, _describe(exc))
+                progress.may_reconnect = False
+                return None
+            return self._result(accepted, refused, f"connection to {self.where} lost before the message was handed over: "
+                                                   f"{_describe(exc)}")
+        if _timed_out(exc):
+            return SendResult("unknown", accepted, refused, f"no answer from {self.where} within {self.timeout:g} s after "
+                                                            "the message was handed over; it may have been delivered")
+        return SendResult("unknown", accepted, refused, f"connection to {self.where} lost after the message was handed over "
+                                                        f"({_describe(exc)}); it may have been delivered")
 
     @staticmethod
     def _result(accepted: list[str], refused: dict[str, str], reason: str | None) -> SendResult:
         if not accepted and refused and reason is None:
             reason = "every recipient was refused"
         return SendResult(outcome_of(accepted, refused), accepted, refused, reason)
-
-
-def wire_bytes(outgoing: Outgoing) -> bytes:
-    """The message as it goes on the wire: CRLF lines, no "From " mangling (send_message would add '>')."""
-    return outgoing.message.as_bytes(policy=email_policy.SMTP)
 
 
 def _timed_out(exc: BaseException) -> bool:

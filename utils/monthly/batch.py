@@ -59,6 +59,7 @@ from utils.core.files import is_valid_id, make_private_dir, read_json, safe_chil
 from utils.core.period import Period
 from utils.core.portable import open_no_follow
 from utils.core.settings import Settings
+from utils.delivery.sent_copy import rebuild_notice
 from utils.reporting.history import history_for_raw, store_history
 from utils.reporting.month_index import INDEX_RECORD as INDEX_RECORD  # noqa: PLC0414 - utils.delivery.outbound reads it here
 from utils.reporting.month_index import write_month_index
@@ -240,6 +241,9 @@ def build_client_report(raw: dict, outcome: ClientOutcome, home: Path, reports_d
     html, text, metrics = build_outputs(raw, settings=settings, extra_raw=extra_raw, source_failures=failures,
                                         history=history_for_raw(home, raw))
     stem = f"{slugify(str(outcome.client.get('name', '')))}-{client_id}"
+    notice = rebuild_notice(reports_dir, client_id)  # the month was emailed already: sent/ keeps what they got
+    if notice:
+        log.info("%s (%s): %s", outcome.client.get("name"), client_id, notice)
     write_json_atomic(safe_child(reports_dir, f"{stem}.json"), metrics)
     write_text_atomic(safe_child(reports_dir, f"{stem}.txt"), text)
     outcome.report_path = write_text_atomic(safe_child(reports_dir, f"{stem}.html"), html)
