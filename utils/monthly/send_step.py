@@ -1,7 +1,6 @@
 """Delivery around the monthly batch: `pull_info.py --send`, the demo's outbox, the index, the setup check.
 
-The batch's per-client hooks (`utils/monthly/batch.py`, ReportStep) are not used for email: sending runs
-once the reports are built, so one SMTP connection carries the whole month and the rules of
+Sending is not a per-client step of the batch: it runs once the reports are built, so one SMTP connection carries the whole month and the rules of
 `utils/delivery/outbound.py` (never twice, the record) hold exactly as for `send_reports.py`.
 """
 
@@ -13,9 +12,14 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from utils.core.config import REPORTS_DIR
 from utils.core.period import Period
 from utils.core.settings import DEFAULT_SUBJECT, ClientSettings, DeliverySettings, Settings
+from utils.delivery.mailchimp import MailchimpSender
 from utils.delivery.outbound import OUTBOX_DIR, Options, deliver_month, find_reports, make_sender
+from utils.delivery.smtp import SmtpSender
+from utils.monthly.index import write_index
+from utils.reporting.month_index import INDEX_RECORD
 
 log = logging.getLogger("send_reports")
 
@@ -24,9 +28,6 @@ CHECK_TIMEOUT = 15.0
 
 def refresh_index(home: Path, period: Period) -> None:
     """Rewrite the month's index.html so it shows each client's delivery outcome (when the batch wrote one)."""
-    from utils.core.config import REPORTS_DIR
-    from utils.monthly.batch import INDEX_RECORD, write_index
-
     reports_dir = home / REPORTS_DIR / period.month
     if (reports_dir / INDEX_RECORD).exists():
         write_index(reports_dir, period, [])
@@ -60,13 +61,9 @@ def check(settings: Settings) -> str | None:
     sender = make_sender(settings, settings.home, Options(month="0000-00"))
     try:
         if delivery.method == "smtp":
-            from utils.delivery.smtp import SmtpSender
-
             assert isinstance(sender, SmtpSender)
             sender.timeout = CHECK_TIMEOUT  # a check answers in seconds, not the batch's patience for a big DATA
             return sender.check()
-        from utils.delivery.mailchimp import MailchimpSender
-
         assert isinstance(sender, MailchimpSender)
         return sender.ping()
     finally:
@@ -85,8 +82,6 @@ def send_after_build(settings: Settings, home: Path, period: Period, client_ids:
     sender = None if demo else make_sender(settings, home, options)
 
     def deliver() -> bool:
-        from utils.core.config import REPORTS_DIR
-
         reports_dir = home / REPORTS_DIR / period.month
         if demo:
             summary = deliver_month(demo_settings(settings, reports_dir), home, options, None, out=log.debug)

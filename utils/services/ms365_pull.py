@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
@@ -25,13 +24,9 @@ from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, safe_child, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import Settings, load_settings, read_secret
-from utils.reporting.sources import source_file
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.services.http import RetryPolicy
 from utils.services.tickets import parse_timestamp
-
-if TYPE_CHECKING:
-    from utils.monthly.batch import SourceStep
 
 log = logging.getLogger("ms365")
 
@@ -159,39 +154,6 @@ def graph_client_from_settings(settings: Settings, env: dict[str, str] | None = 
     return GraphClient(settings.ms365.app_id, secret, settings.ms365.login_url, settings.ms365.graph_url, **options)
 
 
-def batch_step(settings: Settings | None = None, graph: GraphClient | None = None) -> SourceStep | None:
-    """Microsoft 365 as a source of the monthly batch (utils/monthly/batch.py), or None when [ms365] is not set.
-
-    Clients without `ms365_tenant` are skipped. One GraphClient serves the whole run, so each tenant
-    gets one token (renewed only if the run outlives it); it is made at the first pull, so a missing
-    secret fails this source (for every client) rather than the run.
-    """
-    from utils.monthly.batch import SourceStep  # utils.monthly.batch imports this module to list its sources
-
-    settings = settings if settings is not None else load_settings()
-    if settings.ms365 is None:
-        return None
-    shared: list[GraphClient] = [graph] if graph is not None else []
-    lock = threading.Lock()
-
-    def client() -> GraphClient:
-        with lock:
-            if not shared:
-                shared.append(graph_client_from_settings(settings))
-            return shared[0]
-
-    def tenant_of(client_id: str) -> str:
-        return (settings.client(client_id).ms365_tenant or "").strip()
-
-    def pull(client_id: str, period: Period) -> dict:
-        document = pull_client_month(client(), client_id, tenant_of(client_id), period)
-        log.info("Microsoft 365 for %s (tenant %s): %d requests%s", client_id, document["client"]["tenant"], document["requests"],
-                 describe_unavailable(document["unavailable"]))
-        return document
-
-    return SourceStep(name=SOURCE, configured=lambda client_id: bool(tenant_of(client_id)), pull=pull)
-
-
 def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
     """`pull_info.py --check`: a token for every configured tenant; None when [ms365] is not set.
 
@@ -233,7 +195,7 @@ def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/ms365_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
     if not is_valid_id(client_id):
         raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
+    return safe_child(home / RAW_DIR, f"{SOURCE}_{client_id}.json")
 
 
 def run(args: argparse.Namespace) -> int:

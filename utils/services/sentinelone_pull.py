@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
@@ -24,12 +23,8 @@ from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, safe_child, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import Settings, load_settings, read_secret
-from utils.reporting.sources import source_file
 from utils.services.http import RetryPolicy
 from utils.services.sentinelone_client import SentinelOneClient
-
-if TYPE_CHECKING:
-    from utils.monthly.batch import SourceStep
 
 log = logging.getLogger("sentinelone")
 
@@ -101,7 +96,7 @@ def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/sentinelone_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
     if not is_valid_id(client_id):
         raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, source_file(home / RAW_DIR, SOURCE, client_id).name)
+    return safe_child(home / RAW_DIR, f"{SOURCE}_{client_id}.json")
 
 
 def describe(document: dict[str, Any]) -> str:
@@ -114,37 +109,6 @@ def describe(document: dict[str, Any]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def batch_step(settings: Settings | None = None, client: SentinelOneClient | None = None) -> SourceStep | None:
-    """SentinelOne as a source of the monthly batch (utils/monthly/batch.py), or None when [sentinelone] is not set.
-
-    Clients without `sentinelone_site` are skipped. One client (one token) serves the whole run; it
-    is made at the first pull, so a missing token fails this source for every client, not the run.
-    """
-    from utils.monthly.batch import SourceStep  # utils.monthly.batch imports this module to list its sources
-
-    settings = settings if settings is not None else load_settings()
-    if settings.sentinelone is None:
-        return None
-    shared: list[SentinelOneClient] = [client] if client is not None else []
-    lock = threading.Lock()
-
-    def console() -> SentinelOneClient:
-        with lock:
-            if not shared:
-                shared.append(client_from_settings(settings))
-            return shared[0]
-
-    def site_of(client_id: str) -> str:
-        return (settings.client(client_id).sentinelone_site or "").strip()
-
-    def pull(client_id: str, period: Period) -> dict:
-        document = pull_client_month(console(), client_id, site_for(settings, client_id), period)
-        log.info("%s", describe(document))
-        return document
-
-    return SourceStep(name=SOURCE, configured=lambda client_id: bool(site_of(client_id)), pull=pull)
 
 
 def run(args: argparse.Namespace) -> int:
