@@ -52,7 +52,7 @@ def main() -> int:
         for premium in (True, False):
             tenant = build(members, premium, now)
             with GraphSimulator([tenant], app_id=APP_ID, client_secret=SECRET, latency_seconds=args.latency) as simulator:
-                graph = GraphClient(APP_ID, SECRET, simulator.url, simulator.url)
+                graph = GraphClient(simulator.url, SECRET, app_id=APP_ID, login_url=simulator.url)
                 began = time.perf_counter()
                 raw = pull_client_month(graph, "1", tenant.domain, period)
                 seconds = time.perf_counter() - began

@@ -13,7 +13,9 @@ All people and domains are invented; e-mail domains use the reserved .example TL
 
 from __future__ import annotations
 
+import argparse
 import random
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -287,4 +289,17 @@ def start_demo_source(home: Path) -> tuple[GraphSimulator, Connected]:
     url = simulator.start()
     settings = Settings(home=home, path=home / SETTINGS_FILE, ms365=Ms365Settings(DEMO_APP_ID, login_url=url, graph_url=url),
                         clients={client_id: ClientSettings(client_id, ms365_tenant=tenant.domain) for client_id, tenant in tenants.items()})
-    return simulator, Connected(MS365, settings, GraphClient(DEMO_APP_ID, DEMO_SECRET, url, url))
+    return simulator, Connected(MS365, settings, GraphClient(url, DEMO_SECRET, app_id=DEMO_APP_ID, login_url=url))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the demo tenants until Ctrl-C."""
+    parser = argparse.ArgumentParser(description="Serve a simulated Microsoft Graph with the demo tenants.")
+    parser.add_argument("--port", type=int, default=8090)
+    args = parser.parse_args(argv)
+    simulator = GraphSimulator(list(build_demo_tenants().values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET, port=args.port)
+    return simulator.serve_until_stopped(f"Graph simulator on {simulator.start()} (app id {DEMO_APP_ID}); Ctrl-C stops it")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

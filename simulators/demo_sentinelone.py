@@ -8,7 +8,9 @@ a couple of agents out of date and one studio laptop offline for weeks. Determin
 
 from __future__ import annotations
 
+import argparse
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,3 +186,17 @@ def start_demo_source(home: Path, now: datetime | None = None) -> tuple[Sentinel
                for key, client_id in demo_department_ids().items() if names[key] in sites}
     settings = Settings(home=home, path=home / SETTINGS_FILE, sentinelone=SentinelOneSettings(url), clients=clients)
     return simulator, Connected(SENTINELONE, settings, SentinelOneClient(url, DEMO_TOKEN))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the demo sites until Ctrl-C."""
+    parser = argparse.ArgumentParser(description="A local SentinelOne API serving the demo sites.")
+    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--token", default=SentinelOneOptions.api_token)
+    args = parser.parse_args(argv)
+    simulator = SentinelOneSimulator(build_demo_sentinelone(), SentinelOneOptions(api_token=args.token), port=args.port)
+    return simulator.serve_until_stopped(f"SentinelOne simulator on {simulator.start()} (token {args.token}); Ctrl-C stops it")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

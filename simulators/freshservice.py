@@ -69,9 +69,8 @@ from simulators.freshservice_data import (
     to_utc,
 )
 from simulators.freshservice_query import QueryError, compile_filter_query
-from utils.core.config import Config
 from utils.core.settings import SETTINGS_FILE, Settings
-from utils.services.freshservice_client import client_from_config
+from utils.services.freshservice_client import FreshserviceClient
 from utils.sources.freshservice import FRESHSERVICE
 from utils.sources.source import Connected
 
@@ -106,6 +105,7 @@ class SimulatorSettings:
     refuse_list_tags: bool = False  # include=tags on GET /tickets: 400 invalid_field on include
     csat_without_feedback: bool = False  # surveys leave no source-5 conversation, only a csat_response
     garbage_response: str | None = None  # "html" or "badjson"
+    repeated_link: bool = False  # a list's `Link` header from page 2 on points at page 2 again (a paging loop)
     seed: int = 7
 
 
@@ -413,7 +413,8 @@ class Simulator(LoopbackServer):
         chunk = items[start:start + per_page]
         headers = []
         if start + per_page < len(items):
-            headers.append(("Link", f'<{self._page_url(handler, path, pairs, page + 1)}>; rel="next"'))
+            following = 2 if self.settings.repeated_link else page + 1
+            headers.append(("Link", f'<{self._page_url(handler, path, pairs, following)}>; rel="next"'))
         return _Reply(200, {wrapper: [shape(item) for item in chunk]}, headers)
 
     def _page_url(self, handler: BaseHTTPRequestHandler, path: str,
@@ -713,7 +714,7 @@ def start_demo_source(home: Path) -> tuple[Simulator, Connected]:
     """For `pull_info.py --demo` (Freshservice's `demo`): the demo account served on 127.0.0.1 and the source reading it."""
     simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY, rate_limit_total=DEMO_CREDITS_PER_MINUTE))
     url = simulator.start()
-    client = client_from_config(Config(url=url, api_key=DEMO_KEY, home=home))
+    client = FreshserviceClient(url, DEMO_KEY)
     return simulator, Connected(FRESHSERVICE, Settings(home=home, path=home / SETTINGS_FILE, freshservice_url=url), client)
 
 

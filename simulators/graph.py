@@ -17,20 +17,20 @@ Hostile or unusual answers, each a switch that is off by default:
   (`Ignored`, `ThirdParty`, `Reviewed`, `Default`).
 - `GraphSimulator.next_link_base`: every `@odata.nextLink` points at this base URL (another host, a
   `file://` URL) instead of the simulator itself.
+- `GraphSimulator.repeated_next_link`: a page read from a nextLink carries that same nextLink again
+  (a paging loop).
 - `GraphSimulator.endless_next_link`: every page carries a `@odata.nextLink`, past the last item too
   (empty pages with a fresh link), so a client that does not cap its pages never stops.
 
 Standard library only:
 
-    python -m simulators.graph --port 8090        # serves the demo tenants
+    python -m simulators.demo_ms365 --port 8090        # serves the demo tenants
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import secrets
-import sys
 import threading
 import time
 import uuid
@@ -144,10 +144,11 @@ class GraphSimulator(LoopbackServer):
     def __init__(self, tenants: list[GraphTenant] | None = None, app_id: str = "11111111-2222-3333-4444-555555555555",
                  client_secret: str = "sim-graph-secret~0123456789", token_lifetime: int = TOKEN_LIFETIME,
                  profiles_page_size: int = 100, skus_page_size: int | None = None, next_link_base: str | None = None,
-                 endless_next_link: bool = False, **kwargs: Any) -> None:
+                 endless_next_link: bool = False, repeated_next_link: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.next_link_base = next_link_base  # nextLinks point here instead of at the simulator
         self.endless_next_link = endless_next_link  # every page has a nextLink, past the last item too
+        self.repeated_next_link = repeated_next_link  # a page read from a nextLink links to itself again
         self.app_id = app_id
         self.client_secret = client_secret
         self.token_lifetime = token_lifetime
@@ -323,18 +324,21 @@ class GraphSimulator(LoopbackServer):
         if page is None or page.endpoint != endpoint or page.tenant_id != tenant.tenant_id or others != page.query:
             return Reply(400, _graph_error("Request_UnsupportedQuery" if page is None else "BadRequest",
                                            "The specified page token value has expired or is not valid."))
-        return self._serve_page(page, tenant)
+        return self._serve_page(page, tenant, token)
 
-    def _serve_page(self, page: _Page, tenant: GraphTenant) -> Reply:
+    def _serve_page(self, page: _Page, tenant: GraphTenant, token_in: str | None = None) -> Reply:
         chunk: list[dict | None] = list(page.items[page.offset:page.offset + page.size])
         if tenant.null_items:
             chunk.insert(0, None)
         body: dict[str, Any] = {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{page.endpoint}", "value": chunk}
         following = page.offset + page.size
         if following < len(page.items) or self.endless_next_link:
-            token = secrets.token_urlsafe(24)
-            with self._graph_lock:
-                self._pages[token] = _Page(page.endpoint, page.tenant_id, page.query, page.items, following, page.size)
+            if self.repeated_next_link and token_in is not None:
+                token = token_in
+            else:
+                token = secrets.token_urlsafe(24)
+                with self._graph_lock:
+                    self._pages[token] = _Page(page.endpoint, page.tenant_id, page.query, page.items, following, page.size)
             path = next(path for path, name in ENDPOINTS.items() if name == page.endpoint)
             query = urlencode(page.query, quote_via=quote, safe="$,") + ("&" if page.query else "") + f"$skiptoken={token}"
             body["@odata.nextLink"] = f"{self.next_link_base or self.url}{GRAPH_PREFIX}{path}?{query}"
@@ -365,18 +369,3 @@ def _aad_error(status: int, error: str, code: int, sentence: str) -> Reply:
     return Reply(status, {"error": error, "error_description": description, "error_codes": [code],
                           "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
                           "error_uri": "https://login.microsoftonline.com/error?code=" + str(code)})
-
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the demo tenants until Ctrl-C."""
-    from simulators.demo_ms365 import DEMO_APP_ID, DEMO_SECRET, build_demo_tenants
-
-    parser = argparse.ArgumentParser(description="Serve a simulated Microsoft Graph with the demo tenants.")
-    parser.add_argument("--port", type=int, default=8090)
-    args = parser.parse_args(argv)
-    simulator = GraphSimulator(list(build_demo_tenants().values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET, port=args.port)
-    return simulator.serve_until_stopped(f"Graph simulator on {simulator.start()} (app id {DEMO_APP_ID}); Ctrl-C stops it")
-
-if __name__ == "__main__":
-    sys.exit(main())

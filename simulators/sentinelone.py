@@ -9,18 +9,16 @@ a cursor is sent, booleans as the strings "True"/"False", sites licensed by bund
 `totalLicenses`; their seats under `licenses.bundles`), and a hostile `nextCursor` that is a JSON
 object instead of a string. Standard library only:
 
-    python -m simulators.sentinelone --port 8091     # serves the demo sites, token demo-s1-token
+    python -m simulators.demo_sentinelone --port 8091     # serves the demo sites, token demo-s1-token
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import copy
 import hmac
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -174,6 +172,7 @@ class SentinelOneOptions:
     # (one bundle named after its `sku`, none for a site whose total is None).
     bundle_licenses: bool = False
     object_cursor: bool = False  # `nextCursor` of every page that has a next one is a JSON object, not a string
+    repeated_cursor: bool = False  # a page asked for with a cursor answers that same cursor as its `nextCursor`
 
 
 class SentinelOneSimulator(LoopbackServer):
@@ -258,6 +257,8 @@ class SentinelOneSimulator(LoopbackServer):
         total = 0 if cursor and self.options.zero_total_with_cursor else len(items)
         rendered = [self._render(endpoint, item) for item in page]
         data: Any = self._sites_data(rendered) if endpoint == "sites" else rendered
+        if cursor and next_cursor and self.options.repeated_cursor:
+            next_cursor = cursor
         cursor_out: Any = next_cursor
         if next_cursor and self.options.object_cursor:
             cursor_out = {"cursor": next_cursor}
@@ -399,18 +400,3 @@ def _decode_cursor(cursor: str, endpoint: str) -> tuple[int, bool]:
         return int(payload["o"]), bool(payload["x"])
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise _Invalid("cursor: invalid cursor") from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the demo sites until Ctrl-C."""
-    from simulators.demo_sentinelone import build_demo_sentinelone
-
-    parser = argparse.ArgumentParser(description="A local SentinelOne API serving the demo sites.")
-    parser.add_argument("--port", type=int, default=8091)
-    parser.add_argument("--token", default=SentinelOneOptions.api_token)
-    args = parser.parse_args(argv)
-    simulator = SentinelOneSimulator(build_demo_sentinelone(), SentinelOneOptions(api_token=args.token), port=args.port)
-    return simulator.serve_until_stopped(f"SentinelOne simulator on {simulator.start()} (token {args.token}); Ctrl-C stops it")
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,11 +18,12 @@ from utils.core.config import load_api_key, load_config, normalise_url, parse_re
 from utils.core.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, DataError, ForbiddenError, NotFoundError
 from utils.core.files import read_json, write_json_atomic
 from utils.services import client_list as client_manager
-from utils.services.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter
+from utils.services.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter, freshservice_policy
 
 
 def make_client(simulator, **options) -> FreshserviceClient:
-    options.setdefault("backoff_base", 0.01)
+    window = options["limiter"].window_seconds if "limiter" in options else 60.0  # the policy's waits follow the pacing window
+    options.setdefault("policy", freshservice_policy(window, backoff_base=0.01))
     return FreshserviceClient(simulator.url, options.pop("api_key", SIM_KEY), **options)
 
 
@@ -179,7 +180,7 @@ def test_dropped_connection_is_retried(start_simulator):
 
 def test_retry_exhaustion_raises_with_status_and_path(start_simulator):
     simulator = start_simulator(small_account())
-    client = make_client(simulator, max_tries=3)
+    client = make_client(simulator, policy=freshservice_policy(max_tries=3, backoff_base=0.01))
     simulator.fail_next(10, status=500)
     with pytest.raises(APIError) as caught:
         client.get_json("departments")
@@ -208,14 +209,14 @@ def test_403_and_404_are_typed(start_simulator):
 
 def test_timeout_is_retried_then_reported(start_simulator):
     simulator = start_simulator(small_account(), latency_seconds=1.0)
-    client = make_client(simulator, timeout=(1.0, 0.2), max_tries=2)
+    client = make_client(simulator, timeout=(1.0, 0.2), policy=freshservice_policy(max_tries=2, backoff_base=0.01))
     with pytest.raises(ConnectionFailed) as caught:
         client.get_json("departments")
     assert "timed out" in str(caught.value)
 
 
 def test_refused_connection_is_one_clear_error(closed_port):
-    client = FreshserviceClient(f"http://127.0.0.1:{closed_port}", SIM_KEY, max_tries=2, backoff_base=0.01)
+    client = FreshserviceClient(f"http://127.0.0.1:{closed_port}", SIM_KEY, policy=freshservice_policy(max_tries=2, backoff_base=0.01))
     with pytest.raises(ConnectionFailed) as caught:
         client.get_json("departments")
     assert "connection refused" in str(caught.value)
@@ -337,7 +338,7 @@ def test_rate_limiter_counts_requests_in_flight():
 
 def test_key_never_appears_in_errors_or_logs(start_simulator, caplog):
     simulator = start_simulator(small_account(), forbidden_requesters=True)
-    client = make_client(simulator, max_tries=2)
+    client = make_client(simulator, policy=freshservice_policy(max_tries=2, backoff_base=0.01))
     messages = []
     with caplog.at_level(logging.DEBUG):
         for path in ("requesters", "departments/12345", "tickets/filter"):

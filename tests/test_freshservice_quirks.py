@@ -16,7 +16,7 @@ from tests.conftest import SIM_KEY
 from tests.test_pull_info import pull_info_runner, small_account
 from utils.core.period import report_period
 from utils.reporting.metrics import compute_report_data
-from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
 from utils.services.freshservice_pull import CSAT_PROBES, AccountContext, pull_client_month
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ REFUSED_WARNING = "refuses department_id in ticket filters"
 
 
 def pull(simulator, client_id, context: AccountContext | None = None) -> dict:
-    context = context or AccountContext(FreshserviceClient(simulator.url, SIM_KEY, backoff_base=0.01))
+    context = context or AccountContext(FreshserviceClient(simulator.url, SIM_KEY, policy=freshservice_policy(backoff_base=0.01)))
     return pull_client_month(context, str(client_id), OCTOBER, now=NOW)
 
 
@@ -186,7 +186,7 @@ def test_once_surveys_are_known_to_leave_no_hint_later_clients_skip_the_probes(s
     account.set_csat(first[0]["id"], created_at="2026-10-04T09:00:00Z")
     account.set_csat(later[-1]["id"], created_at="2026-10-20T09:00:00Z", overall_rating=102)
     simulator = start_simulator(account, csat_without_feedback=True)
-    context = AccountContext(FreshserviceClient(simulator.url, SIM_KEY, backoff_base=0.01))
+    context = AccountContext(FreshserviceClient(simulator.url, SIM_KEY, policy=freshservice_policy(backoff_base=0.01)))
     pull(simulator, ours, context)
     document = pull(simulator, theirs, context)  # the usage counters are the run's, as in a batch
     assert {t["id"]: (t["csat"] or {}).get("overall_rating") for t in document["tickets"]} == {

@@ -13,7 +13,7 @@ from simulators.base import LoopbackServer, Reply, Request
 from tests.conftest import SIM_KEY
 from tests.test_foundation import FakeClock
 from utils.core.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
-from utils.services.freshservice_client import FreshserviceClient, RateLimiter
+from utils.services.freshservice_client import FreshserviceClient, RateLimiter, freshservice_policy
 from utils.services.http import RetryPolicy, WaitBudget, retry_after_seconds, send
 
 CUT_SHORT = "cut-short"  # a body shorter than its Content-Length, then the connection closes
@@ -284,6 +284,6 @@ def test_freshservice_429_without_retry_after_waits_a_window(server):
 
 def test_freshservice_retries_a_truncated_body(server):
     server.script.append(CUT_SHORT)
-    client = FreshserviceClient(server.url, SIM_KEY, backoff_base=0.01)
+    client = FreshserviceClient(server.url, SIM_KEY, policy=freshservice_policy(backoff_base=0.01))
     assert client.get_json("departments") == {"ok": True}
     assert client.counters.retries == 1 and client.counters.requests == 2

@@ -21,7 +21,7 @@ from tests.source_fixtures import batch_run
 from utils.core.period import report_period
 from utils.monthly import batch
 from utils.monthly.batch import slugify
-from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"
@@ -117,7 +117,7 @@ def test_demo_batch_of_every_client_leaves_a_real_home_untouched(demo_run):
 def test_failing_client_is_marked_and_the_others_complete(start_simulator, home):
     account, (acme, beta, quiet) = small_account()
     simulator = start_simulator(account, failing_department_ids={beta})
-    client = FreshserviceClient(simulator.url, SIM_KEY, backoff_base=0)  # its 500s are retried without waiting
+    client = FreshserviceClient(simulator.url, SIM_KEY, policy=freshservice_policy(backoff_base=0))  # its 500s are retried without waiting
     summary, _index = batch.run_batch(batch_run(client, home, report_period(MONTH, "UTC")))
     assert [o.client["id"] for o in summary.failed] == [beta]
     index = (report_dir(home) / "index.html").read_text()

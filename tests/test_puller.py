@@ -16,14 +16,14 @@ from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, default_signals, run_script
 from utils.core.errors import ConfigError
 from utils.core.period import report_period, resolve_timezone
-from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
 from utils.services.freshservice_pull import AccountContext, pull_client_month
 from utils.services.freshservice_pull import main as puller_main
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OCTOBER_UTC = report_period("2026-10", "UTC", NOW)
 DOCUMENT_KEYS = {"schema_version", "source", "generated_at", "freshservice_url", "client", "entity_type", "period",
-                 "tickets", "trend", "agents", "warnings", "api_usage"}
+                 "tickets", "trend", "agents", "warnings", "api_usage", "usage"}
 TICKET_KEYS = {"stats", "requester", "tags", "conversations", "time_entries", "csat", "status_text", "priority_text", "source_text"}
 
 
@@ -32,7 +32,8 @@ def utc(text: str) -> datetime:
 
 
 def client_for(simulator, **options) -> FreshserviceClient:
-    options.setdefault("backoff_base", 0.01)
+    window = options["limiter"].window_seconds if "limiter" in options else 60.0  # the policy's waits follow the pacing window
+    options.setdefault("policy", freshservice_policy(window, backoff_base=0.01))
     return FreshserviceClient(simulator.url, SIM_KEY, **options)
 
 
@@ -191,7 +192,7 @@ def test_forbidden_requesters_and_agents_become_warnings(start_simulator, two_cl
 
 
 def comparable(document: dict) -> dict:
-    return {key: value for key, value in document.items() if key not in ("generated_at", "api_usage", "freshservice_url")}
+    return {key: value for key, value in document.items() if key not in ("generated_at", "api_usage", "usage", "freshservice_url")}
 
 
 def test_429_storm_and_5xx_faults_give_the_same_file(start_simulator):
@@ -204,7 +205,7 @@ def test_429_storm_and_5xx_faults_give_the_same_file(start_simulator):
     reference = pull(calm, client_id)
     stormy = start_simulator(account, rate_limit_total=60, rate_window_seconds=1.0, error_rate=0.05)
     waits = SkippedTime(stormy)  # the client's waits for the window pass at once, on both sides
-    stormy_document = pull(stormy, client_id, client_options={"limiter": waits.limiter(window_seconds=1.0), "max_tries": 8})
+    stormy_document = pull(stormy, client_id, client_options={"limiter": waits.limiter(window_seconds=1.0), "policy": freshservice_policy(1.0, max_tries=8, backoff_base=0.01)})
     assert waits.skipped >= 1.0  # it did wait for windows to reset
     assert stormy.counters()["rate_limited"] >= 1
     assert any(code >= 500 for code in stormy.counters()["status"])

@@ -24,15 +24,14 @@ import requests
 from utils.core.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
 from utils.core.settings import MailchimpSettings
 from utils.delivery.outbound import BatchStopped, Outgoing, SendResult, addr_spec, display_name, outcome_of, server_text
-from utils.services.http import RetryPolicy, WaitBudget
+from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, RetryPolicy, WaitBudget
 from utils.services.http import send as http_send
 
 log = logging.getLogger("send_reports")
 
 SERVICE = "Mailchimp Transactional"
 POLICY = RetryPolicy(idempotent=False)
-PING_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2,
-                          max_rate_limit_wait=15.0)  # a check answers in seconds
+PING_POLICY = CHECK_POLICY  # the ping is the delivery's check: the one check policy, answers in seconds
 # The seconds a run may sit in 429 waits: the request-rate limit lifts in seconds (the hourly send
 # quota queues mail rather than refusing it), so ten minutes of 429s mean the account is throttled
 # for longer than a batch should sit still; the batch stops and a later run sends the rest.
@@ -167,7 +166,7 @@ class MailchimpSender:
 
     def ping(self) -> str:
         """`/users/ping.json`: "PONG!" when the key is good; raises with the service's reason otherwise."""
-        response = self._post("users/ping", {"key": self._key}, policy=PING_POLICY, timeout=(5.0, 15.0))
+        response = self._post("users/ping", {"key": self._key}, policy=PING_POLICY, timeout=CHECK_TIMEOUT)
         try:
             body = response.json()
         except ValueError:

@@ -1,8 +1,8 @@
 """The one HTTP client through which every Freshservice request goes.
 
-It owns authentication, timeouts, rate-limit pacing shared by all threads of a run (on top of the
-shared retry policy in utils/services/http.py), pagination, typed errors, and the per-run counters that land
-in the raw data.
+It owns authentication, timeouts, rate-limit pacing shared by all threads of a run
+(utils/services/freshservice_pacing.py, on top of the shared retry policy in utils/services/http.py),
+paging through utils/services/paging.py, typed errors, and the per-run counters that land in the raw data.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,15 +22,32 @@ from urllib.parse import urlsplit
 import requests
 
 from utils.core.cli import redact, register_secret
+from utils.core.config import Config, load_api_key, normalise_url, parse_reserve, parse_window
 from utils.core.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
-from utils.services.http import RetryPolicy, SendHooks, WaitBudget, same_origin_link, send
+from utils.core.settings import Settings
+from utils.services.freshservice_pacing import RateLimiter, int_header
+from utils.services.http import (
+    CHECK_POLICY,
+    CHECK_TIMEOUT,
+    TIMEOUT,
+    RetryPolicy,
+    SendHooks,
+    Usage,
+    WaitBudget,
+    same_origin_link,
+    send,
+    usage_block,
+)
+from utils.services.paging import LinkHeader, Page, PageGuard, PageNumber, Token, paginate
 
 log = logging.getLogger(__name__)
 
+SERVICE = "Freshservice"
 USER_AGENT = "IntegoReport/1.0 (+monthly MSP client reports; python-requests)"
 FILTER_PAGE_SIZE = 30  # /tickets/filter returns 30 a page whatever per_page says
 FILTER_PAGE_CAP = 10  # and, like Freshdesk's search, at most 10 pages (see freshservice-api.md Part 1)
 LIST_PAGE_SIZE = 100
+LIST_PAGE_CAP = 1000  # pages of one link-header list before it is taken for a loop
 # The seconds a run may sit in Freshservice 429 waits: two full waits of a legacy hourly plan (whose
 # Retry-After runs to the end of the hour; Blossom's 1000 credits/h is about 300 tickets), beyond
 # which the run stops with a clear error instead of sitting still for hours.
@@ -37,173 +55,62 @@ WAIT_BUDGET = 2 * 3600.0
 
 
 @dataclass
-class UsageCounters:
-    """What a run cost: these go into the raw data (`api_usage`) and the logs."""
+class UsageCounters(Usage):
+    """What a run cost: the shared `usage` block plus Freshservice's credits; also the logs' summary."""
 
-    requests: int = 0
     credits: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    seconds_waited: float = 0.0
     csat_requests: int = 0  # /csat_response calls, a credit each (most answer 404)
     csat_probes: int = 0  # of those, probes for surveys that left no feedback conversation
     started: float = field(default_factory=time.monotonic)
 
+    @property
+    def seconds_waited(self) -> float:
+        return self.waited_seconds
+
+    def usage(self) -> dict[str, Any]:
+        """The raw file's `usage` block (utils.services.http.usage_block) with Freshservice's extras."""
+        return usage_block(self, credits=self.credits, csat_requests=self.csat_requests, csat_probes=self.csat_probes,
+                           seconds_total=round(time.monotonic() - self.started, 2))
+
     def as_dict(self) -> dict[str, Any]:
+        """The raw file's older `api_usage` block (its readers predate `usage`): `seconds_waited` by that name."""
         return {
             "requests": self.requests,
             "credits": self.credits,
             "retries": self.retries,
             "rate_limited": self.rate_limited,
-            "seconds_waited": round(self.seconds_waited, 2),
+            "seconds_waited": round(self.waited_seconds, 2),
             "csat_requests": self.csat_requests,
             "csat_probes": self.csat_probes,
             "seconds_total": round(time.monotonic() - self.started, 2),
         }
 
 
-class RateLimiter:
-    """Pacing shared by every thread of a run.
-
-    - After a 429 nobody sends before Retry-After has passed, and that moment tells us when the
-      budget's window resets (Freshservice's budget is per minute; `window_seconds`).
-    - While X-Ratelimit-Remaining, less what is in flight, is below the reserve (a share of
-      X-Ratelimit-Total), the run waits for the next reset when it knows when that is; until it
-      knows, it sends one request at a time at the rate the budget refills. Either way the
-      account's other integrations keep the reserve, and a fixed window sees at most one 429.
-    - When a reset is due, one request goes first; only when its answer shows the fresh budget do
-      the others follow (a server whose windows start late would otherwise see them all early).
-    """
-
-    FREE, PACED, PROBE = "free", "paced", "probe"
-
-    def __init__(self, reserve: float = 0.10, window_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.reserve = reserve
-        self.window_seconds = window_seconds
-        self.recheck_seconds = min(1.0, window_seconds / 20)
-        self._clock = self.clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._one_at_a_time = threading.Lock()
-        self._blocked_until = 0.0
-        self._next_slot = 0.0
-        self._in_flight = 0
-        self._awaiting_reset = False
-        self._recheck_at = 0.0
-        self._low_water: int | None = None
-        self.reset_at: float | None = None
-        self.total: int | None = None
-        self.remaining: int | None = None
-
-    def _low(self) -> bool:
-        if not self.total or self.remaining is None:
-            return False
-        return self.remaining - self._in_flight < self.reserve * self.total
-
-    def _delay(self) -> tuple[float, str]:
-        """(seconds to wait before sending, how to send); call with the lock held."""
-        now = self._clock()
-        start_at = max(now, self._blocked_until)
-        if not self._awaiting_reset and self.reset_at is not None and now >= self.reset_at:
-            self._awaiting_reset, self._recheck_at, self._low_water = True, now, self.remaining
-            self.remaining = None
-        if self._awaiting_reset:
-            return max(start_at, self._recheck_at) - now, self.PROBE
-        if not self._low():
-            return start_at - now, self.FREE
-        if self.reset_at is not None:
-            return max(start_at, self.reset_at) - now, self.FREE
-        return max(start_at, self._next_slot) - now, self.PACED
-
-    @contextmanager
-    def turn(self, cost: int = 1) -> Iterator[float]:
-        """Hold a turn to send a request of about `cost` credits; yields the seconds waited for it."""
-        waited = 0.0
-        one_at_a_time = False
-        try:
-            while True:
-                with self._lock:
-                    delay, mode = self._delay()
-                    if delay <= 0 and (one_at_a_time or mode == self.FREE):
-                        if mode == self.PACED:
-                            # The refill rate less the reserve: one credit every `interval` seconds.
-                            interval = self.window_seconds / (self.total * (1 - self.reserve))  # type: ignore[operator]
-                            self._next_slot = max(self._clock(), self._next_slot) + interval * cost
-                        self._in_flight += cost
-                        break
-                if mode != self.FREE and not one_at_a_time:
-                    self._one_at_a_time.acquire()
-                    one_at_a_time = True
-                    continue  # look again: the state may have changed while we queued
-                self._sleep(delay)
-                waited += delay
-            try:
-                yield waited
-            finally:
-                with self._lock:
-                    self._in_flight -= cost
-        finally:
-            if one_at_a_time:
-                self._one_at_a_time.release()
-
-    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
-        """Read the X-Ratelimit-* headers of a response to a request sent at `sent_at` (clock time)."""
-        total = _int_header(headers, "X-Ratelimit-Total")
-        remaining = _int_header(headers, "X-Ratelimit-Remaining")
-        with self._lock:
-            if total is not None:
-                self.total = total
-            if remaining is None:
-                return
-            if self._awaiting_reset:
-                if self._low_water is None or remaining > self._low_water:
-                    # The fresh budget: the window began about when this request was sent.
-                    self._awaiting_reset = False
-                    if self.reset_at is not None:
-                        self.reset_at = max(self.reset_at, sent_at or 0.0) + self.window_seconds
-                else:
-                    self._recheck_at = self._clock() + self.recheck_seconds  # not reset yet: look again shortly
-                    self._low_water = remaining
-                self.remaining = remaining
-            elif self.reset_at is not None and self.remaining is not None:
-                # Answers to concurrent requests arrive out of order; within a known window the
-                # budget only shrinks, so a late, higher figure is stale.
-                self.remaining = min(self.remaining, remaining)
-            else:
-                self.remaining = remaining
-
-    def block(self, seconds: float) -> None:
-        """A 429 arrived: nobody sends again for `seconds`, when the window resets."""
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
-            self.reset_at = self._blocked_until
-            self._awaiting_reset = False
-            if self.remaining is None:
-                self.remaining = 0  # keep what the 429's own headers said, if they said anything
-
-
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    value = headers.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+def freshservice_policy(window_seconds: float = 60.0, **changes: Any) -> RetryPolicy:
+    """The batch's policy for Freshservice: a 503's Retry-After may span at most two windows; a 429's is
+    honoured in full (an hourly plan's runs to the end of the hour) within the run's WAIT_BUDGET, and a
+    429 without one waits a window. `changes` override any field (tests use a short back-off)."""
+    fields: dict[str, Any] = {"max_wait": 2 * window_seconds, "rate_limit_default": window_seconds, **changes}
+    return RetryPolicy(**fields)
 
 
 class FreshserviceClient:
-    """A read-only Freshservice API v2 client; safe to share between worker threads."""
+    """A read-only Freshservice API v2 client; safe to share between worker threads.
+
+    Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)` plus its
+    own extras, or `from_settings(settings, for_check=False)`. Without a `policy` it uses
+    `freshservice_policy` for the pacing window; without a `session`, each thread gets its own.
+    """
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
         *,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        max_tries: int = 5,
-        max_rate_limited_tries: int = 30,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
+        policy: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
         rate_reserve: float = 0.10,
         rate_window_seconds: float = 60.0,
         limiter: RateLimiter | None = None,
@@ -215,17 +122,28 @@ class FreshserviceClient:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.timeout = timeout
+        self.sleep = sleep
         self.limiter = limiter or RateLimiter(reserve=rate_reserve, window_seconds=rate_window_seconds)
-        # A 503's Retry-After may span at most two windows; a 429's is honoured in full (an hourly
-        # plan's runs to the end of the hour) within the run's WAIT_BUDGET; a 429 without one waits a window.
-        self.policy = RetryPolicy(max_tries=max_tries, backoff_base=backoff_base, backoff_cap=backoff_cap,
-                                  max_rate_limited=max_rate_limited_tries, max_wait=2 * self.limiter.window_seconds,
-                                  rate_limit_default=self.limiter.window_seconds)
-        self.wait_budget = WaitBudget("Freshservice", WAIT_BUDGET, clock=self.limiter.clock)
+        self.policy = policy or freshservice_policy(self.limiter.window_seconds)
+        self.wait_budget = WaitBudget(SERVICE, WAIT_BUDGET, clock=self.limiter.clock)
         self.counters = counters or UsageCounters()
         self._counter_lock = threading.Lock()
+        self._shared_session = session
         self._local = threading.local()
         self.filter_params: dict[str, Any] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, for_check: bool = False, env: Mapping[str, str] | None = None,
+                      **options: Any) -> FreshserviceClient:
+        """The helpdesk of `settings` with its API key (FRESHSERVICE_API_KEY or token.txt) and pacing;
+        `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
+        env = os.environ if env is None else env
+        config = Config(url=normalise_url(settings.freshservice_url), api_key=load_api_key(settings.home, env),
+                        home=settings.home, rate_reserve=parse_reserve(env.get("FRESHSERVICE_RATE_RESERVE")),
+                        rate_window=parse_window(env.get("FRESHSERVICE_RATE_WINDOW")))
+        if for_check:
+            options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
+        return client_from_config(config, **options)
 
     def in_workspace(self, workspace_id: int) -> FreshserviceClient:
         """This client, sharing its sessions, pacing and counters, whose ticket filters carry `workspace_id`.
@@ -239,12 +157,15 @@ class FreshserviceClient:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _session(self) -> requests.Session:
+        if self._shared_session is not None:
+            return self._shared_session
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            self._local.session = session
+        if session.auth is None:
             session.auth = (self._api_key, "X")
             session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-            self._local.session = session
         return session
 
     def count(self, **increments: float) -> None:
@@ -265,9 +186,8 @@ class FreshserviceClient:
         """GET `path` (relative to /api/v2/ or a full same-host URL) with retries and pacing; return the 2xx response."""
         url = self._url(path)
         shown_path = urlsplit(url).path
-        response = send(self._session(), "GET", url, service="Freshservice", policy=self.policy,
-                        timeout=self.timeout, hooks=_PacingHooks(self, expected_cost), budget=self.wait_budget,
-                        params=params)
+        response = send(self._session(), "GET", url, service=SERVICE, policy=self.policy, timeout=self.timeout,
+                        sleep=self.sleep, hooks=_PacingHooks(self, expected_cost), budget=self.wait_budget, params=params)
         status = response.status_code
         if status in self.policy.retry_statuses:
             raise APIError(f"Freshservice answered {status} for {shown_path} {self.policy.max_tries} times: {_error_message(response)}",
@@ -284,29 +204,26 @@ class FreshserviceClient:
     # -- pagination ---------------------------------------------------------------------------
 
     def paginate(self, path: str, key: str, params: Mapping[str, Any] | None = None, per_page: int = LIST_PAGE_SIZE,
-                 max_pages: int = 1000, expected_cost: int = 1, stop: Callable[[list], bool] | None = None) -> Iterator[dict]:
+                 max_pages: int = LIST_PAGE_CAP, expected_cost: int = 1, stop: Callable[[list], bool] | None = None) -> Iterator[dict]:
         """Yield every item of a `link`-header list (`{key: [...]}` bodies), following rel="next".
 
         `stop(page_items)`, when given and true after a page, ends the paging early.
         """
-        query: dict[str, Any] | None = {**(params or {}), "per_page": per_page}
-        url = path
-        seen: set[str] = set()
-        for _page in range(max_pages):
-            response = self.request(url, query, expected_cost)
-            body = _decode_json(response, urlsplit(response.url).path)
+        query = {**(params or {}), "per_page": per_page}
+
+        def fetch(token: Token | None) -> Page:
+            # The next link carries every parameter, and only ever goes to our own host (`_url`).
+            response = self.request(str(token), None, expected_cost) if token else self.request(path, query, expected_cost)
+            shown = urlsplit(response.url).path
+            body = _decode_json(response, shown)
             items = body.get(key) if isinstance(body, dict) else body if isinstance(body, list) else None
             if not isinstance(items, list):
-                raise APIError(f"unexpected answer from {urlsplit(response.url).path}: no {key!r} list", response.status_code, urlsplit(response.url).path)
-            yield from items
-            next_url = response.links.get("next", {}).get("url")
-            if not next_url or not items or (stop is not None and stop(items)):
-                return
-            if next_url in seen or next_url == response.url:
-                raise APIError(f"pagination loop on {urlsplit(next_url).path}: the next page repeats", path=urlsplit(next_url).path)
-            seen.add(response.url)
-            url, query = next_url, None  # the next URL carries every parameter
-        raise APIError(f"more than {max_pages} pages from {path}; stopping rather than looping for ever", path=path)
+                raise APIError(f"unexpected answer from {shown}: no {key!r} list", response.status_code, shown)
+            return Page(items, body, response)
+
+        guard = PageGuard(SERVICE, f"/api/v2/{path.lstrip('/')}", max_pages, self.base_url)
+        for page in paginate(fetch, LinkHeader(), guard, stop=(lambda page: stop(page.items)) if stop else None):
+            yield from page.items
 
     def filter_page(self, query: str, page: int) -> tuple[list[dict], int]:
         """One page of /tickets/filter: (tickets, total)."""
@@ -322,20 +239,28 @@ class FreshserviceClient:
         The filter has no `link` header and caps at `max_pages` pages; when `total` is more than the
         pages can hold, the tickets returned are incomplete and the caller must split the query.
         """
-        tickets, total = first if first is not None else self.filter_page(query, 1)
-        tickets = list(tickets)
-        seen_ids = {ticket.get("id") for ticket in tickets}
-        page = 1
-        while len(tickets) < total and page < max_pages:
-            page += 1
-            batch, total = self.filter_page(query, page)
-            fresh = [ticket for ticket in batch if ticket.get("id") not in seen_ids]
-            if not fresh:
-                break  # an empty page, or a page repeating the last one: nothing more to read
+        tickets: list[dict] = []
+        seen_ids: set[Any] = set()
+        total, pages_read = 0, 0
+
+        def fetch(token: Token | None) -> Page:
+            batch, page_total = self.filter_page(query, int(token or 1))
+            return Page(batch, page_total)
+
+        def read(page: Page) -> bool:
+            """Keep the page's new tickets; True when nothing more is worth reading."""
+            nonlocal total, pages_read
+            total, pages_read = page.body, pages_read + 1
+            fresh = [ticket for ticket in page.items if ticket.get("id") not in seen_ids]
             seen_ids.update(ticket.get("id") for ticket in fresh)
             tickets.extend(fresh)
-            if len(batch) < FILTER_PAGE_SIZE:
-                break
+            # After the first, an empty page or one repeating the last (pages shift while we read) ends it.
+            return len(tickets) >= total or (pages_read > 1 and not fresh)
+
+        start = Page(list(first[0]), first[1]) if first is not None else None
+        guard = PageGuard(SERVICE, "/api/v2/tickets/filter", max_pages + 1)
+        for _page in paginate(fetch, PageNumber(max_pages, FILTER_PAGE_SIZE), guard, first=start, stop=read):
+            pass
         return tickets, total
 
     def filter_total(self, query: str) -> int:
@@ -354,12 +279,12 @@ class _PacingHooks(SendHooks):
     def attempt(self) -> Iterator[None]:
         with self._client.limiter.turn(self._cost) as waited:
             if waited:
-                self._client._count(seconds_waited=waited)
+                self._client._count(waited_seconds=waited)
             yield
 
     def answered(self, response: requests.Response, sent_at: float) -> None:
         self._client.limiter.observe(response.headers, sent_at)
-        self._client._count(requests=1, credits=_int_header(response.headers, "X-Ratelimit-Used-CurrentRequest") or 0)
+        self._client._count(requests=1, credits=int_header(response.headers, "X-Ratelimit-Used-CurrentRequest") or 0)
 
     def failed(self, reason: str) -> None:
         self._client._count(requests=1)
@@ -370,7 +295,7 @@ class _PacingHooks(SendHooks):
         return 0.0  # the limiter holds every thread (this one too) until then
 
     def waiting(self, seconds: float, reason: str) -> None:
-        self._client._count(retries=1, seconds_waited=seconds)
+        self._client._count(retries=1, waited_seconds=seconds)
 
 
 def _decode_json(response: requests.Response, path: str) -> Any:

@@ -24,13 +24,17 @@ from urllib.parse import quote
 import requests
 
 from utils.core.cli import register_secret
-from utils.core.errors import APIError, AuthenticationError, ForbiddenError
-from utils.services.http import MAX_PAGES, CountingHooks, RetryPolicy, WaitBudget, bounded_pages, same_origin_link, send
+from utils.core.errors import APIError, AuthenticationError, ConfigError, ForbiddenError
+from utils.core.settings import Settings, read_secret
+from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, TIMEOUT, RetryPolicy, SendHooks, Usage, UsageMeter, WaitBudget, send
+from utils.services.paging import MAX_PAGES, JsonNextLink, Page, PageGuard, Token, paginate
 
 log = logging.getLogger(__name__)
 
 SERVICE = "Microsoft Graph"
 LOGIN_SERVICE = "Microsoft sign-in"
+LOGIN_URL, GRAPH_URL = "https://login.microsoftonline.com", "https://graph.microsoft.com"
+SECRET_ENV, SECRET_FILE, SECRET_WHAT = "MS365_CLIENT_SECRET", "ms365_secret.txt", "Microsoft 365 client secret"
 SCOPE = "https://graph.microsoft.com/.default"
 REFRESH_MARGIN = 300.0  # seconds before expiry when a token is renewed (or a tenth of its life, if shorter)
 NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
@@ -105,12 +109,15 @@ class _Token:
 
 
 class GraphClient:
-    """App-only access to Graph for many tenants with one app registration; safe to share between threads."""
+    """App-only access to Graph for many tenants with one app registration; safe to share between threads.
 
-    def __init__(self, app_id: str, secret: str, login_url: str = "https://login.microsoftonline.com",
-                 graph_url: str = "https://graph.microsoft.com", *, session: requests.Session | None = None,
-                 policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, timeout: Any = (5.0, 30.0),
+    Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)` plus its
+    own extras (the app id, the sign-in URL), or `from_settings(settings, for_check=False)`.
+    """
+
+    def __init__(self, graph_url: str, secret: str, *, app_id: str, login_url: str = LOGIN_URL,
+                 policy: RetryPolicy | None = None, session: requests.Session | None = None, timeout: Any = TIMEOUT,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  max_pages: int = MAX_PAGES) -> None:
         register_secret(secret)
         self.app_id = app_id
@@ -127,8 +134,20 @@ class GraphClient:
         self._tokens: dict[str, _Token] = {}
         self._token_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
-        self.requests: dict[str, int] = {}  # HTTP requests per tenant, token requests and retries included
+        self.usage = UsageMeter()  # per tenant, token requests and retries included
         self.tokens_fetched: dict[str, int] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, for_check: bool = False, env: Mapping[str, str] | None = None,
+                      **options: Any) -> GraphClient:
+        """The [ms365] app with its secret (MS365_CLIENT_SECRET or ms365_secret.txt); ConfigError when either
+        is missing. `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
+        if settings.ms365 is None:
+            raise ConfigError(f"Microsoft 365 is not configured: add an [ms365] table with app_id to {settings.path}")
+        secret = read_secret(settings.home, SECRET_ENV, SECRET_FILE, SECRET_WHAT, env=env)
+        if for_check:
+            options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
+        return cls(settings.ms365.graph_url, secret, app_id=settings.ms365.app_id, login_url=settings.ms365.login_url, **options)
 
     # ---- tokens
 
@@ -204,36 +223,28 @@ class GraphClient:
         The link is followed only on the Graph host (the request carries the tenant's bearer token)
         and for at most `max_pages` pages; null items, which Graph lists can hold, are skipped.
         """
-        url = self.url(path, params)
-        items: list[dict] = []
-        seen: set[str] = set()
-        for _ in bounded_pages(SERVICE, path, self.max_pages, GraphError):
-            if url in seen:  # a server repeating a link would otherwise loop for ever
-                raise GraphError(f"{SERVICE} sent the same next page link twice for {path}", path=path)
-            seen.add(url)
-            body = self.get_json(tenant, url)
+        first = self.url(path, params)
+
+        def fetch(token: Token | None) -> Page:
+            body = self.get_json(tenant, str(token) if token else first)
             values = body.get("value")
             if not isinstance(values, list):
                 raise GraphError(f"{SERVICE} answered {path} without a list of values", path=path)
-            page = [item for item in values if isinstance(item, dict)]
-            items.extend(page)
-            if stop is not None and stop(page):
-                return items
-            next_link = body.get("@odata.nextLink")
-            if not (isinstance(next_link, str) and next_link):
-                return items
-            try:
-                url = same_origin_link(next_link, self.graph_url)
-            except APIError as exc:
-                raise GraphError(f"{SERVICE} {path} for tenant {tenant}: {exc}", path=path) from None
-        raise AssertionError("unreachable: bounded_pages raises after its last page")
+            return Page([item for item in values if isinstance(item, dict)], body)
+
+        guard = PageGuard(SERVICE, path, self.max_pages, self.graph_url, GraphError, f"tenant {tenant}", first=first)
+        pages = paginate(fetch, JsonNextLink(), guard, stop=(lambda page: stop(page.items)) if stop else None)
+        return [item for page in pages for item in page.items]
+
+    def usage_for(self, tenant: str) -> Usage:
+        """What was sent for `tenant` so far (a snapshot; subtract an earlier one for one pull)."""
+        return self.usage.snapshot(tenant)
 
     def requests_for(self, tenant: str) -> int:
-        with self._lock:
-            return self.requests.get(tenant, 0)
+        return self.usage_for(tenant).requests
 
-    def _hooks(self, tenant: str) -> CountingHooks:
-        return CountingHooks(self.requests, tenant, self._lock)
+    def _hooks(self, tenant: str) -> SendHooks:
+        return self.usage.hooks(tenant)
 
 
 def _json(response: requests.Response) -> dict:

@@ -7,6 +7,10 @@ another 429 (which costs budget too), up to `max_rate_limit_wait` for one wait a
 `WaitBudget` for the run: a wait past either raises `WaitBudgetSpent` at once instead of sleeping,
 so a server repeating a huge `Retry-After` cannot park a run for hours.
 A service's own quirks (Freshservice's credit pacing, say) sit on top through `SendHooks`.
+
+Also here, shared by every client: `CHECK_POLICY` (the one policy of every `--check`), `Usage` and
+`usage_block` (the one shape of the `usage` block in every raw file), `UsageMeter` (counting it per
+tenant or site) and `same_origin_link`. Paging is in utils/services/paging.py.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -53,9 +57,22 @@ class RetryPolicy:
     idempotent: bool = True  # False: never resend once the request may have reached the server
     # (only connect failures and 429 are retried)
 
+    @classmethod
+    def for_check(cls) -> RetryPolicy:
+        """The one policy of every `--check`: it answers in seconds, not with the batch's patience."""
+        return CHECK_POLICY
+
     def backoff(self, failures: int) -> float:
         """Seconds to wait before try `failures + 1`: full jitter under a capped exponential."""
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1)))
+
+
+# Every `pull_info.py --check` (each service's and the delivery's): two tries, short waits, and a 429
+# asking for more than 15 s is an error at once; CHECK_TIMEOUT instead of the batch's read timeout.
+CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0,
+                           max_rate_limit_wait=15.0)
+CHECK_TIMEOUT = (5.0, 15.0)
+TIMEOUT = (5.0, 30.0)  # connect, read: what every service client waits for one answer by default
 
 
 class SendHooks:
@@ -126,27 +143,72 @@ def duration(seconds: float) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "")
 
 
-class CountingHooks(SendHooks):
-    """Counts every try (retries included) against one key (a tenant, a site) in a shared dict."""
+# -- what a run cost, recorded alike in every raw file ------------------------------------------
 
-    def __init__(self, counts: dict[str, int], key: str, lock: threading.Lock):
-        self.counts, self.key, self.lock = counts, key, lock
+@dataclass
+class Usage:
+    """What requests to one service cost: tries sent (retries included), retries, 429s, seconds waited."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waited_seconds: float = 0.0
+
+    def minus(self, earlier: Usage) -> Usage:
+        """What was spent since `earlier` (a snapshot of the same counters)."""
+        return Usage(self.requests - earlier.requests, self.retries - earlier.retries,
+                     self.rate_limited - earlier.rate_limited, self.waited_seconds - earlier.waited_seconds)
+
+
+def usage_block(usage: Usage, **extras: int | float) -> dict[str, int | float]:
+    """The `usage` block of every raw file (Freshservice, Microsoft 365, SentinelOne), one shape for all:
+
+    {"requests": n, "retries": n, "rate_limited": n, "waited_seconds": x, ...the service's own extras}
+    where requests counts every try sent (retries and 429s included) and waited_seconds the time the
+    pull sat still before retries and in rate-limit pacing.
+    """
+    return {"requests": usage.requests, "retries": usage.retries, "rate_limited": usage.rate_limited,
+            "waited_seconds": round(usage.waited_seconds, 2), **extras}
+
+
+class UsageMeter:
+    """Usage per key (a tenant, a site) of one client shared by threads; `hooks(key)` counts into it."""
+
+    def __init__(self) -> None:
+        self._usage: dict[str, Usage] = {}
+        self._lock = threading.Lock()
+
+    def hooks(self, key: str) -> SendHooks:
+        """Hooks for `send` that count every try, retry, 429 and wait against `key`."""
+        return _MeteredHooks(self, key)
+
+    def add(self, key: str, **increments: float) -> None:
+        with self._lock:
+            usage = self._usage.setdefault(key, Usage())
+            for name, value in increments.items():
+                setattr(usage, name, getattr(usage, name) + value)
+
+    def snapshot(self, key: str) -> Usage:
+        """A copy of `key`'s counters so far (zero when nothing was sent for it)."""
+        with self._lock:
+            return replace(self._usage.get(key, Usage()))
+
+
+class _MeteredHooks(SendHooks):
+    def __init__(self, meter: UsageMeter, key: str):
+        self.meter, self.key = meter, key
 
     def answered(self, response: requests.Response, sent_at: float) -> None:
-        self._add()
+        self.meter.add(self.key, requests=1, rate_limited=int(response.status_code == 429))
 
     def failed(self, reason: str) -> None:
-        self._add()
+        self.meter.add(self.key, requests=1)
 
-    def _add(self) -> None:
-        with self.lock:
-            self.counts[self.key] = self.counts.get(self.key, 0) + 1
+    def waiting(self, seconds: float, reason: str) -> None:
+        self.meter.add(self.key, retries=1, waited_seconds=seconds)
 
 
-# -- following a server's own links: never off its origin, never for ever ------------------------
-
-MAX_PAGES = 10_000  # a guard against a server that never ends a listing (an endless next link or cursor)
-
+# -- following a server's own links: never off its origin ------------------------------------------
 
 def _origin(parts: SplitResult) -> tuple[str, str, int] | None:
     try:
@@ -170,12 +232,6 @@ def same_origin_link(link: str, base_url: str) -> str:
         where = f"{parts.scheme}://{parts.netloc}" if parts.scheme else "a relative link"
         raise APIError(f"refusing to follow a link to another host: {where}")
     return link
-
-
-def bounded_pages(service: str, path: str, limit: int = MAX_PAGES, error: type[APIError] = APIError) -> Iterator[int]:
-    """Page numbers for a paging loop; asking for page `limit + 1` raises `error` instead of looping for ever."""
-    yield from range(limit)
-    raise error(f"{service} {path} did not end after {limit} pages", path=path)
 
 # A truncated body surfaces as any of these, depending on where the read stopped.
 _TRUNCATED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,

@@ -20,19 +20,21 @@ from typing import Any
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
 from utils.core.config import RAW_DIR, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ConfigError, DataError
-from utils.core.files import is_valid_id, safe_child, write_json_atomic
+from utils.core.errors import EXIT_OK, ConfigError
+from utils.core.files import is_valid_id, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
-from utils.core.settings import Settings, load_settings, read_secret
+from utils.core.settings import Settings, load_settings
+from utils.services import raw_file
+from utils.services.graph_client import SECRET_ENV as SECRET_ENV
+from utils.services.graph_client import SECRET_FILE as SECRET_FILE
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
-from utils.services.http import RetryPolicy
+from utils.services.http import usage_block
 from utils.services.tickets import parse_timestamp
 
 log = logging.getLogger("ms365")
 
 SCHEMA_VERSION = 1
 SOURCE = "ms365"
-SECRET_ENV, SECRET_FILE, SECRET_WHAT = "MS365_CLIENT_SECRET", "ms365_secret.txt", "Microsoft 365 client secret"
 
 # Page sizes: as large as each endpoint allows. Users with signInActivity selected: at most 120.
 SCORES_TOP = 90  # Graph keeps about 90 daily scores
@@ -51,7 +53,6 @@ APPLICATION_PERMISSIONS = ("SecurityEvents.Read.All", "Organization.Read.All", "
                            "Directory.Read.All")
 # That 403 is therefore worded as what it may mean, not as a fact about the client's licence.
 NEEDS_PREMIUM = "needs Entra ID P1 or P2, or the Directory.Read.All permission"
-CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
 
 
 def reason_for(part: str, error: GraphError) -> str:
@@ -129,9 +130,9 @@ def _users(graph: GraphClient, tenant: str, unavailable: dict[str, str]) -> list
 
 def pull_client_month(graph: GraphClient, client_id: str, tenant: str, period: Period) -> dict[str, Any]:
     """The raw document for one client and month (what raw_data/ms365_<ID>.json holds)."""
-    before = graph.requests_for(tenant)
+    before, tokens_before = graph.usage_for(tenant), graph.tokens_fetched.get(tenant, 0)
     data = pull_tenant(graph, tenant, period)
-    requests = graph.requests_for(tenant) - before
+    usage = graph.usage_for(tenant).minus(before)
     for part, reason in data["unavailable"].items():
         log.debug("%s: %s not available: %s", client_id, part.replace("_", " "), reason)
     return {
@@ -142,16 +143,9 @@ def pull_client_month(graph: GraphClient, client_id: str, tenant: str, period: P
         "period": period.as_dict(),
         "client": {"id": str(client_id), "tenant": tenant},
         **data,
-        "requests": requests,
+        "requests": usage.requests,  # as `usage.requests`; kept for the readers that predate `usage`
+        "usage": usage_block(usage, tokens=graph.tokens_fetched.get(tenant, 0) - tokens_before),
     }
-
-
-def graph_client_from_settings(settings: Settings, env: dict[str, str] | None = None, **options: Any) -> GraphClient:
-    """A GraphClient for the [ms365] app; ConfigError when it is not configured or its secret is missing."""
-    if settings.ms365 is None:
-        raise ConfigError(f"Microsoft 365 is not configured: add an [ms365] table with app_id to {settings.path}")
-    secret = read_secret(settings.home, SECRET_ENV, SECRET_FILE, SECRET_WHAT, env=env)
-    return GraphClient(settings.ms365.app_id, secret, settings.ms365.login_url, settings.ms365.graph_url, **options)
 
 
 def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
@@ -163,8 +157,7 @@ def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
     """
     if settings.ms365 is None:
         return None
-    # A check should answer in seconds: two tries, short waits, not the batch's patience.
-    graph = graph or graph_client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
+    graph = graph or GraphClient.from_settings(settings, for_check=True)  # the one check policy: answers in seconds
     tenants = {client_id: entry.ms365_tenant.strip() for client_id, entry in settings.clients.items() if entry.ms365_tenant}
     refused: dict[str, TenantRefused] = {}
     for client_id, tenant in sorted(tenants.items()):
@@ -193,9 +186,7 @@ def _check_failure(app_id: str, total: int, refused: dict[str, TenantRefused]) -
 
 def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/ms365_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
-    if not is_valid_id(client_id):
-        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, f"{SOURCE}_{client_id}.json")
+    return raw_file.raw_data_path(home, SOURCE, client_id)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -207,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "
                           f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
     period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
-    graph = graph_client_from_settings(settings)
+    graph = GraphClient.from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(graph, args.client_id, tenant, period)
     path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)

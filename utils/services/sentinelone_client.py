@@ -10,7 +10,6 @@ from the body's `errors[].title` (and `detail`); the token is only ever in the r
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,8 +18,10 @@ from typing import Any
 import requests
 
 from utils.core.cli import register_secret
-from utils.core.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
-from utils.services.http import MAX_PAGES, CountingHooks, RetryPolicy, WaitBudget, bounded_pages, send
+from utils.core.errors import APIError, AuthenticationError, ConfigError, ForbiddenError, NotFoundError
+from utils.core.settings import Settings, read_secret
+from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, TIMEOUT, RetryPolicy, Usage, UsageMeter, WaitBudget, send
+from utils.services.paging import MAX_PAGES, Cursor, Page, PageGuard, Token, paginate
 
 SERVICE = "SentinelOne"
 API_PREFIX = "/web/api/v2.1"
@@ -29,6 +30,7 @@ OPEN_INCIDENT_STATUSES = ("unresolved", "in_progress")
 WAIT_BUDGET = 15 * 60.0  # seconds a run may sit in 429 waits: a monthly pull is a few requests a site, so
 # minutes of throttling mean another integration holds the console's budget; stop SentinelOne, not the run
 NO_SITE = ""  # the request counter's key for calls not about one site (the token check)
+TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT = "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token"
 
 
 class SentinelOneError(APIError):
@@ -57,11 +59,15 @@ def api_time(moment: datetime) -> str:
 
 
 class SentinelOneClient:
-    """Read-only access to one SentinelOne console; safe to share between threads."""
+    """Read-only access to one SentinelOne console; safe to share between threads.
 
-    def __init__(self, console_url: str, token: str, *, session: requests.Session | None = None,
-                 policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 timeout: Any = (5.0, 30.0)) -> None:
+    Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)`, or
+    `from_settings(settings, for_check=False)`.
+    """
+
+    def __init__(self, console_url: str, token: str, *, policy: RetryPolicy | None = None,
+                 session: requests.Session | None = None, timeout: Any = TIMEOUT,
+                 sleep: Callable[[float], None] = time.sleep, max_pages: int = MAX_PAGES) -> None:
         register_secret(token)
         url = console_url.rstrip("/")
         self.console_url = url[: -len(API_PREFIX)] if url.endswith(API_PREFIX) else url
@@ -70,16 +76,29 @@ class SentinelOneClient:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.timeout = timeout
+        self.max_pages = max_pages
         self.wait_budget = WaitBudget(SERVICE, WAIT_BUDGET)
-        self._lock = threading.Lock()
-        self.requests: dict[str, int] = {}  # HTTP requests per site id, retries included
+        self.usage = UsageMeter()  # per site id, retries included
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, for_check: bool = False, env: Mapping[str, str] | None = None,
+                      **options: Any) -> SentinelOneClient:
+        """The [sentinelone] console with its token (SENTINELONE_API_TOKEN or sentinelone_token.txt); ConfigError
+        when either is missing. `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
+        if settings.sentinelone is None:
+            raise ConfigError(f'SentinelOne is not configured: add a [sentinelone] table with url = '
+                              f'"https://<console>.sentinelone.net" to {settings.path}')
+        token = read_secret(settings.home, TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT, env=env)
+        if for_check:
+            options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
+        return cls(settings.sentinelone.url, token, **options)
 
     # ---- one request
 
     def get_json(self, path: str, params: Mapping[str, str | int], site_id: str = NO_SITE) -> dict:
         """One GET of `path` (under /web/api/v2.1); the JSON body of a 200, else a typed one-line error."""
         response = send(self.session, "GET", f"{self.console_url}{API_PREFIX}{path}", service=SERVICE, policy=self.policy,
-                        timeout=self.timeout, sleep=self.sleep, hooks=CountingHooks(self.requests, site_id, self._lock),
+                        timeout=self.timeout, sleep=self.sleep, hooks=self.usage.hooks(site_id),
                         budget=self.wait_budget, params=dict(params),
                         headers={"Authorization": f"ApiToken {self._token}", "Accept": "application/json"})
         try:
@@ -101,25 +120,19 @@ class SentinelOneClient:
         `totalItems` is never consulted and an empty page does not end the listing (both are known
         SentinelOne quirks); an item seen on two pages is kept once.
         """
-        query: dict[str, str | int] = {**params, "limit": PAGE_LIMIT}
-        items: dict[str, dict] = {}
-        cursors: set[str] = set()
-        for _ in bounded_pages(SERVICE, path, MAX_PAGES, SentinelOneError):
+
+        def fetch(token: Token | None) -> Page:
+            query = {**params, "limit": PAGE_LIMIT, **({"cursor": token} if token else {})}
             body = self.get_json(path, query, site_id)
-            for item in _page_items(body, path):
+            return Page(_page_items(body, path), body)
+
+        where = f"site {site_id}" if site_id else ""
+        guard = PageGuard(SERVICE, path, self.max_pages, error=SentinelOneError, where=where)
+        items: dict[str, dict] = {}
+        for page in paginate(fetch, Cursor(_next_cursor), guard):
+            for item in page.items:
                 items.setdefault(str(item.get("id")), item)
-            pagination = body.get("pagination")
-            cursor = pagination.get("nextCursor") if isinstance(pagination, dict) else None
-            if cursor is None or cursor == "":
-                return list(items.values())
-            if not isinstance(cursor, str):  # the cursor is opaque text; an object or number cannot be sent back
-                raise SentinelOneError(f"{SERVICE} sent a page cursor for {path} that is not text "
-                                       f"({_json_kind(cursor)}); the listing cannot continue", 200, path)
-            if cursor in cursors:  # a server handing out the same cursor again would loop for ever
-                raise SentinelOneError(f"{SERVICE} sent the same page cursor twice for {path}", path=path)
-            cursors.add(cursor)
-            query = {**params, "limit": PAGE_LIMIT, "cursor": cursor}
-        raise AssertionError("unreachable: bounded_pages raises after its last page")
+        return list(items.values())
 
     # ---- what the puller reads
 
@@ -152,18 +165,17 @@ class SentinelOneClient:
         total = pagination.get("totalItems") if isinstance(pagination, dict) else None
         return total if isinstance(total, int) else 0
 
+    def usage_for(self, site_id: str) -> Usage:
+        """What was sent for the site so far (a snapshot; subtract an earlier one for one pull)."""
+        return self.usage.snapshot(site_id)
+
     def requests_for(self, site_id: str) -> int:
-        with self._lock:
-            return self.requests.get(site_id, 0)
+        return self.usage_for(site_id).requests
 
 
-def _json_kind(value: Any) -> str:
-    """What a JSON value is, in words, for an error line (never the value itself: it comes from the server)."""
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else "not text"
+def _next_cursor(body: Any) -> Any:
+    pagination = body.get("pagination") if isinstance(body, dict) else None
+    return pagination.get("nextCursor") if isinstance(pagination, dict) else None
 
 
 def _page_items(body: Mapping[str, Any], path: str) -> list[dict]:

@@ -19,24 +19,25 @@ from typing import Any
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
 from utils.core.config import RAW_DIR, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ConfigError, DataError
-from utils.core.files import is_valid_id, safe_child, write_json_atomic
+from utils.core.errors import EXIT_OK, ConfigError
+from utils.core.files import is_valid_id, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
-from utils.core.settings import Settings, load_settings, read_secret
-from utils.services.http import RetryPolicy
+from utils.core.settings import Settings, load_settings
+from utils.services import raw_file
+from utils.services.http import Usage, usage_block
+from utils.services.sentinelone_client import TOKEN_ENV as TOKEN_ENV
+from utils.services.sentinelone_client import TOKEN_FILE as TOKEN_FILE
 from utils.services.sentinelone_client import SentinelOneClient
 
 log = logging.getLogger("sentinelone")
 
 SCHEMA_VERSION = 1
 SOURCE = "sentinelone"
-TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT = "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token"
-CHECK_POLICY = RetryPolicy(max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited=2, max_wait=5.0)
 
 
 def pull_client_month(client: SentinelOneClient, client_id: str, site_id: str, period: Period) -> dict[str, Any]:
     """The raw document for one client and month (what raw_data/sentinelone_<ID>.json holds)."""
-    before = client.requests_for(site_id)
+    before = client.usage_for(site_id)
     site = client.site(site_id)
     threats = client.threats_created(site_id, period.start, period.end)
     open_threats = client.open_threats(site_id)
@@ -53,17 +54,13 @@ def pull_client_month(client: SentinelOneClient, client_id: str, site_id: str, p
         "threats": threats,
         "open_threats": open_threats,
         "agents": agents,
-        "requests": client.requests_for(site_id) - before,
+        **_usage(client.usage_for(site_id).minus(before)),
     }
 
 
-def client_from_settings(settings: Settings, env: dict[str, str] | None = None, **options: Any) -> SentinelOneClient:
-    """A client for the [sentinelone] console; ConfigError when it is not configured or the token is missing."""
-    if settings.sentinelone is None:
-        raise ConfigError(f'SentinelOne is not configured: add a [sentinelone] table with url = "https://<console>.sentinelone.net" '
-                          f"to {settings.path}")
-    token = read_secret(settings.home, TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT, env=env)
-    return SentinelOneClient(settings.sentinelone.url, token, **options)
+def _usage(usage: Usage) -> dict[str, Any]:
+    # `requests` as `usage.requests`, kept for the readers that predate `usage`.
+    return {"requests": usage.requests, "usage": usage_block(usage)}
 
 
 def site_for(settings: Settings, client_id: str, override: str | None = None) -> str:
@@ -84,8 +81,7 @@ def check(settings: Settings, client: SentinelOneClient | None = None) -> str | 
     """
     if settings.sentinelone is None:
         return None
-    # A check should answer in seconds: two tries, short waits, not the batch's patience.
-    console = client or client_from_settings(settings, policy=CHECK_POLICY, timeout=(5.0, 15.0))
+    console = client or SentinelOneClient.from_settings(settings, for_check=True)  # the one check policy: answers in seconds
     sites = console.check()
     with_site = sum(1 for entry in settings.clients.values() if entry.sentinelone_site)
     return (f"{console.console_url}: token accepted, {_plural(sites, 'site')} visible; "
@@ -94,9 +90,7 @@ def check(settings: Settings, client: SentinelOneClient | None = None) -> str | 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/sentinelone_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
-    if not is_valid_id(client_id):
-        raise DataError(f"refusing client id {client_id!r} as a file name: ids are digits only")
-    return safe_child(home / RAW_DIR, f"{SOURCE}_{client_id}.json")
+    return raw_file.raw_data_path(home, SOURCE, client_id)
 
 
 def describe(document: dict[str, Any]) -> str:
@@ -117,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     site_id = site_for(settings, args.client_id, args.site)
     period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
-    client = client_from_settings(settings)
+    client = SentinelOneClient.from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(client, args.client_id, site_id, period)
     path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from utils.core.config import ENV_KEY, TOKEN_FILE, Config, load_api_key, load_config, normalise_url
+from utils.core.config import ENV_KEY, TOKEN_FILE
 from utils.core.period import Period
 from utils.core.settings import SecretSpec, Settings, TableSpec
-from utils.services.freshservice_client import FreshserviceClient, client_from_config
+from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_pull import DEFAULT_WORKERS, AccountContext, edition_of, pull_client_month
 from utils.sources.source import Source, checked_url, one_line, stopping_error
 
@@ -40,7 +40,7 @@ class AccountMonth:
 
 def make_client(settings: Settings) -> FreshserviceClient:
     """The run's Freshservice client: the helpdesk URL from the settings, the key from FRESHSERVICE_API_KEY or token.txt."""
-    return client_from_config(load_config(url=settings.freshservice_url, home=settings.home))
+    return FreshserviceClient.from_settings(settings)
 
 
 def prepare(client: FreshserviceClient, clients: Sequence[Mapping[str, Any]], period: Period, workers: int) -> AccountMonth:
@@ -92,13 +92,10 @@ def pull(month: AccountMonth, settings: Settings, client_id: str, period: Period
 
 def check(settings: Settings) -> str:
     """One department read: proves the helpdesk URL and the API key for 1 credit."""
-    url = normalise_url(settings.freshservice_url)  # a ConfigError naming the file and FRESHSERVICE_URL when unset
-    config = Config(url=url, api_key=load_api_key(settings.home), home=settings.home)
-    # A check should answer in seconds: two tries, short waits, not the batch's patience.
-    client = client_from_config(config, max_tries=2, backoff_base=0.2, backoff_cap=1.0, max_rate_limited_tries=2,
-                                timeout=(5.0, 15.0))
+    # A ConfigError naming the file and FRESHSERVICE_URL when unset; the one check policy (answers in seconds).
+    client = FreshserviceClient.from_settings(settings, for_check=True)
     client.get_json("departments", {"per_page": 1})
-    return f"{url}: API key accepted (read one department)"
+    return f"{client.base_url}: API key accepted (read one department)"
 
 
 FRESHSERVICE = Source(

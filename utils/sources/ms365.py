@@ -11,7 +11,7 @@ from utils.core.period import Period
 from utils.core.settings import DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, SecretSpec, Settings, TableSpec
 from utils.reporting import ms365_metrics
 from utils.reporting.section import ReportSection
-from utils.services import ms365_pull
+from utils.services import graph_client, ms365_pull
 from utils.services.graph_client import GraphClient
 from utils.sources.source import Source, checked_url
 
@@ -38,7 +38,7 @@ SETTINGS = TableSpec(
     table="ms365",
     keys={"app_id": _app_id, "login_url": checked_url, "graph_url": checked_url},
     required=frozenset({"app_id"}),
-    secret=SecretSpec(ms365_pull.SECRET_ENV, ms365_pull.SECRET_FILE, ms365_pull.SECRET_WHAT),
+    secret=SecretSpec(graph_client.SECRET_ENV, graph_client.SECRET_FILE, graph_client.SECRET_WHAT),
     client_key="ms365_tenant",
     client_check=_tenant,
 )
@@ -65,7 +65,7 @@ MS365 = Source(
     client_field="ms365_tenant",
     enabled=lambda settings: settings.ms365 is not None,
     # One GraphClient serves the whole run, so each tenant gets one token (renewed only if the run outlives it).
-    make_client=lambda settings: ms365_pull.graph_client_from_settings(settings),
+    make_client=lambda settings: GraphClient.from_settings(settings),
     pull=pull,
     check=check,
     report=ReportSection(name=ms365_pull.SOURCE, key="m365", title="Microsoft 365", compute=ms365_metrics.compute,

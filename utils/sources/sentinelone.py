@@ -10,7 +10,7 @@ from utils.core.period import Period
 from utils.core.settings import SecretSpec, Settings, TableSpec
 from utils.reporting import sentinelone_metrics
 from utils.reporting.section import ReportSection
-from utils.services import sentinelone_pull
+from utils.services import sentinelone_client, sentinelone_pull
 from utils.services.sentinelone_client import SentinelOneClient
 from utils.sources.source import Source, checked_url
 
@@ -29,7 +29,7 @@ SETTINGS = TableSpec(
     table="sentinelone",
     keys={"url": checked_url},
     required=frozenset({"url"}),
-    secret=SecretSpec(sentinelone_pull.TOKEN_ENV, sentinelone_pull.TOKEN_FILE, sentinelone_pull.TOKEN_WHAT),
+    secret=SecretSpec(sentinelone_client.TOKEN_ENV, sentinelone_client.TOKEN_FILE, sentinelone_client.TOKEN_WHAT),
     client_key="sentinelone_site",
     client_check=_site,
 )
@@ -52,7 +52,7 @@ SENTINELONE = Source(
     settings=SETTINGS,
     client_field="sentinelone_site",
     enabled=lambda settings: settings.sentinelone is not None,
-    make_client=lambda settings: sentinelone_pull.client_from_settings(settings),  # one token for the whole run
+    make_client=lambda settings: SentinelOneClient.from_settings(settings),  # one token for the whole run
     pull=pull,
     check=check,
     report=ReportSection(name=sentinelone_pull.SOURCE, key="s1", title="Endpoint protection", compute=sentinelone_metrics.compute,
