@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
@@ -27,11 +26,11 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from utils.core.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
-from utils.core.config import PROJECT_ROOT, ensure_writable_dir, home_dir, normalise_url
+from utils.core.config import PROJECT_ROOT, ensure_writable_dir, home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
 from utils.core.period import Period, report_period, resolve_timezone
-from utils.core.settings import Settings, load_settings
+from utils.core.settings import ReportSettings, Settings, load_settings
 from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
 from utils.monthly.batch import run_batch
 from utils.monthly.checks import exit_code as checks_exit_code
@@ -42,9 +41,9 @@ from utils.monthly.run_log import run_log_file
 from utils.monthly.send_step import send_after_build
 from utils.monthly.state import MonthlyRun, RunSummary, connect
 from utils.reporting.history import TREND_MONTHS
-from utils.reporting.report import ReportSettings
 from utils.services.freshservice_client import FreshserviceClient, UsageCounters
 from utils.services.freshservice_pull import DEFAULT_WORKERS, positive_int
+from utils.sources import settings_tables
 from utils.sources.source import Connected
 
 log = logging.getLogger("pull_info")
@@ -57,14 +56,14 @@ def run(args: argparse.Namespace) -> int:
     # Every setting is checked before the first request, so a typo never costs a month of API credits.
     # The demo reads the settings file of its own home, never the real one.
     home = demo_folder() if args.demo else home_dir()
-    settings = load_settings(home)
+    settings = load_settings(home, tables=settings_tables())  # every declared source's [table], secret and client key
     if args.check:
         return check_services(settings, args)
-    report_settings = ReportSettings.from_settings(settings.report)
-    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    report_settings = settings.report
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     if not args.demo:
         if args.url:  # --url beats FRESHSERVICE_URL, which beats the settings file
-            settings = replace(settings, freshservice_url=normalise_url(args.url))
+            settings = settings.with_freshservice_url(args.url)
         sources = connect(settings)  # the Freshservice URL and key are checked here, before the first request
         deliver = send_after_build(settings, home, period, args.client) if args.send and not args.no_build else None
         return run_with_sources(args, home, period, settings, report_settings, sources, deliver=deliver)
@@ -76,7 +75,7 @@ def check_services(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         raise ConfigError("--check tries your own settings and services; run it without --demo")
     if args.url:
-        settings = replace(settings, freshservice_url=normalise_url(args.url))
+        settings = settings.with_freshservice_url(args.url)
     results = run_checks(settings)
     print(format_table(results))
     return checks_exit_code(results)
@@ -91,7 +90,7 @@ def run_demo(args: argparse.Namespace, period: Period, settings: Settings, repor
     demo_home = demo_folder()
     with demo_services(demo_home) as demo:
         log.info("Demo: a simulated Freshservice account at %s; everything is written under %s",
-                 demo["freshservice"].settings.freshservice_url, demo_home)
+                 demo["freshservice"].client().base_url, demo_home)
         deliver = None if args.no_build else send_after_build(settings, demo_home, period, args.client, demo=True)  # the outbox
         return run_with_sources(args, demo_home, period, settings, report_settings, connect(settings, given=demo), deliver=deliver)
 

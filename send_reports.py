@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--all goes with --resend (without it every client with recipients is already selected)")
     home = home_dir()
     settings = load_settings(home)
-    period = report_period(args.month, resolve_timezone(settings.report.timezone))
+    period = report_period(args.month, resolve_timezone(None, settings.timezone))
     month = period.month
     if args.test_to is not None:  # an empty --test-to "" must not fall back to the real recipients
         check_addresses([args.test_to])

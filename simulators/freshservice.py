@@ -715,7 +715,7 @@ def start_demo_source(home: Path) -> tuple[Simulator, Connected]:
     simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY, rate_limit_total=DEMO_CREDITS_PER_MINUTE))
     url = simulator.start()
     client = FreshserviceClient(url, DEMO_KEY)
-    return simulator, Connected(FRESHSERVICE, Settings(home=home, path=home / SETTINGS_FILE, freshservice_url=url), client)
+    return simulator, Connected(FRESHSERVICE, Settings(home=home, path=home / SETTINGS_FILE).with_freshservice_url(url), client)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,18 +7,21 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from tests.report_fixtures import raw_file, ticket
-from utils.reporting.attention import KINDS, NOTHING_TEXT, attention_items
+from tests.report_fixtures import ATTENTION_ORDER, raw_file, ticket
+from utils.reporting.attention import NOTHING_TEXT
+from utils.reporting.defaults import DEFAULT_ATTENTION
 from utils.reporting.report import build_outputs
+from utils.reporting.section import attention_items
+
+KINDS = ATTENTION_ORDER
 
 # A metrics dict with every figure the list reads, each at a distinct count (by kind's position + 1).
 FULL = {
-    "ageing": {"lt_1d": 9, "1_3d": 9, "3_7d": 9, "7_30d": 9, "30_90d": 4, "ge_90d": 3},
+    "backlog": {"waiting_on_client": 3, "ge_30d": 7},
     "m365": {"mfa": {"admins_without": 2, "eligible": 40, "registered": 36}, "users": {"disabled_licensed": 8},
              "licenses_unassigned": 9},
     "s1": {"threats": {"open_now": 1}, "agents": {"offline": 5, "out_of_date": 6}},
 }
-WAITING = 3
 
 
 def visible_text(html: str) -> str:
@@ -26,7 +29,7 @@ def visible_text(html: str) -> str:
 
 
 def test_every_kind_in_the_fixed_order_with_its_count():
-    items = attention_items(FULL, WAITING)
+    items = attention_items(DEFAULT_ATTENTION, FULL)
     assert [item["kind"] for item in items] == list(KINDS)
     assert [item["count"] for item in items] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert items[2] == {"kind": "waiting_on_client", "count": 3, "text": "3 tickets are waiting for your reply."}
@@ -35,34 +38,34 @@ def test_every_kind_in_the_fixed_order_with_its_count():
         assert item["text"].startswith(f"{item['count']:,} ") and item["text"].endswith(".") and "\n" not in item["text"]
 
 
-@pytest.mark.parametrize("kind, metrics, waiting, text", [
-    ("threats_open", {"s1": {"threats": {"open_now": 1}}}, None, "1 security threat is still open"),
-    ("admins_without_mfa", {"m365": {"mfa": {"admins_without": 1}}}, None, "1 administrator has no multifactor authentication"),
-    ("waiting_on_client", {}, 1, "1 ticket is waiting for your reply."),
-    ("users_without_mfa", {"m365": {"mfa": {"eligible": 12, "registered": 11}}}, None, "1 user has not registered for multifactor"),
-    ("agents_offline", {"s1": {"agents": {"offline": 1}}}, None, "1 computer has not checked in"),
-    ("agents_out_of_date", {"s1": {"agents": {"out_of_date": 1}}}, None, "1 computer runs an out-of-date"),
-    ("old_open_tickets", {"ageing": {"30_90d": 0, "ge_90d": 1}}, None, "1 ticket has been open for 30 days or more"),
-    ("disabled_licensed", {"m365": {"users": {"disabled_licensed": 1}}}, None, "1 disabled account still holds a paid licence"),
-    ("unassigned_licenses", {"m365": {"licenses_unassigned": 1}}, None, "1 Microsoft 365 licence is paid for"),
+@pytest.mark.parametrize("kind, metrics, text", [
+    ("threats_open", {"s1": {"threats": {"open_now": 1}}}, "1 security threat is still open"),
+    ("admins_without_mfa", {"m365": {"mfa": {"admins_without": 1}}}, "1 administrator has no multifactor authentication"),
+    ("waiting_on_client", {"backlog": {"waiting_on_client": 1}}, "1 ticket is waiting for your reply."),
+    ("users_without_mfa", {"m365": {"mfa": {"eligible": 12, "registered": 11}}}, "1 user has not registered for multifactor"),
+    ("agents_offline", {"s1": {"agents": {"offline": 1}}}, "1 computer has not checked in"),
+    ("agents_out_of_date", {"s1": {"agents": {"out_of_date": 1}}}, "1 computer runs an out-of-date"),
+    ("old_open_tickets", {"backlog": {"ge_30d": 1}}, "1 ticket has been open for 30 days or more"),
+    ("disabled_licensed", {"m365": {"users": {"disabled_licensed": 1}}}, "1 disabled account still holds a paid licence"),
+    ("unassigned_licenses", {"m365": {"licenses_unassigned": 1}}, "1 Microsoft 365 licence is paid for"),
 ])
-def test_each_kind_alone_in_the_singular(kind, metrics, waiting, text):
-    items = attention_items(metrics, waiting)
+def test_each_kind_alone_in_the_singular(kind, metrics, text):
+    items = attention_items(DEFAULT_ATTENTION, metrics)
     assert [item["kind"] for item in items] == [kind]
     assert items[0]["count"] == 1 and items[0]["text"].startswith(text)
 
 
 def test_zero_null_and_absent_sources_contribute_nothing():
-    zeros = {"ageing": {"30_90d": 0, "ge_90d": 0},
+    zeros = {"backlog": {"waiting_on_client": 0, "ge_30d": 0},
              "m365": {"mfa": {"admins_without": 0, "eligible": 5, "registered": 5}, "users": {"disabled_licensed": 0}, "licenses_unassigned": 0},
              "s1": {"threats": {"open_now": 0}, "agents": {"offline": 0, "out_of_date": 0}}}
-    assert attention_items(zeros, 0) == []
+    assert attention_items(DEFAULT_ATTENTION, zeros) == []
     # A figure Graph could not read is null: never an item, never a crash.
     unreadable = {"m365": {"mfa": {"admins_without": None, "eligible": None, "registered": None}, "users": {"disabled_licensed": None},
                            "licenses_unassigned": None, "unavailable": {"mfa": "needs Entra ID P1 or P2"}}}
-    assert attention_items(unreadable, None) == []
-    assert attention_items({}, None) == []  # no source configured, no Freshservice figures either
-    assert attention_items({"m365": {"mfa": {"eligible": 4}}}, None) == []  # half the MFA pair
+    assert attention_items(DEFAULT_ATTENTION, unreadable) == []
+    assert attention_items(DEFAULT_ATTENTION, {}) == []  # no source configured, no Freshservice figures either
+    assert attention_items(DEFAULT_ATTENTION, {"m365": {"mfa": {"eligible": 4}}}) == []  # half the MFA pair
 
 
 def test_ticket_kinds_come_from_the_month(home):

@@ -7,9 +7,9 @@ import pytest
 from simulators.demo_ms365 import DEMO_TENANTS
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
+from tests.report_fixtures import ATTENTION_ORDER as KINDS
 from tests.report_fixtures import period_for, raw_file, ticket
 from utils.core.period import report_period
-from utils.reporting.attention import KINDS
 from utils.reporting.report import build_outputs
 
 # kind -> how its count reads off the sections, as security-metrics.md defines them

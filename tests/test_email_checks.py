@@ -23,7 +23,7 @@ from utils.reporting.email_checks import (
     support_table,
 )
 from utils.reporting.report import TEMPLATES_DIR, build_outputs
-from utils.reporting.sample_month import busy_sample
+from utils.reporting.sample_sources import busy_sample
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STOCK = TEMPLATES_DIR / "email_report_template.html"

@@ -14,11 +14,13 @@ import pytest
 from simulators.freshservice_data import Account
 from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, run_in_threads, run_script
 from utils.core import files
-from utils.core.config import load_api_key, load_config, normalise_url, parse_reserve
 from utils.core.errors import APIError, AuthenticationError, ConfigError, ConnectionFailed, DataError, ForbiddenError, NotFoundError
 from utils.core.files import read_json, write_json_atomic
+from utils.core.secrets import load_api_key
+from utils.core.settings import load_settings
+from utils.core.urls import freshservice_url
 from utils.services import client_list as client_manager
-from utils.services.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter, freshservice_policy
+from utils.services.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter, client_from_settings, freshservice_policy
 
 
 def make_client(simulator, **options) -> FreshserviceClient:
@@ -48,7 +50,7 @@ def small_account(departments: int = 3, tickets: int = 0) -> Account:
     ("http://[::1]:8089", "http://[::1]:8089"),
 ])
 def test_url_forms_are_normalised(given, expected):
-    assert normalise_url(given) == expected
+    assert freshservice_url(given) == expected
 
 
 @pytest.mark.parametrize("given, words", [
@@ -63,7 +65,7 @@ def test_url_forms_are_normalised(given, expected):
 ])
 def test_bad_urls_are_one_line_configuration_errors(given, words):
     with pytest.raises(ConfigError) as caught:
-        normalise_url(given)
+        freshservice_url(given)
     assert words in str(caught.value)
     assert "\n" not in str(caught.value)
     assert caught.value.exit_code == 2
@@ -102,19 +104,22 @@ def test_token_readable_by_others_warns_once(tmp_path, caplog):
 def test_url_flag_beats_environment_and_home_defaults_to_env(home, monkeypatch):
     monkeypatch.setenv("FRESHSERVICE_URL", "envdesk")
     monkeypatch.setenv("FRESHSERVICE_API_KEY", "k-123456")
-    assert load_config().url == "https://envdesk.freshservice.com"
-    assert load_config(url="flagdesk").url == "https://flagdesk.freshservice.com"
-    assert load_config().home == home
+    assert client_from_settings(load_settings()).base_url == "https://envdesk.freshservice.com"
+    assert client_from_settings(load_settings().with_freshservice_url("flagdesk")).base_url == "https://flagdesk.freshservice.com"
+    assert load_settings().home == home
 
 
-def test_reserve_setting():
-    assert parse_reserve(None) == 0.10
-    assert parse_reserve("25%") == 0.25
-    assert parse_reserve("0.05") == 0.05
+def test_reserve_setting(home):
+    def reserve(value: str | None) -> float:
+        return load_settings(home, {} if value is None else {"FRESHSERVICE_RATE_RESERVE": value}).freshservice.rate_reserve
+
+    assert reserve(None) == 0.10
+    assert reserve("25%") == 0.25
+    assert reserve("0.05") == 0.05
     with pytest.raises(ConfigError):
-        parse_reserve("lots")
+        reserve("lots")
     with pytest.raises(ConfigError):
-        parse_reserve("1.5")
+        reserve("1.5")
 
 
 # -- the client over HTTP ------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def test_two_months_built_in_order_give_previous_and_a_resolved_bar(home, tmp_pa
         "first_response": {"median_s": first["first_response"]["median_s"]},
         "resolution": {"median_s": first["resolution"]["median_s"]},
         "sla": {"first_response": {"rate": first["sla"]["first_response"]["rate"]}, "resolution": {"rate": first["sla"]["resolution"]["rate"]}},
-        "csat": {"responses": first["csat"]["responses"], "positive": first["csat"]["positive"]},
+        "csat": {"responses": first["csat"]["responses"], "positive": first["csat"]["positive"], "positive_rate": first["csat"]["positive_rate"]},
         "time": {"total_minutes": first["time"]["total_minutes"]},
     }
     assert second["previous"]["volume"] == {"created": 12, "resolved": 9, "open_at_end": 3}
@@ -113,7 +113,12 @@ def test_previous_copies_values_as_stored_including_nulls():
               "resolution": {"median_s": None}, "sla": {"first_response": {"rate": None}, "resolution": {"rate": 0.5}},
               "csat": {"responses": 0, "positive": 0}, "time": {"total_minutes": None}}
     previous = previous_figures({"2026-09": stored}, "2026-10")
-    assert previous == {"month": "2026-09", **stored}
+    assert previous == {"month": "2026-09", **stored, "csat": {"responses": 0, "positive": 0, "positive_rate": None}}
+    # A month stored by an older build has no positive_rate: its share is worked out from its counts, as its report showed it.
+    older = {**stored, "csat": {"responses": 4, "positive": 3}}
+    assert previous_figures({"2026-09": older}, "2026-10")["csat"] == {"responses": 4, "positive": 3, "positive_rate": 0.75}
+    assert previous_figures({"2026-09": {**stored, "csat": {"responses": 4, "positive": 3, "positive_rate": 0.5}}},
+                            "2026-10")["csat"]["positive_rate"] == 0.5  # as stored
     assert previous_figures({"2026-08": stored}, "2026-10") is None
     assert previous_figures({"2025-12": stored}, "2026-01")["month"] == "2025-12"
 

@@ -8,8 +8,8 @@ import pytest
 
 from tests.report_fixtures import conversation, csat, period_for, raw_file, synthetic_month, ticket, time_entry
 from utils.core.errors import ConfigError, DataError
+from utils.core.settings import load_settings
 from utils.reporting.metrics import (
-    MetricsSettings,
     check_raw,
     compute_metrics,
     compute_report_data,
@@ -130,7 +130,7 @@ def test_custom_statuses_and_labels():
     assert breakdown["category"] == {"Software": 2, "Uncategorized": 1}
     assert breakdown["priority"] == {"Medium": 2, "Urgent": 1}
     assert breakdown["source"] == {"Email": 2, "Source 1001": 1}
-    assert result.details["waiting_on_client"] == 2  # Pending and "Waiting on Customer"; "Status 7" says nothing
+    assert result.metrics["backlog"]["waiting_on_client"] == 2  # Pending and "Waiting on Customer"; "Status 7" says nothing
 
 
 def test_missing_stats_make_times_unknown_not_zero():
@@ -287,7 +287,7 @@ def test_csat_by_score_and_by_rating_code():
     result = compute_report_data(raw_file(tickets))
     assert result.metrics["csat"] == {
         "responses": 8, "positive": 4, "neutral": 2, "negative": 2,
-        "average_pct": pytest.approx((1 + 0.75 + 0.5 + 0.6) / 4),
+        "average_pct": pytest.approx((1 + 0.75 + 0.5 + 0.6) / 4), "positive_rate": 0.5,
     }
     assert result.details["csat_comments"] == 1
     assert result.details["csat_comment_texts"] == []  # text only when a setting allows it
@@ -298,7 +298,7 @@ def test_csat_average_is_null_without_scores():
     t = ticket(1, "2026-10-05T12:00:00Z", csat=csat("2026-10-06T08:15:12Z", rating=101))
     assert metrics_of([t])["csat"]["average_pct"] is None
     assert metrics_of([ticket(2, "2026-10-05T12:00:00Z")])["csat"] == {
-        "responses": 0, "positive": 0, "neutral": 0, "negative": 0, "average_pct": None}
+        "responses": 0, "positive": 0, "neutral": 0, "negative": 0, "average_pct": None, "positive_rate": None}
 
 
 def test_time_spent_over_99_hours_billable_and_by_agent():
@@ -332,7 +332,7 @@ def test_parse_time_spent(text, minutes):
     assert parse_time_spent(text) == minutes
 
 
-def test_after_hours_default_and_configured():
+def test_after_hours_default_and_configured(home):
     # 1 October 2026 is a Thursday; 3 October a Saturday. New York is UTC-4 then.
     tickets = [
         ticket(1, "2026-10-01T11:59:59Z"),  # 07:59:59: after hours
@@ -343,21 +343,21 @@ def test_after_hours_default_and_configured():
     ]
     raw = raw_file(tickets)
     assert compute_metrics(raw)["after_hours"]["created"] == 3
-    six_days = MetricsSettings.from_env({"INTEGOREPORT_BUSINESS_HOURS": "Mon-Sat 07:00-19:00"})
+    six_days = load_settings(home, {"INTEGOREPORT_BUSINESS_HOURS": "Mon-Sat 07:00-19:00"}).report.metrics
     assert compute_metrics(raw, six_days)["after_hours"]["created"] == 0
 
 
-def test_business_hours_setting_parser():
+def test_business_hours_setting_parser(home):
     assert parse_business_hours("Mon-Fri 08:00-18:00") == (frozenset({0, 1, 2, 3, 4}), time(8), time(18))
     assert parse_business_hours("mon,wed,Sun 09:30-17:00") == (frozenset({0, 2, 6}), time(9, 30), time(17))
     for bad in ("Mon-Fri", "Funday 08:00-18:00", "Mon-Fri 18:00-08:00", "Mon-Fri 8-18"):
         with pytest.raises(ConfigError):
             parse_business_hours(bad)
     with pytest.raises(ConfigError):
-        MetricsSettings.from_env({"INTEGOREPORT_BUSINESS_HOURS": "always"})
+        load_settings(home, {"INTEGOREPORT_BUSINESS_HOURS": "always"})
 
 
-def test_proactive_tags_whole_word_case_insensitive():
+def test_proactive_tags_whole_word_case_insensitive(home):
     tickets = [
         ticket(1, "2026-10-05T12:00:00Z", tags=["Maintenance"]),  # counts
         ticket(2, "2026-10-05T12:00:00Z", tags=["maintenance-window"]),  # not a whole tag
@@ -370,7 +370,7 @@ def test_proactive_tags_whole_word_case_insensitive():
     ]
     raw = raw_file(tickets)
     assert compute_metrics(raw)["proactive"]["created"] == 3
-    patching = MetricsSettings.from_env({"INTEGOREPORT_PROACTIVE_TAGS": "vip, patching"})
+    patching = load_settings(home, {"INTEGOREPORT_PROACTIVE_TAGS": "vip, patching"}).report.metrics
     assert compute_metrics(raw, patching)["proactive"]["created"] == 2  # vip on 4, plus the custom field on 5
 
 
@@ -427,14 +427,15 @@ def test_recent_tickets_newest_first_at_most_25():
 def test_metrics_keys_are_the_contract():
     metrics = compute_metrics(synthetic_month(60))
     assert set(metrics) == {"schema_version", "client", "period", "volume", "breakdown", "first_response", "resolution", "sla", "fcr",
-                            "csat", "time", "after_hours", "proactive", "ageing", "top_requesters", "trend", "previous", "attention",
+                            "csat", "time", "after_hours", "proactive", "ageing", "backlog", "top_requesters", "trend", "previous", "attention",
                             "recent_tickets", "warnings"}
     assert set(metrics["breakdown"]) == {"type", "priority", "source", "category", "status"}
     assert set(metrics["first_response"]) == {"count", "median_s", "mean_s", "p90_s", "awaiting"}
     assert set(metrics["resolution"]) == {"count", "median_s", "mean_s", "p90_s", "by_priority"}
     assert set(metrics["sla"]["first_response"]) == set(metrics["sla"]["resolution"]) == {"met", "breached", "rate"}
     assert set(metrics["fcr"]) == {"resolved", "first_contact", "rate"}
-    assert set(metrics["csat"]) == {"responses", "positive", "neutral", "negative", "average_pct"}
+    assert set(metrics["csat"]) == {"responses", "positive", "neutral", "negative", "average_pct", "positive_rate"}
+    assert set(metrics["backlog"]) == {"waiting_on_client", "ge_30d"}
     assert set(metrics["time"]) == {"total_minutes", "billable_minutes", "non_billable_minutes", "by_agent"}
     assert set(metrics["ageing"]) == {"lt_1d", "1_3d", "3_7d", "7_30d", "30_90d", "ge_90d"}
     assert set(metrics["recent_tickets"][0]) == {"id", "subject", "status_text", "priority_text", "created_at", "resolved_at", "resolution_s"}

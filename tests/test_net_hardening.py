@@ -17,9 +17,10 @@ from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
 from utils.core import files
 from utils.core.cli import redact
-from utils.core.config import load_api_key, normalise_url
 from utils.core.errors import APIError, ConfigError, DataError
 from utils.core.files import write_json_atomic, write_text_atomic
+from utils.core.secrets import load_api_key
+from utils.core.urls import freshservice_url
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_pull import CONVERSATION_KEYS
 from utils.services.freshservice_pull import main as pull_main
@@ -48,7 +49,7 @@ def test_echoed_basic_auth_header_is_redacted():
                                  "https://user@acme.freshservice.com", "https://u:p@acme.freshservice.com"])
 def test_any_user_info_in_the_url_is_refused(url):
     with pytest.raises(ConfigError, match="malformed"):
-        normalise_url(url)
+        freshservice_url(url)
 
 
 def test_key_file_with_a_bom_is_read_without_it(home):

@@ -14,6 +14,7 @@ from lxml import html as lxml_html
 
 from tests.report_fixtures import PRIVATE_MARKER, conversation, csat, raw_file, synthetic_month, ticket, time_entry
 from utils.core.errors import DataError
+from utils.core.settings import load_settings
 from utils.reporting.email_checks import (
     SIZE_BUDGET,
     check_client_support,
@@ -23,6 +24,7 @@ from utils.reporting.email_checks import (
     check_size,
     text_colours,
 )
+from utils.reporting.month_index import render_index
 from utils.reporting.report import (
     ReportSettings,
     build_outputs,
@@ -31,7 +33,6 @@ from utils.reporting.report import (
     inline_css,
     load_raw,
     newest_raw_file,
-    render_index,
     render_template,
 )
 
@@ -292,7 +293,7 @@ def test_msp_name_and_settings_from_environment(monkeypatch):
     monkeypatch.setenv("INTEGOREPORT_MSP_NAME", "Northwind IT")
     monkeypatch.setenv("INTEGOREPORT_SHOW_CSAT_COMMENTS", "yes")
     monkeypatch.setenv("INTEGOREPORT_BUSINESS_HOURS", "Mon-Fri 09:00-17:00")
-    settings = ReportSettings.from_env()
+    settings = load_settings().report
     assert settings.msp_name == "Northwind IT" and settings.show_csat_comments
     html, _, _ = build_outputs(raw_file([ticket(1, "2026-10-05T12:00:00Z")]), settings=settings)
     assert "Northwind IT" in html and "Monday to Friday, 09:00 to 17:00" in visible_text(html)

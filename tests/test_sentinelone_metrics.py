@@ -8,7 +8,8 @@ import pytest
 
 from tests.sentinelone_fixtures import AS_OF, EXPECTED, build_site_data, hand_built_raw
 from utils.reporting import sentinelone_metrics
-from utils.reporting.sources import compute_sections, section_views, sources
+from utils.reporting.defaults import DEFAULT_SECTIONS
+from utils.reporting.section import compute_sections, section_views
 
 
 def defined_keys(section: dict) -> dict:
@@ -59,11 +60,11 @@ def test_nothing_detected_and_an_empty_site():
 
 
 def test_registered_as_the_endpoint_protection_source():
-    source = next(source for source in sources() if source.name == "sentinelone")
-    assert (source.key, source.title) == ("s1", "Endpoint protection")
+    source = next(section for section in DEFAULT_SECTIONS if section.name == "sentinelone")
+    assert source is sentinelone_metrics.SECTION and (source.key, source.title) == ("s1", "Endpoint protection")
     data, site_id = build_site_data()
-    sections = compute_sections({"sentinelone": hand_built_raw(data, site_id)})
-    views, sentences, notes = section_views(sections)
+    sections = compute_sections(DEFAULT_SECTIONS, {"sentinelone": hand_built_raw(data, site_id)})
+    views, sentences, notes = section_views(DEFAULT_SECTIONS, sections)
     assert [view["title"] for view in views] == ["Endpoint protection"] and notes == []
     assert sentences == ["SentinelOne detected 4 threats on your endpoints this month and stopped 2 (1 handled automatically). "
                          "2 threats are still open and being dealt with."]

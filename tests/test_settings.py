@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from utils.core.cli import redact
-from utils.core.config import load_api_key, load_config
 from utils.core.errors import ConfigError
+from utils.core.secrets import MAILCHIMP_KEY, SENTINELONE_API_TOKEN, SMTP_PASSWORD, load_api_key, read_secret
 from utils.core.settings import (
     CLIENT_KEYS,
     KNOWN_KEYS,
     ClientSettings,
     load_settings,
     parse_address,
-    read_secret,
 )
+from utils.services.freshservice_client import client_from_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -252,7 +252,7 @@ def test_a_secret_file_that_is_a_pipe_is_a_settings_error_not_a_hang(home):
 
     os.mkfifo(home / "sentinelone_token.txt")
     with pytest.raises(ConfigError) as caught:
-        finishes(lambda: read_secret(home, "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token", env={}),
+        finishes(lambda: read_secret(home, SENTINELONE_API_TOKEN, env={}),
                  unblock=home / "sentinelone_token.txt")
     assert "SentinelOne API token" in str(caught.value) and "a named pipe" in str(caught.value)
 
@@ -337,9 +337,10 @@ def test_environment_wins_over_the_file(home):
     assert settings.report.proactive_tags == ("vip", "patching")
     assert settings.report.accent_color == "#000000"
     assert settings.freshservice_url == "https://other.freshservice.com"
-    assert load_config(env={"FRESHSERVICE_API_KEY": "k-123456"}, home=home).url == "https://acme.freshservice.com"
-    assert load_config(env={"FRESHSERVICE_API_KEY": "k-123456", "FRESHSERVICE_URL": "other"}, home=home).url == "https://other.freshservice.com"
-    assert load_config(url="third", env={"FRESHSERVICE_API_KEY": "k-123456", "FRESHSERVICE_URL": "other"}, home=home).url == \
+    key = {"FRESHSERVICE_API_KEY": "k-123456"}
+    assert client_from_settings(load_settings(home, key)).base_url == "https://acme.freshservice.com"
+    assert client_from_settings(load_settings(home, {**key, "FRESHSERVICE_URL": "other"})).base_url == "https://other.freshservice.com"
+    assert client_from_settings(load_settings(home, {**key, "FRESHSERVICE_URL": "other"}).with_freshservice_url("third")).base_url == \
         "https://third.freshservice.com"
 
 
@@ -383,8 +384,8 @@ def test_read_secret_env_then_file_with_bom_and_redaction(home):
     path = home / "smtp_password.txt"
     path.write_text("\ufeff  file-password-1 \n", encoding="utf-8")
     path.chmod(0o600)
-    assert read_secret(home, "SMTP_PASSWORD", "smtp_password.txt", "SMTP password", {}) == "file-password-1"
-    assert read_secret(home, "SMTP_PASSWORD", "smtp_password.txt", "SMTP password", {"SMTP_PASSWORD": " env-password-2 "}) == "env-password-2"
+    assert read_secret(home, SMTP_PASSWORD, {}) == "file-password-1"
+    assert read_secret(home, SMTP_PASSWORD, {"SMTP_PASSWORD": " env-password-2 "}) == "env-password-2"
     assert redact("login with file-password-1 and env-password-2") == "login with [REDACTED] and [REDACTED]"
 
 
@@ -396,7 +397,7 @@ def test_freshservice_key_reads_token_txt_with_a_bom(home):
 
 def test_missing_secret_names_both_places(home):
     with pytest.raises(ConfigError) as caught:
-        read_secret(home, "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token", {})
+        read_secret(home, SENTINELONE_API_TOKEN, {})
     message = str(caught.value)
     assert message.startswith("no SentinelOne API token") and "SENTINELONE_API_TOKEN" in message
     assert str(home / "sentinelone_token.txt") in message and caught.value.exit_code == 2
@@ -408,7 +409,7 @@ def test_secret_file_readable_by_others_warns_once_without_the_secret(home, capl
     path.chmod(0o644)
     with caplog.at_level(logging.WARNING):
         for _ in range(2):
-            read_secret(home, "MAILCHIMP_TRANSACTIONAL_KEY", "mailchimp_key.txt", "Mailchimp Transactional key", {})
+            read_secret(home, MAILCHIMP_KEY, {})
     warnings = [r.getMessage() for r in caplog.records if "readable by other users" in r.getMessage()]
     assert warnings == [f"{path} is readable by other users; run: chmod 600 {path}"]
     assert "md-key-4567" not in caplog.text
@@ -480,3 +481,144 @@ def test_the_docs_never_send_a_reader_outside_the_repository():
     for path in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]:
         text = path.read_text(encoding="utf-8")
         assert "../shared" not in text and "shared/reference" not in text and "shared/tools" not in text, path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# One reader, one table of secrets, one URL rule, one line for every error
+
+
+def test_the_report_zone_is_resolved_once_by_the_reader_and_never_read_again(home, monkeypatch):
+    from utils.core.period import machine_timezone, resolve_timezone
+
+    assert load_settings(home, {}).timezone == machine_timezone()
+    settings = load_settings(home, {"REPORT_TIMEZONE": "Asia/Tokyo"})
+    assert settings.timezone == "Asia/Tokyo" and settings.report.timezone == "Asia/Tokyo"
+    monkeypatch.setenv("REPORT_TIMEZONE", "Europe/Paris")  # the environment is not read a second time
+    assert resolve_timezone(None, settings.timezone) == "Asia/Tokyo"
+    assert resolve_timezone("UTC", settings.timezone) == "UTC"  # --tz still wins
+
+
+def test_the_metrics_settings_come_from_the_same_reader(home):
+    write_settings(home, '[report]\nbusiness_hours = "Mon-Sat 07:00-19:00"\nproactive_tags = ["patching"]\n')
+    metrics = load_settings(home, {}).report.metrics
+    assert metrics.business_days == frozenset(range(6)) and metrics.proactive_tags == ("patching",)
+    assert metrics.describe_hours() == "Monday to Saturday, 07:00 to 19:00"
+
+
+def test_the_freshservice_pacing_is_read_with_the_settings(home):
+    settings = load_settings(home, {"FRESHSERVICE_RATE_WINDOW": "2.5", "FRESHSERVICE_RATE_RESERVE": "20%"})
+    assert (settings.freshservice.rate_window, settings.freshservice.rate_reserve) == (2.5, 0.20)
+    with pytest.raises(ConfigError, match="FRESHSERVICE_RATE_WINDOW"):
+        load_settings(home, {"FRESHSERVICE_RATE_WINDOW": "soon"})
+
+
+def test_a_secret_read_through_the_settings_uses_their_environment(home):
+    settings = load_settings(home, {"SENTINELONE_API_TOKEN": "s1-token-from-env"})
+    assert settings.secret(SENTINELONE_API_TOKEN) == "s1-token-from-env"
+    assert redact("token s1-token-from-env") == "token [REDACTED]"
+
+
+def test_every_secret_error_names_the_place_from_the_one_table(home):
+    from utils.core.secrets import SECRETS
+
+    for table, spec in SECRETS.items():
+        message = settings_error(home, f'[{table}]\nsecret_value_key = "abc-secret"\n')
+        assert f"set {spec.env_var} or put it in {home / spec.file_name}" in message, (table, message)
+        with pytest.raises(ConfigError, match=spec.what):
+            read_secret(home, spec, {})
+
+
+@pytest.mark.parametrize("host, loopback", [("localhost", True), ("127.0.0.1", True), ("127.9.9.9", True), ("::1", True),
+                                            ("[::1]", True), ("10.0.0.1", False), ("smtp.example.com", False)])
+def test_one_loopback_rule_for_urls_and_smtp(home, host, loopback):
+    from utils.core.urls import PLAIN_HTTP, is_loopback, url_problem
+
+    assert is_loopback(host) is loopback
+    url_host = f"[{host.strip('[]')}]" if ":" in host else host
+    assert (url_problem(f"http://{url_host}:8080") != PLAIN_HTTP) is loopback
+    smtp = '[delivery]\nmethod = "smtp"\nfrom = "a@b.example"\n[delivery.smtp]\nhost = "{host}"\nsecurity = "none"\n'
+    if loopback and ":" not in host:
+        write_settings(home, smtp.format(host=host))
+        assert load_settings(home, {}).delivery.smtp.security == "none"  # type: ignore[union-attr]
+    elif not loopback:
+        assert 'security "none" sends the password' in settings_error(home, smtp.format(host=host))
+
+
+def test_one_line_redacts_collapses_and_strips_control_characters():
+    from utils.core.errors import DataError, one_line, register_secret
+
+    register_secret("one-line-secret-99")
+    assert one_line(DataError("bad\x1b[31m value\n\tfrom one-line-secret-99\u202e")) == "bad[31m value from [REDACTED]"
+    assert one_line(KeyError("missing")) == "unexpected KeyError: 'missing'"
+    assert one_line(DataError("")) == "DataError"
+
+
+def test_no_other_way_of_turning_an_error_into_a_line_is_left():
+    for path in [*(PROJECT_ROOT / "utils").rglob("*.py"), *PROJECT_ROOT.glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "def _one_line" not in text and "clean_text(redact(str(exc)))" not in text, path
+
+
+# ---------------------------------------------------------------------------------------------
+# A data source's own table, read from its TableSpec
+
+
+def toy_table():
+    from utils.core.secrets import SecretSpec
+    from utils.core.settings import TableSpec
+    from utils.core.source_tables import SOURCE_TABLES, url_value
+
+    def level(value):
+        if value not in ("low", "high"):
+            raise ValueError(f"must be low or high, not {value!r}")
+        return value
+
+    def agent_group(value):
+        if not isinstance(value, str) or not value.startswith("grp-"):
+            raise ValueError(f"must be an agent group such as grp-7, not {value!r}")
+        return value
+
+    toy = TableSpec(table="rmm", keys={"url": url_value, "level": level}, required=frozenset({"url"}),
+                    env={"url": "RMM_URL"}, secret=SecretSpec("RMM_API_KEY", "rmm_key.txt", "RMM API key"),
+                    client_key="rmm_group", client_check=agent_group, examples={"url": '"https://rmm.example"'})
+    return (*SOURCE_TABLES, toy)
+
+
+def test_a_source_table_is_read_from_its_table_spec(home):
+    tables = toy_table()
+    write_settings(home, '[rmm]\nurl = "https://rmm.example/"\nlevel = "high"\n\n[clients.21]\nrmm_group = "grp-7"\n'
+                         'ms365_tenant = "harrow.onmicrosoft.com"\n')
+    settings = load_settings(home, {}, tables=tables)
+    assert settings.tables["rmm"] == {"url": "https://rmm.example", "level": "high"}
+    assert settings.client("21").source_ids == {"rmm": "grp-7", "ms365": "harrow.onmicrosoft.com"}
+    assert settings.client("21").ms365_tenant == "harrow.onmicrosoft.com" and settings.ms365 is None
+    assert load_settings(home, {"RMM_URL": "https://other.example"}, tables=tables).tables["rmm"]["url"] == "https://other.example"
+    assert "[rmm] is not a known setting" in settings_error(home, "[rmm]\nlevel = \"low\"\n")  # without its spec: refused
+
+
+@pytest.mark.parametrize("text, env, words", [
+    ('[rmm]\nlevel = "low"\n', {}, ':1: [rmm] needs url = "https://rmm.example"'),
+    ('[rmm]\nurl = "https://rmm.example"\nlevel = "medium"\n', {}, ":3: [rmm] level must be low or high, not 'medium'"),
+    ('[rmm]\nurl = "https://rmm.example"\nlevle = "low"\n', {}, ":3: [rmm] levle is not a known setting (did you mean 'level'?)"),
+    ('[rmm]\nurl = "https://rmm.example"\napi_key = "abc-secret"\n', {}, "looks like a secret: secrets never go in "
+                                                                        "integoreport.toml; set RMM_API_KEY or put it in"),
+    ("[rmm]\n", {"RMM_URL": "http://rmm.example"}, "RMM_URL must use https://"),
+    ('[clients.21]\nrmm_group = 7\n', {}, ":2: [clients.21] rmm_group must be an agent group such as grp-7, not 7"),
+])
+def test_a_source_tables_errors_name_the_key_and_the_line(home, text, env, words):
+    write_settings(home, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(home, env, tables=toy_table())
+    assert words in str(caught.value) and "abc-secret" not in str(caught.value)
+
+
+def test_the_built_in_sources_are_table_specs(home):
+    from utils.core.source_tables import MS365_TABLE, SENTINELONE_TABLE
+
+    write_settings(home, FULL)
+    settings = load_settings(home, {})
+    assert settings.tables["ms365"]["app_id"] == settings.ms365.app_id  # type: ignore[union-attr]
+    assert settings.tables["sentinelone"] == {"url": "https://usea1-partners.sentinelone.net"}
+    assert settings.client("21000351601").source_ids == {"ms365": "harrowvance.onmicrosoft.com", "sentinelone": "657613730168123595"}
+    assert (MS365_TABLE.client_key, SENTINELONE_TABLE.client_key) == ("ms365_tenant", "sentinelone_site")
+    assert MS365_TABLE.secret and MS365_TABLE.secret.env_var == "MS365_CLIENT_SECRET"

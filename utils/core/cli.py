@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import signal
 import sys
 import threading
@@ -16,39 +15,13 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from utils.core.errors import EXIT_FAILURE, EXIT_INTERRUPTED, IntegoError
+from utils.core.errors import EXIT_FAILURE, EXIT_INTERRUPTED, IntegoError, one_line
+from utils.core.errors import clean_text as clean_text  # re-exported: the scripts' one-line helpers live in errors
+from utils.core.errors import redact as redact
+from utils.core.errors import register_secret as register_secret
 from utils.core.portable import SIGHUP
 
 TERMINATION_SIGNALS = (signal.SIGTERM, SIGHUP) if SIGHUP is not None else (signal.SIGTERM,)  # no SIGHUP on Windows
-
-_secrets: set[str] = set()
-
-
-def register_secret(secret: str) -> None:
-    """Remember a secret (the API key) so that no log line or error message can show it."""
-    if secret and len(secret) >= 4:
-        _secrets.add(secret)
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret in `text` with [REDACTED]."""
-    for secret in _secrets:
-        text = text.replace(secret, "[REDACTED]")
-    return text
-
-
-# C0 and C1 controls and DEL, plus the bidirectional overrides that make text read other than it is.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_text(text: str) -> str:
-    """`text` safe for one line of a log or terminal: a line break or tab becomes a space, other controls go.
-
-    Server text (a department name, an error message) could otherwise forge log lines or send
-    escape sequences to the terminal.
-    """
-    return _CONTROL.sub(lambda match: " " if match.group() in "\t\n\r\x0b\x0c" else "", text)
-
 
 class RedactingFilter(logging.Filter):
     """Redacts secrets from every record that passes through a handler, and strips control characters."""
@@ -148,10 +121,10 @@ def run_main(parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace
     except IntegoError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {clean_text(redact(str(exc)))}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
         if args.debug:
             traceback.print_exc()
-        print(f"error: unexpected {type(exc).__name__}: {clean_text(redact(str(exc)))} (run with --debug for details)", file=sys.stderr)
+        print(f"error: {one_line(exc)} (run with --debug for details)", file=sys.stderr)
         return EXIT_FAILURE

@@ -1,7 +1,7 @@
 """The report month: one calendar month [start, end) in the report time zone.
 
-The puller picks it (--month, --tz, REPORT_TIMEZONE, else the machine's zone) and writes it into
-the raw file; the metrics read it back from there.
+The puller picks it (--month; --tz, else the zone the settings resolved: [report] timezone or
+REPORT_TIMEZONE, else the machine's) and writes it into the raw file; the metrics read it back from there.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from utils.core import clock
 from utils.core.errors import ConfigError
 
-ENV_TIMEZONE = "REPORT_TIMEZONE"
 EARLIEST_YEAR = 1970  # no helpdesk data is older; earlier years only reach datetime's edges
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December"]
@@ -75,9 +74,12 @@ def machine_timezone() -> str:
     return "UTC"
 
 
-def resolve_timezone(name: str | None) -> str:
-    """--tz, else REPORT_TIMEZONE, else the machine's zone; a one-line error for an unknown zone."""
-    name = (name or os.environ.get(ENV_TIMEZONE, "")).strip() or machine_timezone()
+def resolve_timezone(name: str | None, default: str | None = None) -> str:
+    """--tz, else `default` (the settings' zone, `Settings.timezone`), else the machine's; a one-line error for an unknown zone.
+
+    The environment is not read here: REPORT_TIMEZONE is a setting, read once by `load_settings`.
+    """
+    name = (name or "").strip() or default or machine_timezone()
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,51 +1,73 @@
 """The settings of every script: `integoreport.toml` in the project home, overridden by environment variables.
 
-The file is optional and hand-edited; `integoreport.example.toml` documents every key. It is read
-and validated once, up front, so a typo or a bad address stops the run before any network call:
-unknown keys, wrong types and bad values are a `ConfigError` (exit 2) naming the file, the line
-and the key. Secrets never live in the file: `read_secret` takes them from an environment variable,
+`load_settings` is the only way settings are read. The file is optional and hand-edited;
+`integoreport.example.toml` documents every key. It is read and validated once, up front, so a typo
+or a bad address stops the run before any network call: unknown keys, wrong types and bad values are
+a `ConfigError` (exit 2) naming the file, the line and the key (or the environment variable). Secrets
+never live in the file: `read_secret` (utils.core.secrets) takes them from an environment variable,
 else from a file of their own in the home (the `token.txt` rule).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
 import re
-import stat
 import tomllib
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
+from utils.core.config import COMPANIES_FILE, home_dir
 from utils.core.errors import ConfigError, DataError
 from utils.core.files import NotARegularFile, read_regular_text
-from utils.core.portable import MODE_BITS_ARE_ACCESS_CONTROL
-from utils.core.settings_values import (
-    is_ip,
-    is_loopback,
-    locate_keys,
-    parse_address,
-    query_names,
-    subject_problem,
-    url_for_message,
-    url_problem,
+from utils.core.period import machine_timezone
+from utils.core.secrets import SECRETS, SecretSpec, looks_secret, read_secret, warn_once
+from utils.core.settings_reader import TableReader
+from utils.core.settings_tables import (
+    DEFAULT_MAILCHIMP_URL,
+    DEFAULT_MSP_NAME,
+    DEFAULT_RATE_RESERVE,
+    DEFAULT_RATE_WINDOW,
+    DEFAULT_SUBJECT,
+    ClientSettings,
+    DeliverySettings,
+    FreshserviceSettings,
+    MailchimpSettings,
+    MetricsSettings,
+    Ms365Settings,
+    ReportSettings,
+    SentinelOneSettings,
+    SmtpSettings,
+    TableSpec,
 )
+from utils.core.settings_values import (
+    color_value,
+    hours_value,
+    parse_address,
+    parse_reserve,
+    parse_window,
+    same_value,
+    subject_problem,
+    zone_value,
+)
+from utils.core.source_tables import SOURCE_TABLES
+from utils.core.urls import freshservice_url, is_ip, is_loopback
+
+__all__ = [
+    "CLIENT_KEYS", "DEFAULT_SUBJECT", "ENV_OVERRIDES", "KNOWN_KEYS", "SETTINGS_FILE", "ClientSettings", "DeliverySettings",
+    "FreshserviceSettings", "MailchimpSettings", "MetricsSettings", "Ms365Settings", "ReportSettings", "SentinelOneSettings",
+    "Settings", "SmtpSettings", "TableSpec", "load_settings", "parse_address", "settings_path",
+]
 
 SETTINGS_FILE = "integoreport.toml"
-DEFAULT_MSP_NAME = "Your IT team"
-DEFAULT_SUBJECT = "{client}: IT service report for {month}"
-DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
-DEFAULT_MAILCHIMP_URL = "https://mandrillapp.com/api/1.0"
 DELIVERY_METHODS = ("smtp", "mailchimp", "outbox")
 SMTP_SECURITY = ("starttls", "tls", "none")
 SMTP_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+ENV_RATE_RESERVE = "FRESHSERVICE_RATE_RESERVE"  # environment only: pacing a simulator or a shared account
+ENV_RATE_WINDOW = "FRESHSERVICE_RATE_WINDOW"
 
 # Environment variables that win over the file's [report] and [freshservice] keys.
 ENV_OVERRIDES: dict[tuple[str, str], str] = {
@@ -60,116 +82,36 @@ ENV_OVERRIDES: dict[tuple[str, str], str] = {
     ("freshservice", "url"): "FRESHSERVICE_URL",
 }
 
-# Where each table's secret goes instead of the file: (environment variable, file in the home).
-SECRET_PLACES: dict[str, tuple[str, str]] = {
-    "freshservice": ("FRESHSERVICE_API_KEY", "token.txt"),
-    "ms365": ("MS365_CLIENT_SECRET", "ms365_secret.txt"),
-    "sentinelone": ("SENTINELONE_API_TOKEN", "sentinelone_token.txt"),
-    "delivery.smtp": ("SMTP_PASSWORD", "smtp_password.txt"),
-    "delivery.mailchimp": ("MAILCHIMP_TRANSACTIONAL_KEY", "mailchimp_key.txt"),
-}
-SECRET_KEY_NAMES = frozenset({"password", "passwd", "pass", "secret", "client_secret", "key", "api_key", "apikey",
-                              "token", "api_token", "access_token"})
-
-
-def looks_secret(name: str) -> bool:
-    """A setting or URL parameter named like a secret (password, token, api_key, client_secret, ...)."""
-    lowered = name.lower()
-    return lowered in SECRET_KEY_NAMES or lowered.endswith(("_password", "_secret", "_token", "_key"))
-
-
-# Every table and its keys; [clients.ID] tables share CLIENT_KEYS.
-KNOWN_KEYS: dict[str, frozenset[str]] = {
+# The tables every install has and their keys; [clients.ID] tables share BASE_CLIENT_KEYS. A data
+# source's own table and client key come from its TableSpec (utils.core.source_tables for the built-in ones).
+BASE_KEYS: dict[str, frozenset[str]] = {
     "report": frozenset({"msp_name", "timezone", "business_hours", "proactive_tags", "show_csat_comments",
                          "logo_url", "accent_color", "contact"}),
     "freshservice": frozenset({"url"}),
-    "ms365": frozenset({"app_id", "login_url", "graph_url"}),
-    "sentinelone": frozenset({"url"}),
     "delivery": frozenset({"method", "from", "reply_to", "subject", "bcc", "smtp", "mailchimp"}),
     "delivery.smtp": frozenset({"host", "port", "security", "username"}),
     "delivery.mailchimp": frozenset({"url"}),
     "clients": frozenset(),
 }
-CLIENT_KEYS = frozenset({"to", "cc", "ms365_tenant", "sentinelone_site", "send"})
+BASE_CLIENT_KEYS = frozenset({"to", "cc", "send"})
+
+
+def known_keys(tables: Sequence[TableSpec]) -> dict[str, frozenset[str]]:
+    """Every table and its keys, with these sources' tables."""
+    return {**BASE_KEYS, **{spec.table: frozenset(spec.keys) for spec in tables}}
+
+
+def client_keys(tables: Sequence[TableSpec]) -> frozenset[str]:
+    """The keys of a [clients.ID] table, with these sources' client keys."""
+    return BASE_CLIENT_KEYS | {spec.client_key for spec in tables if spec.client_key}
+
+
+KNOWN_KEYS = known_keys(SOURCE_TABLES)
+CLIENT_KEYS = client_keys(SOURCE_TABLES)
 
 log = logging.getLogger(__name__)
-_warned: set[str] = set()
 
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_TENANT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """Who sends the report and how it looks: [report]."""
-
-    msp_name: str = DEFAULT_MSP_NAME
-    timezone: str | None = None  # None: the machine's zone
-    business_hours: str | None = None  # None: Mon-Fri 08:00-18:00
-    proactive_tags: tuple[str, ...] = ("proactive", "maintenance")
-    logo_url: str | None = None
-    accent_color: str | None = None
-    contact: str | None = None
-    show_csat_comments: bool = False
-
-
-@dataclass(frozen=True)
-class Ms365Settings:
-    """The Microsoft 365 app registration: [ms365]. Secret: MS365_CLIENT_SECRET or ms365_secret.txt."""
-
-    app_id: str
-    login_url: str = DEFAULT_LOGIN_URL
-    graph_url: str = DEFAULT_GRAPH_URL
-
-
-@dataclass(frozen=True)
-class SentinelOneSettings:
-    """The SentinelOne console: [sentinelone]. Token: SENTINELONE_API_TOKEN or sentinelone_token.txt."""
-
-    url: str
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """[delivery.smtp]. Password: SMTP_PASSWORD or smtp_password.txt."""
-
-    host: str
-    port: int = 587
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-
-
-@dataclass(frozen=True)
-class MailchimpSettings:
-    """[delivery.mailchimp]. Key: MAILCHIMP_TRANSACTIONAL_KEY or mailchimp_key.txt."""
-
-    url: str = DEFAULT_MAILCHIMP_URL
-
-
-@dataclass(frozen=True)
-class DeliverySettings:
-    """How reports are sent: [delivery]. Addresses are normalised ('Name <addr>' or 'addr')."""
-
-    method: Literal["smtp", "mailchimp", "outbox"]
-    from_address: str
-    reply_to: str | None = None
-    subject: str = DEFAULT_SUBJECT
-    bcc: tuple[str, ...] = ()
-    smtp: SmtpSettings | None = None
-    mailchimp: MailchimpSettings | None = None
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """One client's [clients.ID] table; every field has a default for a client without one."""
-
-    client_id: str
-    to: tuple[str, ...] = ()
-    cc: tuple[str, ...] = ()
-    ms365_tenant: str | None = None
-    sentinelone_site: str | None = None
-    send: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,76 +121,44 @@ class Settings:
     home: Path
     path: Path  # the settings file (it may not exist)
     report: ReportSettings = field(default_factory=ReportSettings)
-    freshservice_url: str | None = None  # normalised, e.g. https://acme.freshservice.com
+    freshservice: FreshserviceSettings = field(default_factory=FreshserviceSettings)
     ms365: Ms365Settings | None = None
     sentinelone: SentinelOneSettings | None = None
     delivery: DeliverySettings | None = None
     clients: Mapping[str, ClientSettings] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # each source table's checked values, by name
+    timezone: str = field(default_factory=machine_timezone)  # the report zone: [report] timezone, else the machine's
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)  # where the secrets are looked up
+
+    @property
+    def freshservice_url(self) -> str | None:
+        return self.freshservice.url
+
+    def with_freshservice_url(self, url: str) -> Settings:
+        """These settings with the helpdesk given on the command line (--url wins over every setting)."""
+        return replace(self, freshservice=replace(self.freshservice, url=freshservice_url(url)))
 
     def client(self, client_id: str) -> ClientSettings:
         """The client's settings, or the defaults when it has no [clients.ID] table."""
         return self.clients.get(str(client_id)) or ClientSettings(str(client_id))
 
-
-# ---------------------------------------------------------------------------------------------
-# Secrets
-
-
-def read_secret(home: Path, env_var: str, file_name: str, what: str, env: Mapping[str, str] | None = None) -> str:
-    """A secret: `env_var` if set, else `file_name` in the home (utf-8, BOM allowed, stripped).
-
-    Warns once when the file is readable by other users; registers the secret for redaction.
-    """
-    from utils.core.cli import register_secret  # utils.core.cli is a heavier module; only secrets need it
-
-    env = os.environ if env is None else env
-    value = env.get(env_var, "").strip()
-    if not value:
-        path = home / file_name
-        try:
-            value = read_regular_text(path, encoding="utf-8-sig").strip()
-        except FileNotFoundError:
-            value = ""
-        except NotARegularFile as exc:
-            raise ConfigError(f"cannot read the {what}: {exc}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read the {what} from {path}: {getattr(exc, 'strerror', None) or exc}") from None
-        if not value:
-            raise ConfigError(f"no {what}: set {env_var} or put it in {path}")
-        _warn_if_readable_by_others(path)
-    register_secret(value)
-    return value
-
-
-def _warn_if_readable_by_others(path: Path) -> None:
-    if not MODE_BITS_ARE_ACCESS_CONTROL:  # Windows: ACLs decide, and every file's mode looks readable by all
-        return
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        _warn_once(f"{path} is readable by other users; run: chmod 600 {path}")
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        log.warning("%s", message)
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
+    def secret(self, spec: SecretSpec) -> str:
+        """A secret, from the environment these settings were read with, else its file in the home."""
+        return read_secret(self.home, spec, self.env)
 
 
 def settings_path(home: Path) -> Path:
     return home / SETTINGS_FILE
 
 
-def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read `<home>/integoreport.toml` (optional), apply the environment overrides, validate everything."""
-    from utils.core.config import home_dir  # utils.core.config builds on this module for its secrets
+def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None,
+                  tables: Sequence[TableSpec] = SOURCE_TABLES) -> Settings:
+    """Read `<home>/integoreport.toml` (optional), apply the environment overrides, validate everything.
 
+    `tables` are the data sources' own tables (by default the built-in [ms365] and [sentinelone]):
+    their checked values land in `Settings.tables[name]`, each client's value of their client key in
+    `ClientSettings.source_ids[name]`.
+    """
     env = os.environ if env is None else env
     home = home_dir(env) if home is None else home
     path = settings_path(home)
@@ -266,54 +176,45 @@ def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     except RecursionError:  # tomllib parses nested arrays and inline tables by recursion
         raise ConfigError(f"{path} is not valid TOML: arrays or tables are nested too deeply") from None
-    return _Reader(path, text, data, env, home).settings()
+    return _SettingsReader(path, text, data, env, home, tables).settings()
 
 
-class _Reader:
-    """Validates one parsed file; every error names the file, the line and the key (or the variable)."""
+class _SettingsReader(TableReader):
+    """The layout of integoreport.toml: which tables and keys exist and how each is checked."""
 
-    def __init__(self, path: Path, text: str, data: dict[str, Any], env: Mapping[str, str], home: Path):
-        self.path, self.data, self.env, self.home = path, data, env, home
-        self.lines = locate_keys(text)
-
-    # -- where a value came from, for messages --
-
-    def line_of(self, keys: tuple[str, ...]) -> int | None:
-        for length in range(len(keys), 0, -1):  # the key's own line, else its table's header
-            if keys[:length] in self.lines:
-                return self.lines[keys[:length]]
-        return None
-
-    def error(self, keys: tuple[str, ...], message: str, *, table: bool = False) -> ConfigError:
-        """An error at `keys`: a key (`[a.b] key ...`) or, with `table`, the table itself (`[a.b] ...`)."""
-        line = self.line_of(keys)
-        where = f"{self.path}:{line}" if line else str(self.path)
-        name = f"[{'.'.join(keys)}]" if table or len(keys) == 1 else f"[{'.'.join(keys[:-1])}] {keys[-1]}"
-        return ConfigError(f"{where}: {name} {message}")
-
-    def env_error(self, variable: str, message: str) -> ConfigError:
-        return ConfigError(f"{variable} {message}")
-
-    # -- the checks --
+    def __init__(self, path: Path, text: str, data: dict[str, Any], env: Mapping[str, str], home: Path,
+                 tables: Sequence[TableSpec]):
+        overrides = {**ENV_OVERRIDES, **{(spec.table, key): variable for spec in tables for key, variable in spec.env.items()}}
+        super().__init__(path, text, data, env, overrides)
+        self.home, self.specs = home, tuple(tables)
+        self.known, self.client_keys = known_keys(tables), client_keys(tables)
+        self.secrets = {**SECRETS, **{spec.table: spec.secret for spec in tables if spec.secret}}
 
     def settings(self) -> Settings:
         self.check_keys()
         clients = self.clients()
-        return Settings(home=self.home, path=self.path, report=self.report(), freshservice_url=self.freshservice_url(),
-                        ms365=self.ms365(), sentinelone=self.sentinelone(), delivery=self.delivery(), clients=clients)
+        report = self.report()
+        freshservice = self.freshservice()
+        tables = {spec.table: values for spec in self.specs if (values := self.source_table(spec)) is not None}
+        ms365, sentinelone = tables.get("ms365"), tables.get("sentinelone")
+        return Settings(home=self.home, path=self.path, report=report, freshservice=freshservice,
+                        ms365=Ms365Settings(**ms365) if ms365 is not None else None,
+                        sentinelone=SentinelOneSettings(**sentinelone) if sentinelone is not None else None,
+                        delivery=self.delivery(), clients=clients, tables=tables,
+                        timezone=report.timezone or machine_timezone(), env=self.env)
 
     def check_keys(self) -> None:
         for table, value in self.data.items():
             keys = (table,)
-            if table not in KNOWN_KEYS:
-                raise self.unknown(keys, frozenset(name for name in KNOWN_KEYS if "." not in name))
+            if table not in self.known:
+                raise self.unknown(keys, frozenset(name for name in self.known if "." not in name))
             if not isinstance(value, dict):
                 raise self.error(keys, "must be a table: write it as [" + table + "]")
             if table == "clients":
                 for client_id, client in value.items():
-                    self.check_table((table, client_id), client, CLIENT_KEYS)
+                    self.check_table((table, client_id), client, self.client_keys)
             else:
-                self.check_table(keys, value, KNOWN_KEYS[table])
+                self.check_table(keys, value, self.known[table])
 
     def check_table(self, keys: tuple[str, ...], table: Any, known: frozenset[str]) -> None:
         if not isinstance(table, dict):
@@ -322,165 +223,79 @@ class _Reader:
         for key, value in table.items():
             here = (*keys, key)
             if looks_secret(key):
-                variable, file_name = SECRET_PLACES.get(name, ("the service's environment variable", "its own file"))
+                spec = self.secrets.get(name)
+                variable, place = (spec.env_var, self.home / spec.file_name) if spec else \
+                    ("the service's environment variable", self.home / "its own file")
                 raise self.error(here, f"looks like a secret: secrets never go in {SETTINGS_FILE}; set {variable} "
-                                       f"or put it in {self.home / file_name} (chmod 600)")
+                                       f"or put it in {place} (chmod 600)")
             if key not in known:
                 raise self.unknown(here, known)
             child = f"{name}.{key}"
-            if child in KNOWN_KEYS:
-                self.check_table(here, value, KNOWN_KEYS[child])
+            if child in self.known:
+                self.check_table(here, value, self.known[child])
 
-    def unknown(self, keys: tuple[str, ...], known: frozenset[str]) -> ConfigError:
-        close = difflib.get_close_matches(keys[-1], list(known), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})" if known else ""
-        return self.error(keys, f"is not a known setting{hint}")
-
-    def value(self, table: str, key: str) -> tuple[Any, tuple[str, ...], str | None]:
-        """The raw value, where it is in the file, and the environment variable it came from (if any)."""
-        keys = tuple(table.split(".")) + (key,)
-        variable = ENV_OVERRIDES.get((table, key))
-        if variable and self.env.get(variable, "").strip():
-            return self.env[variable].strip(), keys, variable
-        section: Any = self.data
-        for part in keys[:-1]:
-            section = section.get(part, {}) if isinstance(section, dict) else {}
-        return section.get(key) if isinstance(section, dict) else None, keys, None
-
-    def fail(self, keys: tuple[str, ...], variable: str | None, message: str) -> ConfigError:
-        return self.env_error(variable, message) if variable else self.error(keys, message)
-
-    def text(self, table: str, key: str, *, required: bool = False, one_line: bool = True) -> str | None:
-        value, keys, variable = self.value(table, key)
-        if value is None:
-            if required:
-                raise self.error(keys[:-1], f"needs {key} = \"...\"", table=True)
-            return None
-        if not isinstance(value, str):
-            raise self.fail(keys, variable, f"must be a string in quotes, not {type(value).__name__}")
-        value = value.strip()
-        if one_line and ("\r" in value or "\n" in value):
-            raise self.fail(keys, variable, "must be one line")
-        if not value:
-            raise self.fail(keys, variable, "is empty")
-        return value
-
-    def flag(self, table: str, key: str, default: bool) -> bool:
-        value, keys, variable = self.value(table, key)
-        if value is None:
-            return default
-        if variable:
-            lowered = value.lower()
-            if lowered not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-                raise self.env_error(variable, f"must be 1 or 0 (yes/no), not {value!r}")
-            return lowered in ("1", "true", "yes", "on")
-        if not isinstance(value, bool):
-            raise self.error(keys, f"must be true or false, not {value!r}")
-        return value
-
-    def string_list(self, table: str, key: str) -> tuple[tuple[str, ...], tuple[str, ...], str | None] | None:
-        value, keys, variable = self.value(table, key)
-        if value is None:
-            return None
-        if variable:
-            return tuple(item.strip() for item in value.split(",") if item.strip()), keys, variable
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.error(keys, 'must be a list of strings, such as ["a", "b"]')
-        return tuple(item.strip() for item in value if item.strip()), keys, None
-
-    def url(self, table: str, key: str, default: str | None = None, *, https_only: bool = False) -> str | None:
+    def checked(self, table: str, key: str, check: Any) -> Any:
+        """The text at [table] key passed through `check`, whose ValueError or ConfigError names this key."""
         text = self.text(table, key)
         if text is None:
-            return default
+            return None
         _, keys, variable = self.value(table, key)
-        problem = url_problem(text, https_only)
-        secret = next((name for name in query_names(text) if looks_secret(name)), None)
-        if not problem and secret is not None:
-            problem = f"must not carry a secret ({secret}=...): secrets never go in {SETTINGS_FILE} or in a URL"
-        if problem:
-            # Shown without its user name, password or parameter values: any of them may be a secret.
-            raise self.fail(keys, variable, f"{problem}: {url_for_message(text)!r}")
-        return text.rstrip("/")
-
-    def addresses(self, table: str, key: str) -> tuple[str, ...]:
-        found = self.string_list(table, key)
-        if found is None:
-            return ()
-        items, keys, variable = found
-        return tuple(self.address_of(item, keys, variable) for item in items)
-
-    def address_of(self, text: str, keys: tuple[str, ...], variable: str | None = None) -> str:
-        try:
-            return parse_address(text)
-        except ValueError as exc:
-            raise self.fail(keys, variable, str(exc)) from None
+        return self.passed(text, check, keys, variable)
 
     # -- the tables --
 
     def report(self) -> ReportSettings:
-        timezone = self.text("report", "timezone")
-        if timezone is not None:
-            try:
-                ZoneInfo(timezone)
-            except (ZoneInfoNotFoundError, ValueError):
-                _, keys, variable = self.value("report", "timezone")
-                raise self.fail(keys, variable, f"is not a known time zone ({timezone!r}): use an IANA name "
-                                                "such as Europe/London or America/New_York") from None
-        hours = self.text("report", "business_hours")
-        if hours is not None:
-            from utils.reporting.metrics import parse_business_hours
-
-            try:
-                parse_business_hours(hours)
-            except ConfigError:
-                _, keys, variable = self.value("report", "business_hours")
-                raise self.fail(keys, variable, f"must look like 'Mon-Fri 08:00-18:00', not {hours!r}") from None
+        self.checked("report", "timezone", zone_value)
+        self.checked("report", "business_hours", hours_value)
         tags = self.string_list("report", "proactive_tags")
-        color = self.text("report", "accent_color")
-        if color is not None and not _COLOR.match(color):
-            _, keys, variable = self.value("report", "accent_color")
-            raise self.fail(keys, variable, f"must be a colour as #RRGGBB, such as #1F6FEB, not {color!r}")
+        color = self.checked("report", "accent_color", color_value)
         return ReportSettings(
             msp_name=self.text("report", "msp_name") or DEFAULT_MSP_NAME,
-            timezone=timezone,
-            business_hours=hours,
+            timezone=self.text("report", "timezone"),
+            business_hours=self.text("report", "business_hours"),
             proactive_tags=tags[0] if tags is not None else ReportSettings.proactive_tags,
             logo_url=self.url("report", "logo_url", https_only=True),
-            accent_color=color.upper() if color else None,
+            accent_color=color,
             contact=self.text("report", "contact"),
             show_csat_comments=self.flag("report", "show_csat_comments", False),
         )
 
-    def freshservice_url(self) -> str | None:
-        from utils.core.config import normalise_url
+    def freshservice(self) -> FreshserviceSettings:
+        return FreshserviceSettings(url=self.checked("freshservice", "url", lambda text: freshservice_url(text, what="")),
+                                    rate_reserve=parse_reserve(self.env.get(ENV_RATE_RESERVE), DEFAULT_RATE_RESERVE),
+                                    rate_window=parse_window(self.env.get(ENV_RATE_WINDOW), DEFAULT_RATE_WINDOW))
 
-        text = self.text("freshservice", "url")
-        if text is None:
+    def source_table(self, spec: TableSpec) -> dict[str, Any] | None:
+        """A source's [table], each present key passed through its check; None when the table is not there."""
+        overridden = any(self.env.get(variable, "").strip() for variable in spec.env.values())
+        if spec.table not in self.data and not overridden:
             return None
+        for key in sorted(spec.required):
+            if self.value(spec.table, key)[0] is None:
+                example = spec.examples.get(key, '"..."')
+                raise self.error((spec.table,), f"needs {key} = {example}", table=True)
+        values = {}
+        for key, check in spec.keys.items():
+            raw, keys, variable = self.value(spec.table, key)
+            if raw is not None:
+                values[key] = self.passed(raw, check, keys, variable)
+        return values
+
+    def source_ids(self, table: str) -> dict[str, Any]:
+        """A [clients.ID] table's values of the sources' client keys, checked, by the source's table name."""
+        ids = {}
+        for spec in self.specs:
+            raw, keys, _ = self.value(table, spec.client_key) if spec.client_key else (None, (), None)
+            if raw is not None:
+                ids[spec.table] = self.passed(raw, spec.client_check or same_value, keys, None)
+        return ids
+
+    def passed(self, raw: Any, check: Any, keys: tuple[str, ...], variable: str | None) -> Any:
+        """`check(raw)`, its ValueError or ConfigError turned into an error naming the key (or the variable)."""
         try:
-            return normalise_url(text)
-        except ConfigError as exc:
-            _, keys, variable = self.value("freshservice", "url")
-            raise self.fail(keys, variable, str(exc).replace("Freshservice URL ", "").strip()) from None
-
-    def ms365(self) -> Ms365Settings | None:
-        if "ms365" not in self.data:
-            return None
-        app_id = self.text("ms365", "app_id", required=True) or ""
-        try:
-            uuid.UUID(app_id)
-        except ValueError:
-            raise self.error(("ms365", "app_id"), f"must be the app registration's Application (client) ID, "
-                                                  f"a GUID such as 00000000-0000-0000-0000-000000000000, not {app_id!r}") from None
-        return Ms365Settings(app_id=app_id, login_url=self.url("ms365", "login_url", DEFAULT_LOGIN_URL) or DEFAULT_LOGIN_URL,
-                             graph_url=self.url("ms365", "graph_url", DEFAULT_GRAPH_URL) or DEFAULT_GRAPH_URL)
-
-    def sentinelone(self) -> SentinelOneSettings | None:
-        if "sentinelone" not in self.data:
-            return None
-        if self.text("sentinelone", "url") is None:
-            raise self.error(("sentinelone",), 'needs url = "https://<your console>.sentinelone.net"')
-        return SentinelOneSettings(url=self.url("sentinelone", "url") or "")
+            return check(raw)
+        except (ValueError, ConfigError) as exc:
+            raise self.fail(keys, variable, str(exc)) from None
 
     def delivery(self) -> DeliverySettings | None:
         if "delivery" not in self.data:
@@ -530,67 +345,28 @@ class _Reader:
                             username=self.text(table, "username"))
 
     def clients(self) -> dict[str, ClientSettings]:
-        tables = self.data.get("clients", {})
         known = _known_client_ids(self.home)
         clients = {}
-        for client_id in tables:
+        for client_id in self.data.get("clients", {}):
             if not re.fullmatch(r"\d+", client_id):
                 raise self.error(("clients", client_id), "is not a client id: use the number from companies_list.json, "
                                                          "as in [clients.21000351601]", table=True)
             if known is not None and client_id not in known:
                 line = self.line_of(("clients", client_id))
-                _warn_once(f"{self.path}{f':{line}' if line else ''}: [clients.{client_id}] is not in companies_list.json "
-                           "(a typo, or a client that has gone?)")
+                warn_once(f"{self.path}{f':{line}' if line else ''}: [clients.{client_id}] is not in companies_list.json "
+                          "(a typo, or a client that has gone?)", log)
             table = f"clients.{client_id}"
-            site, keys, _ = self.value(table, "sentinelone_site")
-            if site is not None:
-                if isinstance(site, int) and not isinstance(site, bool):
-                    site = str(site)  # SentinelOne ids are strings of digits; accept the number too
-                if not isinstance(site, str) or not re.fullmatch(r"\d+", site.strip()):
-                    raise self.error(keys, f"must be the SentinelOne site id, digits in quotes, not {site!r}")
-                site = site.strip()
-            tenant = self.text(table, "ms365_tenant")
-            if tenant is not None and not _TENANT.match(tenant):
-                raise self.error(("clients", client_id, "ms365_tenant"),
-                                 f"must be a tenant domain such as contoso.onmicrosoft.com or its id, not {tenant!r}")
+            ids = self.source_ids(table)
             clients[client_id] = ClientSettings(client_id=client_id, to=self.addresses(table, "to"), cc=self.addresses(table, "cc"),
-                                                ms365_tenant=tenant, sentinelone_site=site, send=self.flag(table, "send", True))
+                                                ms365_tenant=ids.get("ms365"), sentinelone_site=ids.get("sentinelone"),
+                                                send=self.flag(table, "send", True), source_ids=ids)
         return clients
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def _known_client_ids(home: Path) -> set[str] | None:
     """The ids in companies_list.json, or None when there is no readable list yet."""
     try:
-        clients = json.loads(read_regular_text(home / "companies_list.json"))
+        clients = json.loads(read_regular_text(home / COMPANIES_FILE))
         return {str(client["id"]) for client in clients}
     except (OSError, ValueError, TypeError, KeyError, RecursionError, DataError):
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# A data source's own settings, declared with the source (utils/sources) and read by this module
-
-
-@dataclass(frozen=True)
-class SecretSpec:
-    """Where a secret comes from instead of the settings file: an environment variable, else a file in the home."""
-
-    env_var: str  # e.g. "MS365_CLIENT_SECRET"
-    file_name: str  # e.g. "ms365_secret.txt"
-    what: str  # for messages: "Microsoft 365 client secret"
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A source's [table] in integoreport.toml, its secret and its key in [clients.ID]."""
-
-    table: str  # e.g. "ms365"
-    keys: Mapping[str, Callable[[Any], Any]]  # key -> check: returns the value to keep, raises ValueError(reason)
-    required: frozenset[str] = frozenset()
-    env: Mapping[str, str] = field(default_factory=dict)  # key -> environment variable that wins over the file
-    secret: SecretSpec | None = None
-    client_key: str | None = None  # e.g. "ms365_tenant"
-    client_check: Callable[[Any], Any] | None = None  # the per-client value's check, as for `keys`

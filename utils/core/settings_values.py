@@ -1,22 +1,41 @@
 """Checks of single setting values and the line numbers of keys in a TOML text (tomllib gives none).
 
 Pure functions with no knowledge of the settings' layout; `utils.core.settings` uses them to validate
-`integoreport.toml` and to say on which line a bad key sits.
+`integoreport.toml` and to say on which line a bad key sits. URLs are checked in `utils.core.urls`.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import math
 import re
 import string
 import tomllib
+from datetime import time
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.utils import getaddresses
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from utils.core.errors import ConfigError
+from utils.core.urls import is_loopback
 
 SUBJECT_FIELDS = frozenset({"client", "month", "msp"})
+ENV_BUSINESS_HOURS = "INTEGOREPORT_BUSINESS_HOURS"
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def text_value(value: Any, one_line: bool = True) -> str:
+    """A setting's string: stripped, not empty, one line unless `one_line` is False; ValueError(reason) otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string in quotes, not {type(value).__name__}")
+    value = value.strip()
+    if one_line and ("\r" in value or "\n" in value):
+        raise ValueError("must be one line")
+    if not value:
+        raise ValueError("is empty")
+    return value
 
 
 def parse_address(text: str) -> str:
@@ -50,63 +69,6 @@ def ascii_domain(domain: str, text: str) -> str:
         raise ValueError(f"has a domain that is not a valid international domain name: {text!r}") from None
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
-
-
-def url_problem(text: str, https_only: bool) -> str | None:
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return "is not a URL"
-    if any(ch.isspace() for ch in text) or '"' in text or "<" in text or ">" in text:
-        return "is not a URL (it has spaces or quotes)"
-    if https_only and parts.scheme != "https":
-        return "must be an https:// address"
-    if parts.scheme not in ("https", "http") or not host:
-        return "must be a full https:// address"
-    if parts.scheme == "http" and not is_loopback(host):
-        return "must use https:// (plain http:// only to a loopback host)"
-    if parts.username or parts.password:
-        return "must not carry a user name or password"
-    return None
-
-
-_USER_INFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?.*@", re.S)
-_QUERY = re.compile(r"[?#].*", re.S)
-
-
-def url_for_message(text: str) -> str:
-    """A URL as an error line may show it: a user name or password (everything up to the last "@")
-    becomes "***@", and a query or fragment "?***", since any of them may hold a secret."""
-    return _QUERY.sub("?***", _USER_INFO.sub(lambda match: f"{match.group(1) or ''}***@", text))
-
-
-def query_names(text: str) -> list[str]:
-    """The names of the URL's query and fragment parameters (`?token=...`, `#access_token=...`)."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return []
-    return [name for piece in (parts.query, parts.fragment) for name, _ in parse_qsl(piece, keep_blank_values=True)]
-
-
 def subject_problem(subject: str) -> str | None:
     try:
         fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(subject) if name is not None]
@@ -121,6 +83,103 @@ def subject_problem(subject: str) -> str | None:
     if styled:
         return f"uses {', '.join(styled)}; write {{client}}, {{month}} and {{msp}} plainly, with no format spec or conversion"
     return None
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why `name` is not an IANA time zone this machine knows, or None."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"is not a known time zone ({name!r}): use an IANA name such as Europe/London or America/New_York"
+    return None
+
+
+def zone_value(name: str) -> str:
+    problem = timezone_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+def hours_value(hours: str) -> str:
+    try:
+        parse_business_hours(hours)
+    except ConfigError:
+        raise ValueError(f"must look like 'Mon-Fri 08:00-18:00', not {hours!r}") from None
+    return hours
+
+
+def color_value(color: str) -> str:
+    if not _COLOR.match(color):
+        raise ValueError(f"must be a colour as #RRGGBB (six hexadecimal digits), not {color!r}")
+    return color.upper()
+
+
+def same_value(value: Any) -> Any:
+    """The check of a value any form of which is good."""
+    return value
+
+
+def parse_business_hours(text: str) -> tuple[frozenset[int], time, time]:
+    """Parse 'Mon-Fri 08:00-18:00' or 'Mon,Tue,Sat 09:00-17:30' into days, start and end."""
+    error = ConfigError(f"{ENV_BUSINESS_HOURS} must look like 'Mon-Fri 08:00-18:00', not {text!r}")
+    parts = text.split()
+    if len(parts) != 2:
+        raise error
+    day_part, hour_part = parts
+    days: set[int] = set()
+    for item in day_part.lower().split(","):
+        ends = item.split("-")
+        try:
+            indexes = [_DAY_NAMES.index(name[:3]) for name in ends if name]
+        except ValueError:
+            raise error from None
+        if len(indexes) == 1 and len(ends) == 1:
+            days.add(indexes[0])
+        elif len(indexes) == 2 and len(ends) == 2:
+            first, last = indexes
+            days.update(range(first, last + 1) if first <= last else [*range(first, 7), *range(0, last + 1)])
+        else:
+            raise error
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", hour_part)
+    if not match:
+        raise error
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+        raise error
+    start = time(h1, m1)
+    end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+    if end <= start:
+        raise error
+    return frozenset(days), start, end
+
+
+def parse_reserve(value: str | None, default: float) -> float:
+    """The Freshservice rate-limit reserve (FRESHSERVICE_RATE_RESERVE) as a share of the budget, from '0.1' or '10%'."""
+    if value is None or not value.strip():
+        return default
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"FRESHSERVICE_RATE_RESERVE must be a share such as 0.1 or 10%, not {value!r}") from None
+    if not 0 <= share < 1:
+        raise ConfigError(f"FRESHSERVICE_RATE_RESERVE must be between 0 and 1 (or 0% and 99%), not {value!r}")
+    return share
+
+
+def parse_window(value: str | None, default: float) -> float:
+    """The Freshservice rate-limit window in seconds (FRESHSERVICE_RATE_WINDOW), more than 0 and at most an hour."""
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
+        raise ConfigError(f"FRESHSERVICE_RATE_WINDOW must be the rate-limit window in seconds (more than 0, at most 3600), "
+                          f"not {value!r}")
+    return seconds
 
 
 # Line numbers: tomllib gives none, so scan the text for table headers and keys.

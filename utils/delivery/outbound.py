@@ -32,11 +32,13 @@ from typing import Any, Protocol
 
 from utils.core import clock
 from utils.core.cli import clean_text, redact
+from utils.core.config import REPORTS_DIR
 from utils.core.errors import ConfigError, DataError, IntegoError
 from utils.core.files import read_json, read_regular_bytes, write_json_atomic, write_text_atomic
 from utils.core.period import MONTH_NAMES
 from utils.core.portable import try_lock, unlock
-from utils.core.settings import DeliverySettings, Settings
+from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, read_secret
+from utils.core.settings import DeliverySettings, MailchimpSettings, Settings, parse_address
 from utils.reporting.report_format import truncate
 
 log = logging.getLogger("send_reports")
@@ -395,8 +397,6 @@ def plan_clients(settings: Settings, reports: Mapping[str, BuiltReport], record:
 
 def check_addresses(addresses: Sequence[str]) -> None:
     """Addresses from the command line parse like those in the settings (ConfigError otherwise)."""
-    from utils.core.settings import parse_address
-
     for address in addresses:
         try:
             Address(addr_spec=addr_spec(parse_address(address)))
@@ -425,8 +425,6 @@ def deliver_month(settings: Settings, home: Path, options: Options, sender: Send
 
     `sender` is None for the outbox (a dry run or `method = "outbox"`); it is closed at the end.
     """
-    from utils.core.config import REPORTS_DIR
-
     delivery = settings.delivery
     if delivery is None:
         raise ConfigError(f"no [delivery] table in {settings.path}: see integoreport.example.toml")
@@ -532,8 +530,6 @@ def _log_result(label: str, result: SendResult, outgoing: Outgoing | None, test_
 
 def make_sender(settings: Settings, home: Path, options: Options) -> Sender | None:
     """The configured transport with its secret read now, before anything is sent; None for the outbox."""
-    from utils.core.settings import read_secret
-
     delivery = settings.delivery
     if delivery is None:
         raise ConfigError(f"no [delivery] table in {settings.path}: see integoreport.example.toml")
@@ -545,10 +541,9 @@ def make_sender(settings: Settings, home: Path, options: Options) -> Sender | No
         smtp = delivery.smtp
         if smtp is None:
             raise ConfigError(f"{settings.path}: [delivery] method is \"smtp\" but there is no [delivery.smtp] table")
-        password = read_secret(home, "SMTP_PASSWORD", "smtp_password.txt", "SMTP password") if smtp.username else None
+        password = read_secret(home, SMTP_PASSWORD) if smtp.username else None
         return SmtpSender(smtp, password)
-    from utils.core.settings import MailchimpSettings
     from utils.delivery.mailchimp import MailchimpSender
 
-    key = read_secret(home, "MAILCHIMP_TRANSACTIONAL_KEY", "mailchimp_key.txt", "Mailchimp Transactional key")
+    key = read_secret(home, MAILCHIMP_KEY)
     return MailchimpSender(delivery.mailchimp or MailchimpSettings(), key)

@@ -23,7 +23,8 @@ from email import policy as email_policy
 from typing import Any
 
 from utils.core.errors import APIError, ConfigError, ConnectionFailed
-from utils.core.settings import SmtpSettings, is_loopback
+from utils.core.settings import SmtpSettings
+from utils.core.urls import is_loopback
 from utils.delivery.outbound import BatchStopped, Outgoing, SendResult, outcome_of, server_text
 
 log = logging.getLogger("send_reports")

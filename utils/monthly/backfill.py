@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 
 from utils.core.errors import ConfigError
 from utils.core.period import Period, report_period
+from utils.core.settings import load_settings
 from utils.monthly.clients import load_clients
 from utils.monthly.clients import select_clients as batch_select_clients
 from utils.monthly.isolation import each_client
 from utils.monthly.state import MonthlyRun, RunSummary
 from utils.reporting.history import has_month, history_for_raw, months_before, store_history
 from utils.reporting.metrics import compute_report_data
-from utils.reporting.report import ReportSettings
+from utils.sources import attention_rules, report_sections
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def backfill(run: MonthlyRun, months: int, client_ids: Sequence[str] | None = No
              refresh_clients: bool = False) -> BackfillSummary:
     """Store the metrics of the `months` months before `run.period` for every selected client (see the module docstring)."""
     summary = BackfillSummary()
-    report_settings = run.report_settings or ReportSettings.from_env()  # as the report's own build reads them
+    report_settings = run.report_settings or load_settings(run.home).report  # as the report's own build reads them
     primary = run.primary
     counters = primary.client().counters
     credits_before, requests_before = counters.credits, counters.requests
@@ -86,7 +87,8 @@ def backfill(run: MonthlyRun, months: int, client_ids: Sequence[str] | None = No
         month_period, entry = item
         raw = primary.pull(str(entry["id"]), month_period)
         # Months are filled oldest first, so each month's `previous` comes from the month just stored.
-        result = compute_report_data(raw, report_settings.metrics, history=history_for_raw(run.home, raw))
+        result = compute_report_data(raw, report_settings.metrics, history=history_for_raw(run.home, raw),
+                                     sections=report_sections(), attention=attention_rules())
         store_history(run.home, result.metrics)
         summary.stored.append((str(entry["id"]), month_period.month))
         log.info("%s: %s stored in the history (%d tickets)", entry.get("name"), month_period.label, len(raw["tickets"]))

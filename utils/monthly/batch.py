@@ -44,6 +44,7 @@ from utils.monthly.state import ClientOutcome, MonthlyRun, RunSummary
 from utils.reporting.history import history_for_raw, store_history
 from utils.reporting.report import build_outputs
 from utils.reporting.sources import load_source_files
+from utils.sources import attention_rules, report_sections
 from utils.sources.source import Connected
 
 log = logging.getLogger(__name__)
@@ -127,12 +128,13 @@ def build_client_report(raw: dict, outcome: ClientOutcome, run: MonthlyRun) -> N
     The other sources' raw files of the same month go into the report; a source that failed this run is named in it.
     """
     client_id = str(outcome.client["id"])
-    extra_raw, problems = load_source_files(run.home / RAW_DIR, client_id, raw["period"])
+    sections = report_sections()
+    extra_raw, problems = load_source_files(run.home / RAW_DIR, client_id, raw["period"], sections)
     for problem in problems:
         log.warning("%s (%s): %s", outcome.client.get("name"), client_id, problem)
     failures = {name: result.detail or "it could not be pulled" for name, result in outcome.failed_steps.items()}
     html, text, metrics = build_outputs(raw, settings=run.report_settings, extra_raw=extra_raw, source_failures=failures,
-                                        history=history_for_raw(run.home, raw))
+                                        history=history_for_raw(run.home, raw), sections=sections, attention=attention_rules())
     stem = f"{slugify(str(outcome.client.get('name', '')))}-{client_id}"
     write_json_atomic(safe_child(run.reports_dir, f"{stem}.json"), metrics)
     write_text_atomic(safe_child(run.reports_dir, f"{stem}.txt"), text)

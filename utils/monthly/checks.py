@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from utils.core.cli import clean_text, redact
-from utils.core.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, IntegoError
+from utils.core.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, clean_line, one_line
 from utils.core.settings import Settings
 from utils.monthly import send_step
 from utils.sources import declared_sources
@@ -50,13 +49,11 @@ def run_checks(settings: Settings, checks: dict[str, CheckFunction] | None = Non
         try:
             reached = function(settings)
         except ConfigError as exc:
-            results.append(CheckResult(name, "-", _one_line(exc), settings_error=True))
-        except IntegoError as exc:
-            results.append(CheckResult(name, "-", _one_line(exc)))
+            results.append(CheckResult(name, "-", one_line(exc), settings_error=True))
         except Exception as exc:  # noqa: BLE001 - one service's surprise must not hide the others' answers
-            results.append(CheckResult(name, "-", f"unexpected {type(exc).__name__}: {_one_line(exc)}"))
+            results.append(CheckResult(name, "-", one_line(exc)))
         else:
-            results.append(CheckResult(name, _one_line(reached), OK) if reached is not None else CheckResult(name, "-", SKIPPED))
+            results.append(CheckResult(name, clean_line(reached), OK) if reached is not None else CheckResult(name, "-", SKIPPED))
     return results
 
 
@@ -73,6 +70,3 @@ def format_table(results: Sequence[CheckResult]) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip() for row in rows)
 
-
-def _one_line(value: object) -> str:
-    return clean_text(redact(" ".join(str(value).split())))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from utils.core.errors import one_line
 from utils.core.period import Period
 from utils.monthly.state import ClientOutcome
 from utils.reporting.month_index import write_month_index
-from utils.sources.source import one_line
 
 log = logging.getLogger(__name__)
 

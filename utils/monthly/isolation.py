@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from utils.core.errors import AuthenticationError, ConfigError, WaitBudgetSpent
+from utils.core.errors import AuthenticationError, ConfigError, WaitBudgetSpent, one_line
 from utils.monthly.state import ClientOutcome, StepResult
-from utils.sources.source import Connected, one_line, stopping_error
+from utils.sources.source import Connected, stopping_error
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from utils.core.config import REPORTS_DIR
 from utils.core.period import Period
-from utils.core.settings import Settings
-from utils.reporting.report import ReportSettings
+from utils.core.settings import ReportSettings, Settings
 from utils.services.freshservice_pull import DEFAULT_WORKERS
 from utils.sources import declared_sources
 from utils.sources.source import Connected, Source

@@ -4,21 +4,32 @@
 header is text only. `accent_color` (#RRGGBB, validated by utils.core.settings) colours the header and
 the bars; the header's text turns dark on a light accent so it keeps a 4.5:1 contrast. `contact`
 is one line in the footer. Without any of them the report keeps its stock look.
+
+The colours themselves live in templates/parts/palette.html (a restyled copy's own parts/palette.html
+wins); this module only chooses among them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-DEFAULT_HEADER = "#243b53"
-DEFAULT_BAR = "#2b6cb0"
-SLA_COLOUR = "#b7791f"  # the trend's on-time line: apart from the new (accent) and resolved (teal) bars
-LIGHT_TEXT = ("#ffffff", "#d9e2ec")  # heading, then the quieter lines, on a dark header
-DARK_TEXT = ("#102a43", "#243b53")  # the same on a light header
+import jinja2
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+PALETTE_TEMPLATE = "parts/palette.html"
 MIN_CONTRAST = 4.5
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def read_palette(environment: jinja2.Environment | None = None) -> dict[str, Any]:
+    """The colours parts/palette.html sets ({name: "#rrggbb" or {tone: colour}}), as `environment` finds it."""
+    environment = environment or jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)))
+    module = environment.get_template(PALETTE_TEMPLATE).make_module()
+    return {name: value for name, value in vars(module).items() if not name.startswith("_") and isinstance(value, (str, dict))}
 
 
 def luminance(colour: str) -> float:
@@ -36,26 +47,28 @@ def contrast(a: str, b: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def header_text(background: str) -> tuple[str, str]:
+def header_text(background: str, palette: Mapping[str, Any]) -> tuple[str, str]:
     """The heading and quieter text colours that read on `background` (light text when it can, else dark)."""
-    heading, quiet = LIGHT_TEXT
+    heading, quiet = palette["light_heading"], palette["light_quiet"]
     if contrast(heading, background) >= MIN_CONTRAST:
         return heading, quiet if contrast(quiet, background) >= MIN_CONTRAST else heading
-    heading, quiet = DARK_TEXT
+    heading, quiet = palette["dark_heading"], palette["dark_quiet"]
     return heading, quiet if contrast(quiet, background) >= MIN_CONTRAST else heading
 
 
-def brand_context(msp_name: str, logo_url: str | None, accent_color: str | None, contact: str | None) -> dict[str, Any]:
-    """What the templates need for the MSP's look: colours, logo and contact line."""
+def brand_context(msp_name: str, logo_url: str | None, accent_color: str | None, contact: str | None,
+                  palette: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the templates need for the MSP's look: the accent (or the palette's stock colours), logo and contact line."""
+    palette = palette if palette is not None else read_palette()
     accent = accent_color.lower() if accent_color and _COLOUR.match(accent_color) else None
-    header = accent or DEFAULT_HEADER
-    heading, quiet = header_text(header)
+    header = accent or palette["header"]
+    heading, quiet = header_text(header, palette)
     return {
+        "accent": accent,  # None without one: a template then keeps its own stock colour
         "header": header,
         "heading": heading,
         "quiet": quiet,
-        "bar": accent or DEFAULT_BAR,
-        "sla": SLA_COLOUR,
+        "bar": accent or palette["bar"],
         "logo_url": logo_url or None,
         "logo_alt": msp_name,
         "contact": " ".join(contact.split()) if contact else "",

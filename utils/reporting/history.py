@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from utils.core.errors import DataError
 from utils.core.files import read_json, write_json_atomic
 from utils.core.lookup import count_or_none, dig, number_or_none
+from utils.reporting.metrics_csat import stored_positive_rate
 
 HISTORY_DIR = "history"
 TREND_MONTHS = 6  # the report month and the five before it
@@ -191,7 +192,7 @@ def stored_trend_entry(month: str, stored: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def previous_figures(history: History, report_month: str) -> dict[str, Any] | None:
-    """The `previous` key: the month before's figures, each copied as stored; None without its file."""
+    """The `previous` key: the month before's figures, each copied as stored, and its positive-rating share; None without its file."""
     month = add_months(report_month, -1)
     stored = history.get(month)
     if stored is None:
@@ -202,4 +203,6 @@ def previous_figures(history: History, report_month: str) -> dict[str, Any] | No
         for key in path[:-1]:
             target = target.setdefault(key, {})
         target[path[-1]] = dig(stored, *path)
+    # The share, as that month's report showed it (a month stored by an older build has only the counts).
+    previous["csat"]["positive_rate"] = stored_positive_rate(stored.get("csat"))
     return previous

@@ -2,7 +2,7 @@
 
 Changes are worded so that better reads as better: a shorter reply time is "faster", fewer open
 tickets is "fewer", a higher on-time rate is "better"; each carries a tone (better, worse,
-neutral, same) that the template colours. Counts with a base of 10 or more change in percent,
+neutral, same) that the template colours (templates/parts/palette.html, `tones`). Counts with a base of 10 or more change in percent,
 smaller ones in units; rates change in percentage points.
 """
 
@@ -15,7 +15,6 @@ from typing import Any
 from utils.core.lookup import dig, number_or_none
 from utils.reporting.report_format import format_hours, format_pct, month_name
 
-TONE_COLOURS = {"better": "#1f6e43", "worse": "#b42318", "neutral": "#334e68", "same": "#334e68"}
 PERCENT_BASE = 10  # below this, a change in percent says more than it means ("+100%" for 1 -> 2)
 SLA_LINE_HEIGHT = 36  # pixels of the on-time line's plot area
 SLA_DOT = 6
@@ -34,11 +33,11 @@ def _result(diff: float, amount: str, up: str, down: str, month: str, higher_is:
     else:
         tone = higher_is if diff > 0 else ("worse" if higher_is == "better" else "better")
     text = f"{amount} {up if diff > 0 else down} than {month}"
-    return {"arrow": "▲" if diff > 0 else "▼", "text": text, "tone": tone, "colour": TONE_COLOURS[tone]}
+    return {"arrow": "▲" if diff > 0 else "▼", "text": text, "tone": tone}
 
 
 def _same(month: str) -> dict[str, str]:
-    return {"arrow": "=", "text": f"same as {month}", "tone": "same", "colour": TONE_COLOURS["same"]}
+    return {"arrow": "=", "text": f"same as {month}", "tone": "same"}
 
 
 def count_change(current: Any, before: Any, month: str, higher_is: str) -> dict[str, str] | None:
@@ -107,10 +106,6 @@ def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]
     sla = metrics["sla"]
     showing_resolution = sla["resolution"]["rate"] is not None  # the tile shows the resolution rate when there is one
     sla_key = "resolution" if showing_resolution else "first_response"
-    csat = metrics["csat"]
-    share = csat["positive"] / csat["responses"] if csat["responses"] else None
-    before_responses, before_positive = number_or_none(dig(previous, "csat", "responses")), number_or_none(dig(previous, "csat", "positive"))
-    before_share = before_positive / before_responses if before_responses and before_positive is not None else None
     return {
         "created": count_change(metrics["volume"]["created"], dig(previous, "volume", "created"), month, "neutral"),
         "resolved": count_change(metrics["volume"]["resolved"], dig(previous, "volume", "resolved"), month, "better"),
@@ -119,7 +114,7 @@ def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]
         "first_response": duration_change(metrics["first_response"]["median_s"], dig(previous, "first_response", "median_s"), month),
         "resolution": duration_change(metrics["resolution"]["median_s"], dig(previous, "resolution", "median_s"), month),
         "sla": rate_change(sla[sla_key]["rate"], dig(previous, "sla", sla_key, "rate"), month),
-        "csat": rate_change(share, before_share, month),
+        "csat": rate_change(metrics["csat"]["positive_rate"], dig(previous, "csat", "positive_rate"), month),
     }
 
 

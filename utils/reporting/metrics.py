@@ -12,24 +12,22 @@ Cases the definitions leave open are settled here, each at the place it happens,
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from fractions import Fraction
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from utils.core.period import Period
-from utils.reporting.attention import attention_items
-from utils.reporting.history import History, previous_figures, stored_trend_entry, trend_figures
+from utils.reporting.defaults import DEFAULT_ATTENTION, DEFAULT_SECTIONS
+from utils.reporting.history import History, previous_figures, trend_figures
 from utils.reporting.metrics_csat import csat_comments, csat_section, csat_share  # noqa: F401  (csat_comments, csat_share re-exported)
 from utils.reporting.metrics_input import (  # noqa: F401  (re-exported: the settings and the raw-file checks are imported from here)
-    ENV_BUSINESS_HOURS,
-    ENV_PROACTIVE_TAGS,
     SCHEMA_VERSION,
     MetricsSettings,
     Ticket,
+    TicketSets,
     as_dict,
     as_list,
     check_raw,
@@ -40,33 +38,39 @@ from utils.reporting.metrics_input import (  # noqa: F401  (re-exported: the set
     parse_time_spent,
     read_period,
     read_tickets,
+    ticket_sets,
+)
+from utils.reporting.metrics_sla import (  # noqa: F401  (re-exported: duration_summary, priority_rank and the rounding are imported from here)
+    PRIORITY_ORDER,
+    duration_summary,
+    first_contact_section,
+    first_response_section,
+    median_seconds,
+    priority_rank,
+    resolution_section,
+    round_half_up,
+    seconds,
+    sla_section,
 )
 from utils.reporting.metrics_time import time_section
+from utils.reporting.metrics_trend import month_key, trend_section
 from utils.reporting.metrics_types import (
     Ageing,
+    Backlog,
     Breakdown,
     ClientInfo,
-    DurationSummary,
-    FirstContact,
-    FirstResponse,
     Metrics,
     PeriodInfo,
-    PriorityDuration,
     RecentTicket,
     ReportDetails,
     Requester,
-    Resolution,
-    Sla,
-    SlaDetails,
-    TrendEntry,
     Volume,
 )
+from utils.reporting.section import AttentionRule, ReportSection, attention_items, compute_sections
 from utils.services.tickets import SOURCE_LABELS, parse_timestamp
 
 RECENT_TICKETS_LIMIT = 25
 TOP_REQUESTERS_LIMIT = 5
-
-PRIORITY_ORDER = ("Urgent", "High", "Medium", "Low")
 
 AGEING_BUCKETS = (  # (key, lower bound in days); each bucket includes its lower bound
     ("lt_1d", 0), ("1_3d", 1), ("3_7d", 3), ("7_30d", 7), ("30_90d", 30), ("ge_90d", 90),
@@ -93,59 +97,6 @@ SETTLED_CASES = (
 )
 
 
-# ---------------------------------------------------------------------------------------------
-# Arithmetic
-
-
-def round_half_up(value: Fraction | int) -> int:
-    """Round to a whole number, halves away from zero for positive values (2.5 -> 3)."""
-    return int((Fraction(value) + Fraction(1, 2)) // 1)
-
-
-def duration_summary(durations: list[int]) -> DurationSummary:
-    """count, median_s, mean_s and p90_s of durations given in microseconds; empty gives nulls."""
-    n = len(durations)
-    if not n:
-        return {"count": 0, "median_s": None, "mean_s": None, "p90_s": None}
-    values = sorted(durations)
-    middle = n // 2
-    median = Fraction(values[middle]) if n % 2 else Fraction(values[middle - 1] + values[middle], 2)
-    # p90 is the nearest-rank value at ceil(9n/10), in integers: float ceil(0.9 * 70) would be 64, not 63.
-    p90 = values[(9 * n + 9) // 10 - 1]
-    return {
-        "count": n,
-        "median_s": round_half_up(median / 1_000_000),
-        "mean_s": round_half_up(Fraction(sum(values), n * 1_000_000)),
-        "p90_s": round_half_up(Fraction(p90, 1_000_000)),
-    }
-
-
-def median_seconds(durations: list[int]) -> int | None:
-    """The median of microsecond durations, in whole seconds; None for none."""
-    return duration_summary(durations)["median_s"]
-
-
-def _micros(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-def _seconds(delta: timedelta) -> int:
-    return round_half_up(Fraction(_micros(delta), 1_000_000))
-
-
-def _month_key(moment: date) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"
-
-
-def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + delta
-    return index // 12, index % 12 + 1
-
-
 def _sorted_counts(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold(), item[0])))
 
@@ -162,33 +113,33 @@ class MetricsResult:
     details: ReportDetails
 
 
-@dataclass(frozen=True)
-class TicketSets:
-    """The month's tickets as the sections count them (each list over tickets parsed once)."""
-
-    period: Period
-    all: list[Ticket]  # spam, deleted and undated tickets left out
-    created: list[Ticket]  # created in the period
-    resolved: list[tuple[Ticket, datetime]]  # resolved in the period, with the resolved time
-    open_end: list[Ticket]  # open at the period end
-
-
 def compute_metrics(raw: dict, settings: MetricsSettings | None = None, history: History | None = None) -> Metrics:
     """The metrics JSON of docs/metrics.md for one raw data file (keys are a contract)."""
     return compute_report_data(raw, settings, history=history).metrics
 
 
 def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat_comment_text: bool = False,
-                        history: History | None = None) -> MetricsResult:
-    """The metrics JSON plus the report-only details (SLA pending, overdue, CSAT comments, data gaps).
+                        history: History | None = None, *, extra_raw: Mapping[str, dict] | None = None,
+                        sections: Sequence[ReportSection] = (), attention: Sequence[AttentionRule] = ()) -> MetricsResult:
+    """The metrics JSON (every number the report shows) plus the report-only details (SLA pending, CSAT comments, data gaps).
 
-    `history` holds earlier months' stored metrics ({"YYYY-MM": metrics JSON}, utils.history.load_history)
-    for the trend and `previous`.
+    `history` holds earlier months' stored metrics ({"YYYY-MM": metrics JSON}, utils.reporting.history.load_history)
+    for the trend and `previous`. `extra_raw` holds the other sources' raw files ({section name: raw});
+    each of `sections` found there adds its key, and the `attention` rules then make the attention
+    list, once, from the whole JSON. Without sections or rules, today's (utils.reporting.defaults).
     """
+    metrics, details = freshservice_metrics(raw, settings or MetricsSettings(), csat_comment_text, history or {})
+    # The sources' keys (m365, s1) are optional keys of Metrics; the sections hand them over as a plain dict.
+    cast(dict[str, Any], metrics).update(compute_sections(sections or DEFAULT_SECTIONS, extra_raw or {}))
+    metrics["attention"] = attention_items(attention or DEFAULT_ATTENTION, metrics)
+    return MetricsResult(metrics=metrics, details=details)
+
+
+def freshservice_metrics(raw: dict, settings: MetricsSettings, csat_comment_text: bool,
+                         history: History) -> tuple[Metrics, ReportDetails]:
+    """The metrics JSON's Freshservice keys (attention left empty) and the report-only details."""
     check_raw(raw)
-    settings = settings or MetricsSettings()
     period = read_period(raw)
-    history = history or {}
     warnings: list[str] = [str(w) for w in as_list(raw.get("warnings")) if w]
     agents = {str(k): str(v) for k, v in as_dict(raw.get("agents")).items() if v}
     sets = ticket_sets(raw, period, warnings)
@@ -199,6 +150,7 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
     sla, sla_details = sla_section(sets)
     csat, csat_details = csat_section(sets.all, period, csat_comment_text, warnings)
     time_spent, time_details = time_section(sets.all, period, agents, warnings)
+    ageing = ageing_section(sets)
     own_figures = trend_figures({"first_response": first_response, "resolution": resolution, "sla": sla})
     metrics: Metrics = {
         "schema_version": SCHEMA_VERSION,
@@ -214,19 +166,17 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
         "time": time_spent,
         "after_hours": {"created": after_hours_count(sets, settings)},
         "proactive": {"created": proactive_count(sets, settings)},
-        "ageing": ageing_section(sets),
+        "ageing": ageing,
+        "backlog": backlog_section(sets, ageing),
         "top_requesters": top_requesters_section(sets),
         "trend": trend_section(raw, period, volume, warnings, history, own_figures),
-        "previous": previous_figures(history, _month_key(period.start.astimezone(period.zone))),
-        "attention": [],  # filled below; utils.reporting.report fills it again once the other sources' sections are in
+        "previous": previous_figures(history, month_key(period.start.astimezone(period.zone))),
+        "attention": [],  # compute_report_data fills it once every source's key is in
         "recent_tickets": recent_tickets_section(sets),
         "warnings": list(dict.fromkeys(warnings)),
     }
-    waiting = waiting_on_client_count(sets)
-    metrics["attention"] = attention_items(metrics, waiting)
     details: ReportDetails = {
         **sla_details,
-        "waiting_on_client": waiting,
         "tickets_without_stats": sum(1 for t in sets.all if not t.has_stats and (period.contains(t.created) or t.open_at(period.end))),
         "requester_names_missing": requester_names_missing(sets),
         "business_hours": settings.describe_hours(),
@@ -236,24 +186,7 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
         **csat_details,
         **time_details,
     }
-    return MetricsResult(metrics=metrics, details=details)
-
-
-def ticket_sets(raw: Mapping[str, Any], period: Period, warnings: list[str]) -> TicketSets:
-    """Parse the tickets once and sort them into the sets the sections count; warn about what is left out."""
-    tickets, undated = read_tickets(raw)
-    if undated:
-        warnings.append(f"{undated} ticket{'s' if undated != 1 else ''} without a readable creation time {'were' if undated != 1 else 'was'} left out")
-    no_stats = sum(1 for t in tickets if not t.has_stats and (period.contains(t.created) or t.open_at(period.end)))
-    if no_stats:
-        warnings.append(f"{no_stats} ticket{'s' if no_stats != 1 else ''} came without statistics: {'their' if no_stats != 1 else 'its'} response and resolution times are unknown")
-    return TicketSets(
-        period=period,
-        all=tickets,
-        created=[t for t in tickets if period.contains(t.created)],
-        resolved=[(t, t.resolved) for t in tickets if t.resolved is not None and period.contains(t.resolved)],
-        open_end=[t for t in tickets if t.open_at(period.end)],
-    )
+    return metrics, details
 
 
 def client_section(raw: Mapping[str, Any]) -> ClientInfo:
@@ -290,88 +223,6 @@ def breakdown_section(sets: TicketSets) -> Breakdown:
     }
 
 
-def first_response_section(sets: TicketSets) -> FirstResponse:
-    """First response, as pulled: a reply after the period end still counts for a ticket created in it."""
-    durations: list[int] = []
-    awaiting = 0
-    for t in sets.created:
-        if not t.has_stats:
-            continue
-        if t.first_response is None:
-            if t.resolved is None:
-                awaiting += 1
-        elif t.first_response >= t.created:
-            durations.append(_micros(t.first_response - t.created))
-    return {**duration_summary(durations), "awaiting": awaiting}
-
-
-def resolution_section(sets: TicketSets) -> Resolution:
-    durations: list[int] = []
-    by_priority: dict[str, list[int]] = defaultdict(list)
-    for t, resolved in sets.resolved:
-        if resolved >= t.created:
-            micros = _micros(resolved - t.created)
-            durations.append(micros)
-            by_priority[t.priority_text].append(micros)
-    priorities: dict[str, PriorityDuration] = {
-        name: {"count": len(by_priority[name]), "median_s": median_seconds(by_priority[name])}
-        for name in sorted(by_priority, key=priority_rank)
-    }
-    return {**duration_summary(durations), "by_priority": priorities}
-
-
-def sla_section(sets: TicketSets) -> tuple[Sla, SlaDetails]:
-    """First-response and resolution targets met and breached, and what the report notes beside them."""
-    end = sets.period.end
-    # First response: over tickets created in the period that carry a target.
-    fr_met = fr_breached = fr_pending = fr_no_reply_resolved = 0
-    for t in sets.created:
-        if t.fr_due_by is None or not t.has_stats:
-            continue
-        if t.first_response is not None:
-            if t.first_response <= t.fr_due_by:
-                fr_met += 1
-            else:
-                fr_breached += 1
-        elif t.resolved is not None:
-            fr_no_reply_resolved += 1
-        elif t.fr_due_by < end:
-            fr_breached += 1
-        else:
-            fr_pending += 1
-    res_met = res_late = 0
-    for t, resolved in sets.resolved:
-        if t.due_by is not None:
-            if resolved <= t.due_by:
-                res_met += 1
-            else:
-                res_late += 1
-    # An open ticket past its resolution target counts as breached every month until it is closed.
-    overdue = sum(1 for t in sets.open_end if t.due_by is not None and t.due_by < end)
-    sla: Sla = {
-        "first_response": {"met": fr_met, "breached": fr_breached, "rate": _rate(fr_met, fr_met + fr_breached)},
-        "resolution": {"met": res_met, "breached": res_late + overdue, "rate": _rate(res_met, res_met + res_late + overdue)},
-    }
-    details: SlaDetails = {
-        "sla_first_response_pending": fr_pending,
-        "sla_first_response_resolved_without_reply": fr_no_reply_resolved,
-        "sla_resolution_late": res_late,
-        "sla_resolution_overdue_open": overdue,
-    }
-    return sla, details
-
-
-def first_contact_section(sets: TicketSets) -> FirstContact:
-    first_contact = 0
-    for t, _ in sets.resolved:
-        replies = t.agent_public_replies()
-        if replies is None:
-            replies = t.outbound  # no conversations at all: the outbound count stands in
-        if replies <= 1 and not t.reopened:
-            first_contact += 1
-    return {"resolved": len(sets.resolved), "first_contact": first_contact, "rate": _rate(first_contact, len(sets.resolved))}
-
-
 def after_hours_count(sets: TicketSets, settings: MetricsSettings) -> int:
     return sum(1 for t in sets.created if not _in_business_hours(t.created.astimezone(sets.period.zone), settings))
 
@@ -392,6 +243,12 @@ def ageing_section(sets: TicketSets) -> Ageing:
         ageing[bucket] += 1
     return {"lt_1d": ageing["lt_1d"], "1_3d": ageing["1_3d"], "3_7d": ageing["3_7d"], "7_30d": ageing["7_30d"],
             "30_90d": ageing["30_90d"], "ge_90d": ageing["ge_90d"]}
+
+
+def backlog_section(sets: TicketSets, ageing: Ageing) -> Backlog:
+    """What the open tickets at the period end ask of the client: waiting for its reply, open 30 days or more."""
+    # The ageing buckets split the tickets open at the period end by age; 30 days or more is these two.
+    return {"waiting_on_client": waiting_on_client_count(sets), "ge_30d": ageing["30_90d"] + ageing["ge_90d"]}
 
 
 def top_requesters_section(sets: TicketSets) -> list[Requester]:
@@ -424,7 +281,7 @@ def recent_tickets_section(sets: TicketSets) -> list[RecentTicket]:
             "priority_text": t.priority_text,
             "created_at": t.created.astimezone(zone).isoformat(),
             "resolved_at": t.resolved.astimezone(zone).isoformat() if t.resolved else None,
-            "resolution_s": _seconds(t.resolved - t.created) if t.resolved and t.resolved >= t.created else None,
+            "resolution_s": seconds(t.resolved - t.created) if t.resolved and t.resolved >= t.created else None,
         }
         for t in recent
     ]
@@ -443,11 +300,6 @@ def requester_names_missing(sets: TicketSets) -> bool:
     """The month's tickets name requesters by id only (the API key may not read them)."""
     has_ids = any(t.raw.get("requester_id") is not None for t in sets.created)
     return has_ids and not any(isinstance(t.raw.get("requester"), dict) and t.raw["requester"].get("name") for t in sets.created)
-
-
-def priority_rank(label: str) -> tuple[int, str]:
-    """Sort key for priority labels: Urgent, High, Medium, Low, then any other label alphabetically."""
-    return (PRIORITY_ORDER.index(label), "") if label in PRIORITY_ORDER else (len(PRIORITY_ORDER), label.casefold())
 
 
 def _sort_id(value: Any) -> tuple[int, Any]:
@@ -476,44 +328,3 @@ def _is_proactive(ticket: dict, proactive_tags: set[str]) -> bool:
     return is_truthy(as_dict(ticket.get("custom_fields")).get("proactive_case"))
 
 
-def _trend_entry(entry: Mapping[str, Any]) -> TrendEntry:
-    """A trend entry with exactly the keys of the contract, from utils.reporting.history's plain dicts."""
-    return {
-        "month": entry["month"],
-        "created": entry["created"],
-        "resolved": entry["resolved"],
-        "first_response_median_s": entry["first_response_median_s"],
-        "resolution_median_s": entry["resolution_median_s"],
-        "sla_resolution_rate": entry["sla_resolution_rate"],
-    }
-
-
-def trend_section(raw: Mapping[str, Any], period: Period, volume: Volume, warnings: list[str], history: History,
-                  own_figures: Mapping[str, Any]) -> list[TrendEntry]:
-    """The six months ending with the report month, oldest first: stored history, else the puller's counts."""
-    local_start = period.start.astimezone(period.zone)
-    months = [_month_key(date(*_add_months(local_start.year, local_start.month, delta), 1)) for delta in range(-5, 1)]
-    given: dict[str, dict] = {}
-    for item in as_list(raw.get("trend")):
-        if isinstance(item, dict) and isinstance(item.get("month"), str):
-            given[item["month"]] = item
-    trend: list[TrendEntry] = []
-    missing = 0
-    for month in months[:-1]:
-        if month in history:  # a month built before: its own stored counts, resolved included
-            trend.append(_trend_entry(stored_trend_entry(month, history[month])))
-            continue
-        item = given.get(month)
-        created = item.get("created") if item else None
-        resolved = item.get("resolved") if item else None
-        if not isinstance(created, int) or isinstance(created, bool):
-            created = None
-            missing += 1
-        if not isinstance(resolved, int) or isinstance(resolved, bool):
-            resolved = None
-        trend.append(_trend_entry({"month": month, "created": created, "resolved": resolved, **trend_figures(None)}))
-    # The report month always shows this report's own figures (what its history file will hold), so the chart and the tiles agree.
-    trend.append(_trend_entry({"month": months[-1], "created": volume["created"], "resolved": volume["resolved"], **own_figures}))
-    if missing:
-        warnings.append(f"the trend lacks ticket counts for {missing} of the five earlier months")
-    return trend

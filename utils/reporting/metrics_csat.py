@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from utils.core.lookup import dig, number_or_none
 from utils.core.period import Period
 from utils.reporting.metrics_input import Ticket, as_dict, as_list
 from utils.reporting.metrics_types import Csat, CsatDetails
@@ -23,6 +24,19 @@ def csat_share(response: Mapping[str, Any]) -> Fraction | None:
     if total <= 0:
         return None
     return Fraction(acquired) / Fraction(total)
+
+
+def positive_rate(positive: Any, responses: Any) -> float | None:
+    """The positive-rating share, 0 to 1: positive / responses; None without responses (or unreadable counts)."""
+    positive, responses = number_or_none(positive), number_or_none(responses)
+    return positive / responses if responses and positive is not None else None
+
+
+def stored_positive_rate(csat: Any) -> float | None:
+    """`csat.positive_rate` of a stored metrics JSON; worked out from its counts when an older build did not store it."""
+    if isinstance(csat, Mapping) and "positive_rate" in csat:
+        return number_or_none(csat["positive_rate"])
+    return positive_rate(dig(csat, "positive"), dig(csat, "responses"))
 
 
 def csat_section(tickets: Iterable[Ticket], period: Period, with_text: bool, warnings: list[str]) -> tuple[Csat, CsatDetails]:
@@ -66,6 +80,7 @@ def csat_section(tickets: Iterable[Ticket], period: Period, with_text: bool, war
         "neutral": neutral,
         "negative": negative,
         "average_pct": float(sum(shares) / len(shares)) if shares else None,
+        "positive_rate": positive_rate(positive, responses),
     }
     return metrics, {"csat_comments": comments, "csat_comment_texts": texts}
 

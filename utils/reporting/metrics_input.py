@@ -8,27 +8,24 @@ number is computed; `utils.report.load_raw` adds the file's name.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from utils.core.errors import ConfigError, DataError
+from utils.core.errors import DataError
 from utils.core.period import Period
+from utils.core.settings import MetricsSettings  # noqa: F401  (re-exported: the metrics' settings, read by utils.core.settings)
+from utils.core.settings_values import parse_business_hours  # noqa: F401  (re-exported)
 from utils.services.tickets import PRIORITY_LABELS, STATUS_LABELS, parse_timestamp, resolved_time
 
 SCHEMA_VERSION = 1
 
-ENV_BUSINESS_HOURS = "INTEGOREPORT_BUSINESS_HOURS"
-ENV_PROACTIVE_TAGS = "INTEGOREPORT_PROACTIVE_TAGS"
-
 # Conversation sources that are not replies: 3 status, 4 meta, 5 feedback (a different enum from tickets').
 NON_REPLY_SOURCES = frozenset({3, 4, 5})
 
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "off", "none", "null"})
 _TIME_SPENT = re.compile(r"^\s*(\d{1,7}):([0-5]?\d)(?::\d{1,2})?\s*$")  # more hours than 7 digits is not a duration
 
@@ -36,78 +33,6 @@ _TIME_SPENT = re.compile(r"^\s*(\d{1,7}):([0-5]?\d)(?::\d{1,2})?\s*$")  # more h
 # (and one within hours of year 1 or 9999 cannot be moved into every time zone).
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2999
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings
-
-
-@dataclass(frozen=True)
-class MetricsSettings:
-    """Business hours in the report time zone and the tags that mark proactive work."""
-
-    business_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday is 0
-    business_start: time = time(8, 0)
-    business_end: time = time(18, 0)  # exclusive
-    proactive_tags: tuple[str, ...] = ("proactive", "maintenance")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> MetricsSettings:
-        """Read INTEGOREPORT_BUSINESS_HOURS ("Mon-Fri 08:00-18:00") and INTEGOREPORT_PROACTIVE_TAGS ("proactive,maintenance")."""
-        env = os.environ if env is None else env
-        settings = cls()
-        hours = env.get(ENV_BUSINESS_HOURS, "").strip()
-        if hours:
-            days, start, end = parse_business_hours(hours)
-            settings = replace(settings, business_days=days, business_start=start, business_end=end)
-        tags = env.get(ENV_PROACTIVE_TAGS, "").strip()
-        if tags:
-            settings = replace(settings, proactive_tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()))
-        return settings
-
-    def describe_hours(self) -> str:
-        """Business hours in words, such as 'Monday to Friday, 08:00 to 18:00'."""
-        names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-        days = sorted(self.business_days)
-        if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
-            day_text = f"{names[days[0]]} to {names[days[-1]]}"
-        else:
-            day_text = ", ".join(names[d] for d in days) or "no days"
-        return f"{day_text}, {self.business_start:%H:%M} to {self.business_end:%H:%M}"
-
-
-def parse_business_hours(text: str) -> tuple[frozenset[int], time, time]:
-    """Parse 'Mon-Fri 08:00-18:00' or 'Mon,Tue,Sat 09:00-17:30' into days, start and end."""
-    error = ConfigError(f"{ENV_BUSINESS_HOURS} must look like 'Mon-Fri 08:00-18:00', not {text!r}")
-    parts = text.split()
-    if len(parts) != 2:
-        raise error
-    day_part, hour_part = parts
-    days: set[int] = set()
-    for item in day_part.lower().split(","):
-        ends = item.split("-")
-        try:
-            indexes = [_DAY_NAMES.index(name[:3]) for name in ends if name]
-        except ValueError:
-            raise error from None
-        if len(indexes) == 1 and len(ends) == 1:
-            days.add(indexes[0])
-        elif len(indexes) == 2 and len(ends) == 2:
-            first, last = indexes
-            days.update(range(first, last + 1) if first <= last else [*range(first, 7), *range(0, last + 1)])
-        else:
-            raise error
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", hour_part)
-    if not match:
-        raise error
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-        raise error
-    start = time(h1, m1)
-    end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
-    if end <= start:
-        raise error
-    return frozenset(days), start, end
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,3 +261,31 @@ def read_tickets(raw: Mapping[str, Any]) -> tuple[list[Ticket], int]:
             continue
         tickets.append(Ticket(item, created))
     return tickets, undated
+
+
+@dataclass(frozen=True)
+class TicketSets:
+    """The month's tickets as the sections count them (each list over tickets parsed once)."""
+
+    period: Period
+    all: list[Ticket]  # spam, deleted and undated tickets left out
+    created: list[Ticket]  # created in the period
+    resolved: list[tuple[Ticket, datetime]]  # resolved in the period, with the resolved time
+    open_end: list[Ticket]  # open at the period end
+
+
+def ticket_sets(raw: Mapping[str, Any], period: Period, warnings: list[str]) -> TicketSets:
+    """Parse the tickets once and sort them into the sets the sections count; warn about what is left out."""
+    tickets, undated = read_tickets(raw)
+    if undated:
+        warnings.append(f"{undated} ticket{'s' if undated != 1 else ''} without a readable creation time {'were' if undated != 1 else 'was'} left out")
+    no_stats = sum(1 for t in tickets if not t.has_stats and (period.contains(t.created) or t.open_at(period.end)))
+    if no_stats:
+        warnings.append(f"{no_stats} ticket{'s' if no_stats != 1 else ''} came without statistics: {'their' if no_stats != 1 else 'its'} response and resolution times are unknown")
+    return TicketSets(
+        period=period,
+        all=tickets,
+        created=[t for t in tickets if period.contains(t.created)],
+        resolved=[(t, t.resolved) for t in tickets if t.resolved is not None and period.contains(t.resolved)],
+        open_end=[t for t in tickets if t.open_at(period.end)],
+    )

@@ -82,6 +82,7 @@ class Csat(TypedDict):
     neutral: int
     negative: int
     average_pct: float | None  # mean score share, 0-1, over responses with a score
+    positive_rate: float | None  # positive / responses, 0-1; None without responses
 
 
 class AgentTime(TypedDict):
@@ -103,6 +104,13 @@ class CreatedCount(TypedDict):
 
 # The ageing keys are not identifiers, hence the functional form.
 Ageing = TypedDict("Ageing", {"lt_1d": int, "1_3d": int, "3_7d": int, "7_30d": int, "30_90d": int, "ge_90d": int})
+
+
+class Backlog(TypedDict):
+    """What the tickets open at the period end ask of the client."""
+
+    waiting_on_client: int  # open, not resolved as pulled, status Pending or waiting on the customer
+    ge_30d: int  # open for 30 days or more (ageing 30_90d + ge_90d)
 
 
 class Requester(TypedDict):
@@ -152,13 +160,14 @@ class Metrics(TypedDict):
     after_hours: CreatedCount
     proactive: CreatedCount
     ageing: Ageing
+    backlog: Backlog
     top_requesters: list[Requester]
     trend: list[TrendEntry]
     previous: dict[str, Any] | None  # the month before's figures copied as stored (utils.reporting.history), or None
     attention: list[AttentionItem]
     recent_tickets: list[RecentTicket]
     warnings: list[str]
-    # Other sources' sections (utils.reporting.sources), present when the client has that source's data this month.
+    # Other sources' sections (utils.reporting.section: ReportSection.key), present when the client has that source's data this month.
     m365: NotRequired[dict[str, Any]]
     s1: NotRequired[dict[str, Any]]
 
@@ -170,7 +179,6 @@ class ReportDetails(TypedDict):
     sla_first_response_resolved_without_reply: int
     sla_resolution_late: int  # resolved in the period after their target
     sla_resolution_overdue_open: int  # open at the period end and past their target
-    waiting_on_client: int
     tickets_without_stats: int
     requester_names_missing: bool
     business_hours: str  # in words

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from utils.core.errors import DataError
 from utils.core.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.core.period import Period
 from utils.delivery.outbound import read_outcomes
-from utils.reporting.report import render_index
+from utils.reporting.metrics_csat import stored_positive_rate
+from utils.reporting.report_format import format_count, format_hours, format_pct, truncate
+from utils.reporting.report_render import render_template
 
 log = logging.getLogger("pull_info")
 
@@ -77,3 +81,69 @@ def index_row(reports_dir: Path, record: dict) -> dict:
         except DataError:
             metrics = None
     return {**record, "metrics": metrics if isinstance(metrics, dict) else None}
+
+
+INDEX_TEMPLATE = "index_template.html"
+
+
+def render_index(period: Any, clients: list[dict]) -> str:
+    """The MSP's own index of a batch run: one row per client with its headline numbers and a link to its report.
+
+    `period` has a `label` (attribute or key); each client row is a dict with `client` ({"id", "name"}),
+    `report` (the report's file name beside the index, or None), `metrics` (the metrics JSON or None),
+    `tickets` (tickets in the raw data), `error` (why the client failed, or None) and optionally
+    `steps_failed` ({source or step name: why it failed} for a client whose report was built) and
+    `delivery` (the client's entry in the month's delivery.json, once send_reports.py has run).
+    """
+    label = getattr(period, "label", None) or (period.get("label") if isinstance(period, Mapping) else None) or str(period)
+    rows = []
+    for item in clients:
+        client = item.get("client") or {}
+        metrics = item.get("metrics")
+        name = str(client.get("name") or f"Client {client.get('id')}")
+        if metrics:
+            volume = metrics["volume"]
+            numbers = [
+                format_count(volume["created"]), format_count(volume["resolved"]), format_count(volume["open_at_end"]),
+                format_pct(metrics["sla"]["resolution"]["rate"]),
+                format_pct(stored_positive_rate(metrics["csat"])) if metrics["csat"]["responses"] else "n/a",
+                format_hours(metrics["time"]["total_minutes"]),
+            ]
+        else:
+            numbers = ["–"] * 6
+        error = item.get("error")
+        # A source or step that failed for this client (utils/monthly/batch.py) is named beside "built".
+        step_notes = "".join(f"; {name} failed: {detail}" for name, detail in (item.get("steps_failed") or {}).items())
+        delivery_note, delivery_alert = _delivery_note(item.get("delivery"))
+        rows.append({
+            "name": name,
+            "href": quote(str(item["report"])) if item.get("report") else None,
+            "numbers": numbers,
+            "error": bool(error),
+            "alert": delivery_alert,
+            "status": (f"failed: {error}" if error else "built" + step_notes) + delivery_note,
+        })
+    return render_template(INDEX_TEMPLATE, {
+        "label": label, "rows": rows, "done": sum(1 for r in rows if not r["error"]), "failed": sum(1 for r in rows if r["error"]),
+        "headings": ["Client", "New", "Resolved", "Open at end", "Resolved on time", "Positive ratings", "Hours", "Status"],
+    })
+
+
+_DELIVERY_WORDS = {"sent": "emailed", "partial": "email partly refused", "failed": "email not sent",
+                   "unknown": "email outcome unknown"}
+
+
+def _delivery_note(entry: Any) -> tuple[str, bool]:
+    """"; emailed 2026-11-02" for the index row, and whether it needs the MSP's attention (anything but sent)."""
+    if not isinstance(entry, Mapping) or entry.get("outcome") not in _DELIVERY_WORDS:
+        return "", False
+    outcome = str(entry["outcome"])
+    when = str(entry.get("at") or "")[:10]
+    refused = entry.get("refused") or []
+    detail = f": {len(refused)} refused" if outcome == "partial" and isinstance(refused, list) else (
+        " (check the inbox, then send_reports.py --resend)" if outcome == "unknown" else "")
+    held = entry.get("held")
+    if outcome == "unknown" and isinstance(held, str) and held:  # Mailchimp holds it for the account (queued_reason)
+        return (f"; email held by Mailchimp ({truncate(held, 80)}) {when} (fix the account, check its activity log, "
+                "then decide on send_reports.py --resend)"), True
+    return f"; {_DELIVERY_WORDS[outcome]} {when}{detail}".rstrip(), outcome != "sent"

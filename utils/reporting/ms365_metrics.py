@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from utils.core.lookup import count_or_none, dig
 from utils.reporting.report_format import format_pct
+from utils.reporting.section import AttentionRule, ReportSection, count_at, one_of
 from utils.services.tickets import parse_timestamp
 
 PARTS = ("secure_score", "licenses", "users", "sign_in", "mfa")
@@ -360,3 +362,39 @@ def summary(section: Mapping[str, Any]) -> str | None:
         return None
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
+
+
+# -- the section and its "Needs your attention" rules -------------------------------------------
+
+SECTION = ReportSection(name="ms365", key="m365", title="Microsoft 365", compute=compute, context=context, summary=summary)
+
+
+def users_without_mfa(metrics: Mapping[str, Any]) -> int | None:
+    """Members with an MFA record who are not registered; None when either figure is unknown."""
+    eligible = count_or_none(dig(metrics, "m365", "mfa", "eligible"))
+    registered = count_or_none(dig(metrics, "m365", "mfa", "registered"))
+    return None if eligible is None or registered is None else eligible - registered
+
+
+ATTENTION = (
+    AttentionRule(
+        kind="admins_without_mfa", rank=20, count=count_at("m365", "mfa", "admins_without"),
+        text=lambda n: one_of(n, "1 administrator has no multifactor authentication: please let us set it up.",
+                              "{n} administrators have no multifactor authentication: please let us set it up."),
+    ),
+    AttentionRule(
+        kind="users_without_mfa", rank=40, count=users_without_mfa,
+        text=lambda n: one_of(n, "1 user has not registered for multifactor authentication.",
+                              "{n} users have not registered for multifactor authentication."),
+    ),
+    AttentionRule(
+        kind="disabled_licensed", rank=80, count=count_at("m365", "users", "disabled_licensed"),
+        text=lambda n: one_of(n, "1 disabled account still holds a paid licence: we can remove it to save the cost.",
+                              "{n} disabled accounts still hold paid licences: we can remove them to save the cost."),
+    ),
+    AttentionRule(
+        kind="unassigned_licenses", rank=90, count=count_at("m365", "licenses_unassigned"),
+        text=lambda n: one_of(n, "1 Microsoft 365 licence is paid for but not assigned to anyone.",
+                              "{n} Microsoft 365 licences are paid for but not assigned to anyone."),
+    ),
+)

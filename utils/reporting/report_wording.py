@@ -52,99 +52,108 @@ def change(current: int | None, before: int | None, month: str) -> dict | None:
 
 def summary_paragraphs(metrics: Metrics, details: ReportDetails) -> list[str]:
     """The executive summary: plain sentences from the numbers, none for a number that is null."""
+    paragraphs = [
+        volume_sentences(metrics) + speed_sentences(metrics),
+        open_sentences(metrics, details),
+        service_sentences(metrics),
+    ]
+    return [" ".join(p) for p in paragraphs if p]
+
+
+def volume_sentences(metrics: Metrics) -> list[str]:
+    """How many tickets came in and went out, against the month before."""
     volume = metrics["volume"]
     label = metrics["period"]["label"]
-    previous, previous_name = previous_month(metrics)
-    end = parse_local(metrics["period"]["end"])
-    paragraphs: list[list[str]] = [[], [], []]
-
     created, resolved = volume["created"], volume["resolved"]
     if created == 0 and resolved == 0:
         if volume["open_at_end"] == 0:
-            paragraphs[0].append(f"It was a quiet month: no tickets were raised or resolved in {label}, and nothing is waiting.")
-            paragraphs[0].append("If anything comes up, just get in touch.")
+            return [f"It was a quiet month: no tickets were raised or resolved in {label}, and nothing is waiting.",
+                    "If anything comes up, just get in touch."]
+        return [f"No tickets were raised or resolved in {label}."]
+    if created == 0:
+        return [f"No new tickets came in during {label}; we resolved {plural(resolved, 'ticket')} that {noun(resolved, 'was', 'were')} already open."]
+    sentences = [f"In {label} your team raised {plural(created, 'ticket')} and we resolved {format_count(resolved)}."]
+    previous, previous_name = previous_month(metrics)
+    if previous and previous["created"] is not None:
+        diff = created - previous["created"]
+        if diff == 0:
+            sentences.append(f"That is the same number of new tickets as in {previous_name}.")
         else:
-            paragraphs[0].append(f"No tickets were raised or resolved in {label}.")
-    elif created == 0:
-        paragraphs[0].append(f"No new tickets came in during {label}; we resolved {plural(resolved, 'ticket')} that {noun(resolved, 'was', 'were')} already open.")
-    else:
-        paragraphs[0].append(f"In {label} your team raised {plural(created, 'ticket')} and we resolved {format_count(resolved)}.")
-        if previous and previous["created"] is not None:
-            diff = created - previous["created"]
-            if diff == 0:
-                paragraphs[0].append(f"That is the same number of new tickets as in {previous_name}.")
-            else:
-                paragraphs[0].append(
-                    f"That is {format_count(abs(diff))} {'more' if diff > 0 else 'fewer'} new {noun(abs(diff), 'ticket')} than in {previous_name} ({format_count(previous['created'])})."
-                )
+            sentences.append(f"That is {format_count(abs(diff))} {'more' if diff > 0 else 'fewer'} new {noun(abs(diff), 'ticket')} "
+                             f"than in {previous_name} ({format_count(previous['created'])}).")
+    return sentences
 
-    fr, res = metrics["first_response"], metrics["resolution"]
-    if fr["median_s"] is not None and res["median_s"] is not None:
-        paragraphs[0].append(
-            f"Half of the new tickets had a first reply within {format_duration(fr['median_s'])}, "
-            f"and half of the resolved tickets were fixed within {format_duration(res['median_s'])}."
-        )
-    elif fr["median_s"] is not None:
-        paragraphs[0].append(f"Half of the new tickets had a first reply within {format_duration(fr['median_s'])}.")
-    elif res["median_s"] is not None:
-        paragraphs[0].append(f"Half of the resolved tickets were fixed within {format_duration(res['median_s'])}.")
 
-    sla = metrics["sla"]
-    fr_rate, res_rate = sla["first_response"]["rate"], sla["resolution"]["rate"]
+def speed_sentences(metrics: Metrics) -> list[str]:
+    """How fast we replied and resolved, and how often on target and at first contact."""
+    sentences = []
+    fr, res = metrics["first_response"]["median_s"], metrics["resolution"]["median_s"]
+    if fr is not None and res is not None:
+        sentences.append(f"Half of the new tickets had a first reply within {format_duration(fr)}, "
+                         f"and half of the resolved tickets were fixed within {format_duration(res)}.")
+    elif fr is not None:
+        sentences.append(f"Half of the new tickets had a first reply within {format_duration(fr)}.")
+    elif res is not None:
+        sentences.append(f"Half of the resolved tickets were fixed within {format_duration(res)}.")
+    fr_rate, res_rate = metrics["sla"]["first_response"]["rate"], metrics["sla"]["resolution"]["rate"]
     if fr_rate is not None and res_rate is not None:
-        paragraphs[0].append(f"{format_pct(fr_rate)} of first replies and {format_pct(res_rate)} of resolutions met their agreed target.")
+        sentences.append(f"{format_pct(fr_rate)} of first replies and {format_pct(res_rate)} of resolutions met their agreed target.")
     elif fr_rate is not None:
-        paragraphs[0].append(f"{format_pct(fr_rate)} of first replies met their agreed target.")
+        sentences.append(f"{format_pct(fr_rate)} of first replies met their agreed target.")
     elif res_rate is not None:
-        paragraphs[0].append(f"{format_pct(res_rate)} of resolutions met their agreed target.")
-    if metrics["fcr"]["rate"] is not None and resolved >= 5:
-        paragraphs[0].append(f"{format_pct(metrics['fcr']['rate'])} of resolved tickets were fixed at first contact.")
+        sentences.append(f"{format_pct(res_rate)} of resolutions met their agreed target.")
+    if metrics["fcr"]["rate"] is not None and metrics["volume"]["resolved"] >= 5:
+        sentences.append(f"{format_pct(metrics['fcr']['rate'])} of resolved tickets were fixed at first contact.")
+    return sentences
 
-    open_end = volume["open_at_end"]
-    ageing = metrics["ageing"]
-    old = ageing["30_90d"] + ageing["ge_90d"]
-    if open_end and (created or resolved):
+
+def open_sentences(metrics: Metrics, details: ReportDetails) -> list[str]:
+    """What is carried into next month, what waits for the client, what is overdue or unanswered."""
+    volume, label = metrics["volume"], metrics["period"]["label"]
+    end = parse_local(metrics["period"]["end"])
+    open_end, busy = volume["open_at_end"], volume["created"] or volume["resolved"]
+    old = metrics["backlog"]["ge_30d"]
+    sentences = []
+    if open_end and busy:
         sentence = f"{plural(open_end, 'ticket')} {noun(open_end, 'is', 'are')} carried into {end:%B}"
-        sentence += f", {format_count(old)} of them older than 30 days." if old else "."
-        paragraphs[1].append(sentence)
+        sentences.append(sentence + (f", {format_count(old)} of them older than 30 days." if old else "."))
     elif open_end:
-        paragraphs[1].append(f"{plural(open_end, 'ticket')} {noun(open_end, 'is', 'are')} still open going into {end:%B}.")
-    elif created or resolved:
-        paragraphs[1].append(f"Nothing was left open at the end of {label.split()[0]}.")
-    waiting = details["waiting_on_client"]
+        sentences.append(f"{plural(open_end, 'ticket')} {noun(open_end, 'is', 'are')} still open going into {end:%B}.")
+    elif busy:
+        sentences.append(f"Nothing was left open at the end of {label.split()[0]}.")
+    waiting = metrics["backlog"]["waiting_on_client"]
     if waiting:
-        paragraphs[1].append(
-            f"{plural(waiting, 'ticket')} {noun(waiting, 'is', 'are')} waiting for a reply from your side: "
-            f"answering {noun(waiting, 'it', 'them')} helps us close {noun(waiting, 'it', 'them')}."
-        )
+        sentences.append(f"{plural(waiting, 'ticket')} {noun(waiting, 'is', 'are')} waiting for a reply from your side: "
+                         f"answering {noun(waiting, 'it', 'them')} helps us close {noun(waiting, 'it', 'them')}.")
     overdue = details["sla_resolution_overdue_open"]
     if overdue:
-        paragraphs[1].append(f"{plural(overdue, 'open ticket')} {noun(overdue, 'is', 'are')} past {noun(overdue, 'its', 'their')} resolution target.")
-    if metrics["first_response"]["awaiting"]:
-        n = metrics["first_response"]["awaiting"]
-        paragraphs[1].append(f"{plural(n, 'new ticket')} {noun(n, 'is', 'are')} still waiting for our first reply.")
+        sentences.append(f"{plural(overdue, 'open ticket')} {noun(overdue, 'is', 'are')} past {noun(overdue, 'its', 'their')} resolution target.")
+    awaiting = metrics["first_response"]["awaiting"]
+    if awaiting:
+        sentences.append(f"{plural(awaiting, 'new ticket')} {noun(awaiting, 'is', 'are')} still waiting for our first reply.")
+    return sentences
 
+
+def service_sentences(metrics: Metrics) -> list[str]:
+    """Satisfaction, hours of work, proactive and after-hours tickets."""
+    sentences = []
     csat = metrics["csat"]
     if csat["responses"]:
-        paragraphs[2].append(
-            f"{format_count(csat['positive'])} of {plural(csat['responses'], 'satisfaction survey response')} "
-            f"{noun(csat['positive'], 'was', 'were')} positive."
-        )
+        sentences.append(f"{format_count(csat['positive'])} of {plural(csat['responses'], 'satisfaction survey response')} "
+                         f"{noun(csat['positive'], 'was', 'were')} positive.")
     time_spent = metrics["time"]
     if time_spent["total_minutes"] is not None:
         sentence = f"We logged {format_hours(time_spent['total_minutes'])} of work"
         if time_spent["billable_minutes"] != time_spent["total_minutes"]:
             sentence += f", {format_hours(time_spent['billable_minutes'])} of it billable"
-        paragraphs[2].append(sentence + ".")
+        sentences.append(sentence + ".")
     proactive = metrics["proactive"]["created"]
     if proactive:
-        paragraphs[2].append(
-            f"{plural(proactive, 'ticket')} {noun(proactive, 'was', 'were')} proactive work we started ourselves, such as maintenance."
-        )
+        sentences.append(f"{plural(proactive, 'ticket')} {noun(proactive, 'was', 'were')} proactive work we started ourselves, such as maintenance.")
     after = metrics["after_hours"]["created"]
     if after:
-        paragraphs[2].append(f"{plural(after, 'ticket')} came in outside business hours.")
-    return [" ".join(p) for p in paragraphs if p]
+        sentences.append(f"{plural(after, 'ticket')} came in outside business hours.")
+    return sentences
 
 
 def preheader(metrics: Metrics) -> str:
@@ -174,12 +183,11 @@ def kpi_rows(metrics: Metrics) -> list[list[dict]]:
     sla = metrics["sla"]
     csat = metrics["csat"]
     time_spent = metrics["time"]
-    ageing = metrics["ageing"]
 
     changes = tile_changes(metrics)  # against last month's stored figures, worded so better reads as better
     new = tile("New tickets", format_count(volume["created"]), "raised this month", changes.get("created"))
     resolved = tile("Resolved", format_count(volume["resolved"]), "closed this month", changes.get("resolved"))
-    old = ageing["30_90d"] + ageing["ge_90d"]
+    old = metrics["backlog"]["ge_30d"]
     open_end = tile("Open at month end", format_count(volume["open_at_end"]),
                      f"{format_count(old)} older than 30 days" if old else "none older than 30 days" if volume["open_at_end"] else "nothing waiting",
                      changes.get("open_at_end"))
@@ -208,8 +216,8 @@ def kpi_rows(metrics: Metrics) -> list[list[dict]]:
                         changes.get("sla"))
     else:
         sla_tile = tile("SLA met", None, "no tickets with a target due")
-    if csat["responses"]:
-        sat = tile("Positive ratings", format_pct(csat["positive"] / csat["responses"]), f"{format_count(csat['positive'])} of {plural(csat['responses'], 'response')}",
+    if csat["positive_rate"] is not None:
+        sat = tile("Positive ratings", format_pct(csat["positive_rate"]), f"{format_count(csat['positive'])} of {plural(csat['responses'], 'response')}",
                    changes.get("csat"))
     else:
         sat = tile("Positive ratings", None, "no survey responses this month")
@@ -313,7 +321,7 @@ def more_agents(hidden: int) -> str:
 def csat_lead(metrics: Metrics, details: ReportDetails) -> str:
     """'12 survey responses, 83% positive, average score 88%; 2 comments.'"""
     csat = metrics["csat"]
-    lead = f"{plural(csat['responses'], 'survey response')}, {format_pct(csat['positive'] / csat['responses'])} positive"
+    lead = f"{plural(csat['responses'], 'survey response')}, {format_pct(csat['positive_rate'])} positive"
     if csat["average_pct"] is not None:
         lead += f", average score {format_pct(csat['average_pct'])}"
     comments = details["csat_comments"]
@@ -323,7 +331,7 @@ def csat_lead(metrics: Metrics, details: ReportDetails) -> str:
 def backlog_lead(metrics: Metrics, details: ReportDetails) -> str:
     """The open-tickets section's sentence: how many, and how many wait for the client or are overdue."""
     lead = f"{format_count(metrics['volume']['open_at_end'])} open at the end of the month, by how long they have been open."
-    waiting = details["waiting_on_client"]
+    waiting = metrics["backlog"]["waiting_on_client"]
     if waiting:
         lead += f" {format_count(waiting)} {noun(waiting, 'is', 'are')} waiting for your reply."
     overdue = details["sla_resolution_overdue_open"]

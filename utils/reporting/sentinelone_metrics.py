@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from utils.reporting.section import AttentionRule, ReportSection, count_at, one_of
 from utils.services.tickets import parse_timestamp
 
 OPEN_INCIDENT_STATUSES = ("unresolved", "in_progress")
@@ -226,16 +227,6 @@ def context(section: dict) -> dict:
     if clear and agents["total"]:
         listed_clear = clear[0] if len(clear) == 1 else ", ".join(clear[:-1]) + " or " + clear[-1]
         clear_line = f"{'No other' if hygiene else 'No'} endpoint is {listed_clear}."
-    if licenses.get("unlimited"):
-        license_text = f"{_count(licenses.get('active'))} licences in use (unlimited plan)"
-    elif licenses.get("active") is None and licenses.get("total") is None:
-        license_text = "Licence use: not available"
-    elif licenses.get("total") is None:
-        license_text = f"{_count(licenses['active'])} licences in use (the total is not available)"
-    elif licenses.get("active") is None:
-        license_text = f"{_count(licenses['total'])} licences (how many are in use is not available)"
-    else:
-        license_text = f"{_count(licenses['active'])} of {_count(licenses['total'])} licences in use"
     verdicts = {VERDICT_LABELS.get(key, key): value for key, value in threats["by_verdict"].items()}
     return {
         "as_of": as_of,
@@ -251,10 +242,23 @@ def context(section: dict) -> dict:
         "top_endpoints": [{"name": row["name"], "value": _count(row["threats"])} for row in threats["top_endpoints"]],
         "endpoints_total": _count(agents["total"]),
         "os_rows": _rows({OS_LABELS.get(key, key): value for key, value in agents["by_os"].items()}),
-        "license_text": license_text,
+        "license_text": _license_text(licenses),
         "hygiene": hygiene,
         "hygiene_clear_line": clear_line,
     }
+
+
+def _license_text(licenses: Mapping[str, Any]) -> str:
+    """The licence line: in use of total, or what is not available."""
+    if licenses.get("unlimited"):
+        return f"{_count(licenses.get('active'))} licences in use (unlimited plan)"
+    if licenses.get("active") is None and licenses.get("total") is None:
+        return "Licence use: not available"
+    if licenses.get("total") is None:
+        return f"{_count(licenses['active'])} licences in use (the total is not available)"
+    if licenses.get("active") is None:
+        return f"{_count(licenses['total'])} licences (how many are in use is not available)"
+    return f"{_count(licenses['active'])} of {_count(licenses['total'])} licences in use"
 
 
 def _mitigation_line(threats: dict) -> str:
@@ -290,3 +294,26 @@ def summary(section: dict) -> str | None:
     else:
         second = " Nothing is left open." if created else ""
     return first + second
+
+
+# -- the section and its "Needs your attention" rules -------------------------------------------
+
+SECTION = ReportSection(name="sentinelone", key="s1", title="Endpoint protection", compute=compute, context=context, summary=summary)
+
+ATTENTION = (
+    AttentionRule(
+        kind="threats_open", rank=10, count=count_at("s1", "threats", "open_now"),
+        text=lambda n: one_of(n, "1 security threat is still open: we are on it, and will tell you if we need anything from you.",
+                              "{n} security threats are still open: we are on them, and will tell you if we need anything from you."),
+    ),
+    AttentionRule(
+        kind="agents_offline", rank=50, count=count_at("s1", "agents", "offline"),
+        text=lambda n: one_of(n, "1 computer has not checked in with endpoint protection for over 14 days: tell us if it is no longer in use.",
+                              "{n} computers have not checked in with endpoint protection for over 14 days: tell us if they are no longer in use."),
+    ),
+    AttentionRule(
+        kind="agents_out_of_date", rank=60, count=count_at("s1", "agents", "out_of_date"),
+        text=lambda n: one_of(n, "1 computer runs an out-of-date endpoint protection agent: please leave it on so it can update.",
+                              "{n} computers run an out-of-date endpoint protection agent: please leave them on so they can update."),
+    ),
+)

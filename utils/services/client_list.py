@@ -11,10 +11,11 @@ import logging
 from pathlib import Path
 
 from utils.core.cli import build_parser, run_main
-from utils.core.config import COMPANIES_FILE, ensure_writable_dir, load_config
+from utils.core.config import COMPANIES_FILE, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ForbiddenError, NotFoundError
 from utils.core.files import write_json_atomic
-from utils.services.freshservice_client import FreshserviceClient, client_from_config
+from utils.core.settings import load_settings
+from utils.services.freshservice_client import FreshserviceClient, client_from_settings
 
 log = logging.getLogger("client_manager")
 
@@ -75,10 +76,12 @@ def refresh_companies_list(client: FreshserviceClient, home: Path) -> tuple[list
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(url=args.url)
-    ensure_writable_dir(config.home)
-    client = client_from_config(config)
-    clients, path = refresh_companies_list(client, config.home)
+    settings = load_settings()
+    if args.url:
+        settings = settings.with_freshservice_url(args.url)
+    ensure_writable_dir(settings.home)
+    client = client_from_settings(settings)
+    clients, path = refresh_companies_list(client, settings.home)
     kind = {"company": "companies", "department": "departments", "workspace": "workspaces"}[clients[0]["entity_type"]] if clients else "clients"
     log.info("Found %d clients (%s); wrote %s", len(clients), kind, path)
     return EXIT_OK

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import copy
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -22,9 +21,10 @@ from urllib.parse import urlsplit
 import requests
 
 from utils.core.cli import redact, register_secret
-from utils.core.config import Config, load_api_key, normalise_url, parse_reserve, parse_window
 from utils.core.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
+from utils.core.secrets import load_api_key
 from utils.core.settings import Settings
+from utils.core.urls import freshservice_url
 from utils.services.freshservice_pacing import RateLimiter, int_header
 from utils.services.http import (
     CHECK_POLICY,
@@ -133,17 +133,16 @@ class FreshserviceClient:
         self.filter_params: dict[str, Any] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, for_check: bool = False, env: Mapping[str, str] | None = None,
+    def from_settings(cls, settings: Settings, *, for_check: bool = False, api_key: str | None = None,
                       **options: Any) -> FreshserviceClient:
-        """The helpdesk of `settings` with its API key (FRESHSERVICE_API_KEY or token.txt) and pacing;
-        `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
-        env = os.environ if env is None else env
-        config = Config(url=normalise_url(settings.freshservice_url), api_key=load_api_key(settings.home, env),
-                        home=settings.home, rate_reserve=parse_reserve(env.get("FRESHSERVICE_RATE_RESERVE")),
-                        rate_window=parse_window(env.get("FRESHSERVICE_RATE_WINDOW")))
+        """The helpdesk of `settings` ([freshservice] URL and rate pacing) with its API key (FRESHSERVICE_API_KEY
+        or token.txt, unless given); `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
+        url = freshservice_url(settings.freshservice.url)  # a ConfigError naming the file and FRESHSERVICE_URL when unset
+        key = api_key if api_key is not None else load_api_key(settings.home, settings.env)
+        options.setdefault("rate_window_seconds", settings.freshservice.rate_window)
         if for_check:
             options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
-        return client_from_config(config, **options)
+        return cls(url, key, rate_reserve=settings.freshservice.rate_reserve, **options)
 
     def in_workspace(self, workspace_id: int) -> FreshserviceClient:
         """This client, sharing its sessions, pacing and counters, whose ticket filters carry `workspace_id`.
@@ -349,7 +348,6 @@ def _typed_error(response: requests.Response, path: str) -> APIError:
     return APIError(f"Freshservice answered {status} for {path}: {message}", status, path)
 
 
-def client_from_config(config: Any, **options: Any) -> FreshserviceClient:
-    """A client for a resolved `utils.config.Config`."""
-    options.setdefault("rate_window_seconds", config.rate_window)
-    return FreshserviceClient(config.url, config.api_key, rate_reserve=config.rate_reserve, **options)
+def client_from_settings(settings: Settings, api_key: str | None = None, **options: Any) -> FreshserviceClient:
+    """`FreshserviceClient.from_settings`, for callers that name the function."""
+    return FreshserviceClient.from_settings(settings, api_key=api_key, **options)

@@ -28,14 +28,14 @@ from pathlib import Path
 
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
-from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir, load_config
+from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, read_json, write_json_atomic
-from utils.core.period import ENV_TIMEZONE, Period, report_period, resolve_timezone
+from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import load_settings
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
-from utils.services.freshservice_client import client_from_config
+from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_details import CONVERSATION_KEYS, CSAT_PROBES, fetch_all_details, fetch_unhinted_csat
 from utils.services.freshservice_discovery import (
     MSP_WORKSPACE_ID,
@@ -143,20 +143,21 @@ def positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone = resolve_timezone(args.tz or load_settings().report.timezone)
-    period = report_period(args.month, timezone)
+    settings = load_settings()
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
-    config = load_config(url=args.url)
-    ensure_writable_dir(config.home / RAW_DIR, private=True)
-    entity_type = args.type or listed_entity_type(config.home, args.client_id)
+    if args.url:
+        settings = settings.with_freshservice_url(args.url)
+    client = FreshserviceClient.from_settings(settings)
+    ensure_writable_dir(settings.home / RAW_DIR, private=True)
+    entity_type = args.type or listed_entity_type(settings.home, args.client_id)
     if entity_type == "workspace" and args.client_id == MSP_WORKSPACE_ID:
         raise ConfigError(MSP_WORKSPACE_REFUSED)
-    client = client_from_config(config)
     context = AccountContext(client, edition=MSP if entity_type == "workspace" else CLASSIC)
     document = pull_client_month(context, args.client_id, period, entity_type, args.workers,
                                  keep_conversation_text=args.keep_conversation_text)
-    path = write_json_atomic(raw_data_path(config.home, args.client_id), document, private=True)
+    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
     usage = document["api_usage"]
     count = len(document["tickets"])
     log.info("%s, %s: %d ticket%s, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="what the id names (default: as companies_list.json says, else department); "
                              "workspace: a client of the Freshservice for MSPs edition")
     parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
-    parser.add_argument("--tz", help=f"the report time zone, an IANA name (default: [report] timezone or ${ENV_TIMEZONE}, else the machine's zone)")
+    parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
     parser.add_argument("--keep-conversation-text", action="store_true",

@@ -25,7 +25,8 @@ import requests
 
 from utils.core.cli import register_secret
 from utils.core.errors import APIError, AuthenticationError, ConfigError, ForbiddenError
-from utils.core.settings import Settings, read_secret
+from utils.core.secrets import MS365_CLIENT_SECRET, read_secret
+from utils.core.settings import Settings
 from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, TIMEOUT, RetryPolicy, SendHooks, Usage, UsageMeter, WaitBudget, send
 from utils.services.paging import MAX_PAGES, JsonNextLink, Page, PageGuard, Token, paginate
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 SERVICE = "Microsoft Graph"
 LOGIN_SERVICE = "Microsoft sign-in"
 LOGIN_URL, GRAPH_URL = "https://login.microsoftonline.com", "https://graph.microsoft.com"
-SECRET_ENV, SECRET_FILE, SECRET_WHAT = "MS365_CLIENT_SECRET", "ms365_secret.txt", "Microsoft 365 client secret"
 SCOPE = "https://graph.microsoft.com/.default"
 REFRESH_MARGIN = 300.0  # seconds before expiry when a token is renewed (or a tenth of its life, if shorter)
 NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
@@ -144,7 +144,7 @@ class GraphClient:
         is missing. `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
         if settings.ms365 is None:
             raise ConfigError(f"Microsoft 365 is not configured: add an [ms365] table with app_id to {settings.path}")
-        secret = read_secret(settings.home, SECRET_ENV, SECRET_FILE, SECRET_WHAT, env=env)
+        secret = read_secret(settings.home, MS365_CLIENT_SECRET, settings.env if env is None else env)
         if for_check:
             options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
         return cls(settings.ms365.graph_url, secret, app_id=settings.ms365.app_id, login_url=settings.ms365.login_url, **options)

@@ -25,8 +25,6 @@ from utils.core.files import is_valid_id, write_json_atomic
 from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import Settings, load_settings
 from utils.services import raw_file
-from utils.services.graph_client import SECRET_ENV as SECRET_ENV
-from utils.services.graph_client import SECRET_FILE as SECRET_FILE
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.services.http import usage_block
 from utils.services.tickets import parse_timestamp
@@ -197,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     if not tenant:
         raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "
                           f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
-    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     graph = GraphClient.from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(graph, args.client_id, tenant, period)

@@ -19,7 +19,8 @@ import requests
 
 from utils.core.cli import register_secret
 from utils.core.errors import APIError, AuthenticationError, ConfigError, ForbiddenError, NotFoundError
-from utils.core.settings import Settings, read_secret
+from utils.core.secrets import SENTINELONE_API_TOKEN, read_secret
+from utils.core.settings import Settings
 from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, TIMEOUT, RetryPolicy, Usage, UsageMeter, WaitBudget, send
 from utils.services.paging import MAX_PAGES, Cursor, Page, PageGuard, Token, paginate
 
@@ -30,7 +31,6 @@ OPEN_INCIDENT_STATUSES = ("unresolved", "in_progress")
 WAIT_BUDGET = 15 * 60.0  # seconds a run may sit in 429 waits: a monthly pull is a few requests a site, so
 # minutes of throttling mean another integration holds the console's budget; stop SentinelOne, not the run
 NO_SITE = ""  # the request counter's key for calls not about one site (the token check)
-TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT = "SENTINELONE_API_TOKEN", "sentinelone_token.txt", "SentinelOne API token"
 
 
 class SentinelOneError(APIError):
@@ -88,7 +88,7 @@ class SentinelOneClient:
         if settings.sentinelone is None:
             raise ConfigError(f'SentinelOne is not configured: add a [sentinelone] table with url = '
                               f'"https://<console>.sentinelone.net" to {settings.path}')
-        token = read_secret(settings.home, TOKEN_ENV, TOKEN_FILE, TOKEN_WHAT, env=env)
+        token = read_secret(settings.home, SENTINELONE_API_TOKEN, settings.env if env is None else env)
         if for_check:
             options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
         return cls(settings.sentinelone.url, token, **options)

@@ -25,8 +25,6 @@ from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import Settings, load_settings
 from utils.services import raw_file
 from utils.services.http import Usage, usage_block
-from utils.services.sentinelone_client import TOKEN_ENV as TOKEN_ENV
-from utils.services.sentinelone_client import TOKEN_FILE as TOKEN_FILE
 from utils.services.sentinelone_client import SentinelOneClient
 
 log = logging.getLogger("sentinelone")
@@ -110,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     site_id = site_for(settings, args.client_id, args.site)
-    period = report_period(args.month, resolve_timezone(args.tz or settings.report.timezone))
+    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     client = SentinelOneClient.from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(client, args.client_id, site_id, period)

@@ -12,22 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from utils.core.config import ENV_KEY, TOKEN_FILE
+from utils.core.errors import one_line
 from utils.core.period import Period
-from utils.core.settings import SecretSpec, Settings, TableSpec
+from utils.core.settings import Settings
+from utils.reporting.attention import FRESHSERVICE_ATTENTION
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_pull import DEFAULT_WORKERS, AccountContext, edition_of, pull_client_month
-from utils.sources.source import Source, checked_url, one_line, stopping_error
+from utils.sources.source import Source, stopping_error
 
 log = logging.getLogger(__name__)
-
-SETTINGS = TableSpec(
-    table="freshservice",
-    keys={"url": checked_url},
-    env={"url": "FRESHSERVICE_URL"},
-    secret=SecretSpec(ENV_KEY, TOKEN_FILE, "Freshservice API key"),
-)
-
 
 @dataclass
 class AccountMonth:
@@ -101,13 +94,14 @@ def check(settings: Settings) -> str:
 FRESHSERVICE = Source(
     name="freshservice",
     title="Freshservice",
-    settings=SETTINGS,
+    settings=None,  # [freshservice] and FRESHSERVICE_API_KEY: every install has them, so the reader knows them itself
     client_field=None,
     enabled=lambda settings: True,
     make_client=make_client,
     pull=pull,
     check=check,
-    report=None,
+    report=None,  # its figures are the report's main body
+    attention=FRESHSERVICE_ATTENTION,
     required=True,
     prepare=prepare,
     demo="simulators.freshservice",  # its simulator serves the demo account (simulators/demo_freshservice.py)

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any
 
 from utils.core.period import Period
-from utils.core.settings import SecretSpec, Settings, TableSpec
+from utils.core.settings import Settings
+from utils.core.source_tables import SENTINELONE_TABLE
 from utils.reporting import sentinelone_metrics
-from utils.reporting.section import ReportSection
-from utils.services import sentinelone_client, sentinelone_pull
+from utils.services import sentinelone_pull
 from utils.services.sentinelone_client import SentinelOneClient
-from utils.sources.source import Source, checked_url
+from utils.sources.source import Source
 
 log = logging.getLogger(__name__)
-
-
-def _site(value: Any) -> str:
-    # SentinelOne ids are strings of digits; the number itself is accepted too.
-    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not re.fullmatch(r"\d+", text):
-        raise ValueError("must be the SentinelOne site id, digits in quotes")
-    return text
-
-
-SETTINGS = TableSpec(
-    table="sentinelone",
-    keys={"url": checked_url},
-    required=frozenset({"url"}),
-    secret=SecretSpec(sentinelone_client.TOKEN_ENV, sentinelone_client.TOKEN_FILE, sentinelone_client.TOKEN_WHAT),
-    client_key="sentinelone_site",
-    client_check=_site,
-)
 
 
 def pull(console: SentinelOneClient, settings: Settings, client_id: str, period: Period) -> dict:
@@ -43,19 +23,20 @@ def pull(console: SentinelOneClient, settings: Settings, client_id: str, period:
 
 
 def check(settings: Settings) -> str | None:
+    """The console URL and the token, with one cheap call (sentinelone_pull.check); None when not configured."""
     return sentinelone_pull.check(settings)
 
 
 SENTINELONE = Source(
     name=sentinelone_pull.SOURCE,
     title="SentinelOne",
-    settings=SETTINGS,
+    settings=SENTINELONE_TABLE,  # [sentinelone] url; SENTINELONE_API_TOKEN; [clients.ID] sentinelone_site
     client_field="sentinelone_site",
     enabled=lambda settings: settings.sentinelone is not None,
     make_client=lambda settings: SentinelOneClient.from_settings(settings),  # one token for the whole run
     pull=pull,
     check=check,
-    report=ReportSection(name=sentinelone_pull.SOURCE, key="s1", title="Endpoint protection", compute=sentinelone_metrics.compute,
-                         context=sentinelone_metrics.context, summary=sentinelone_metrics.summary),
+    report=sentinelone_metrics.SECTION,
+    attention=sentinelone_metrics.ATTENTION,
     demo="simulators.demo_sentinelone",
 )

@@ -14,7 +14,6 @@ from typing import Any
 from utils.core.errors import AuthenticationError, ConfigError, IntegoError, WaitBudgetSpent
 from utils.core.period import Period
 from utils.core.settings import Settings, TableSpec
-from utils.core.settings_values import url_problem
 from utils.reporting.section import AttentionRule, ReportSection
 
 # (the run's client entries from companies_list.json, the period or a backfill's span, workers) -> what `pull` receives
@@ -44,9 +43,10 @@ class Source:
         if self.client_field is None:
             return str(client_id)
         entry = settings.client(client_id)
-        value = getattr(entry, self.client_field, None)
-        if value is None:  # a source the typed settings do not name: the reader's generic per-client ids
-            value = (getattr(entry, "source_ids", None) or {}).get(self.client_field)
+        # The reader keeps each source's per-client value by its table; settings built in code may name the field.
+        value = entry.source_ids.get(self.settings.table) if self.settings is not None else None
+        if value is None:
+            value = getattr(entry, self.client_field, None)
         return str(value or "").strip()
 
 
@@ -88,18 +88,6 @@ class Connected:
         return self.source.pull(service, self.settings, str(client_id), period)
 
 
-def checked_url(text: Any) -> str:
-    """A TableSpec check: a full https:// address (plain http:// only to a loopback host), without a trailing slash."""
-    problem = url_problem(str(text), https_only=False) if isinstance(text, str) else "must be a text"
-    if problem:
-        raise ValueError(problem)
-    return str(text).rstrip("/")
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line: our own errors by their message, anything else also by its type."""
-    text = str(exc) if isinstance(exc, IntegoError) else f"unexpected {type(exc).__name__}: {exc}"
-    return " ".join(text.split()) or type(exc).__name__
 
 
 def stopping_error(exc: BaseException) -> IntegoError | None:
