@@ -35,6 +35,7 @@ from utils.reporting.email_checks import check_template, print_findings
 from utils.reporting.history import history_for_raw, raw_month, store_history
 from utils.reporting.report import DEFAULT_TEMPLATE, build_outputs, load_raw, newest_raw_file
 from utils.reporting.sources import load_source_files
+from utils.sources import attention_rules, report_sections, settings_tables
 
 log = logging.getLogger("build_report")
 
@@ -56,15 +57,16 @@ def run(args: argparse.Namespace) -> int:
     if args.check_template:  # needs no home, settings or raw data: a restyler checks a copy anywhere
         return print_findings(args.check_template, check_template(args.check_template), show_warnings=args.verbose)
     home = home_dir()
-    settings = load_settings(home).report
+    settings = load_settings(home, tables=settings_tables()).report
+    sections = report_sections()
     raw_path = Path(args.raw) if args.raw else newest_raw_file(home / RAW_DIR)
     raw = load_raw(raw_path)
     # The other sources' files for the same client and month sit beside the Freshservice file.
-    extra_raw, problems = load_source_files(raw_path.parent, str(raw["client"]["id"]), raw["period"])
+    extra_raw, problems = load_source_files(raw_path.parent, str(raw["client"]["id"]), raw["period"], sections)
     for problem in problems:
         log.warning("%s", problem)
     html, text, metrics = build_outputs(raw, template=args.template, settings=settings, extra_raw=extra_raw,
-                                        history=history_for_raw(home, raw))
+                                        history=history_for_raw(home, raw), sections=sections, attention=attention_rules())
     # Everything is built before anything is written, so a failure leaves every old output untouched.
     out = Path(args.out) if args.out else home / OUTPUT_REPORT
     write_text_atomic(out, html)

@@ -7,7 +7,7 @@ Cron calls it on the 1st of each month. `--send` then emails the built reports (
 without it nothing is sent, so the MSP can review first. `--demo` runs the same job against the
 built-in simulator and its demo account, in demo/, with no Freshservice account needed, and ends by
 writing the demo's emails to demo/reports/<YYYY-MM>/outbox/.
-The work itself is in utils/monthly/batch.py (which also says how to add a data source to the run).
+The work itself is in utils/monthly/batch.py; the data sources are declared in utils/sources (docs/adding-a-source.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
@@ -32,23 +32,23 @@ from utils.core.files import is_valid_id
 from utils.core.period import Period, report_period, resolve_timezone
 from utils.core.settings import ReportSettings, Settings, load_settings
 from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
-from utils.monthly.batch import RunSummary, SourceStep, report_steps, run_batch, run_log_file, source_steps
+from utils.monthly.batch import run_batch
 from utils.monthly.checks import exit_code as checks_exit_code
 from utils.monthly.checks import format_table, run_checks
+from utils.monthly.demo import demo_services
 from utils.monthly.run_lock import RunLock
+from utils.monthly.run_log import run_log_file
 from utils.monthly.send_step import send_after_build
+from utils.monthly.state import MonthlyRun, RunSummary, connect
 from utils.reporting.history import TREND_MONTHS
-from utils.services.freshservice_client import FreshserviceClient, UsageCounters, client_from_settings
+from utils.services.freshservice_client import FreshserviceClient, UsageCounters
 from utils.services.freshservice_pull import DEFAULT_WORKERS, positive_int
+from utils.sources import settings_tables
+from utils.sources.source import Connected
 
 log = logging.getLogger("pull_info")
 
 ENV_DEMO_HOME = "INTEGOREPORT_DEMO_HOME"  # where --demo writes; default demo/ in the project
-DEMO_KEY = "demo-key-not-secret"
-# The demo's account budget (credits a minute). Its backfill of five months plus the month costs about
-# 8,600 credits; under the simulator's default 5,000 the run paced itself one request at a time for
-# half a minute once 90% was spent. The pacing has its own tests; the demo shows the reports.
-DEMO_CREDITS_PER_MINUTE = 20_000
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,17 +56,17 @@ def run(args: argparse.Namespace) -> int:
     # Every setting is checked before the first request, so a typo never costs a month of API credits.
     # The demo reads the settings file of its own home, never the real one.
     home = demo_folder() if args.demo else home_dir()
-    settings = load_settings(home)
+    settings = load_settings(home, tables=settings_tables())  # every declared source's [table], secret and client key
     if args.check:
         return check_services(settings, args)
     report_settings = settings.report
     period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
     if not args.demo:
-        if args.url:
+        if args.url:  # --url beats FRESHSERVICE_URL, which beats the settings file
             settings = settings.with_freshservice_url(args.url)
-        client = client_from_settings(settings)  # the URL and the key checked before any work
+        sources = connect(settings)  # the Freshservice URL and key are checked here, before the first request
         deliver = send_after_build(settings, home, period, args.client) if args.send and not args.no_build else None
-        return run_with_client(args, client, home, period, settings, report_settings, deliver=deliver)
+        return run_with_sources(args, home, period, settings, report_settings, sources, deliver=deliver)
     return run_demo(args, period, settings, report_settings)
 
 
@@ -86,49 +86,32 @@ def demo_folder() -> Path:
 
 
 def run_demo(args: argparse.Namespace, period: Period, settings: Settings, report_settings: ReportSettings) -> int:
-    """The same run against the built-in simulator and its demo account, in demo/ (or $INTEGOREPORT_DEMO_HOME)."""
+    """The same run against every source's demo service and the demo account, in demo/ (or $INTEGOREPORT_DEMO_HOME)."""
     demo_home = demo_folder()
-    from simulators.demo_freshservice import build_demo_account
-    from simulators.freshservice import Simulator, SimulatorSettings
-
-    simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY, rate_limit_total=DEMO_CREDITS_PER_MINUTE))
-    client = client_from_settings(settings.with_freshservice_url(simulator.start()), api_key=DEMO_KEY)
-    log.info("Demo: a simulated Freshservice account at %s; everything is written under %s", client.base_url, demo_home)
-    # The other sources' demo services, so the demo reports show their sections too.
-    from simulators.demo_ms365 import start_demo_source as start_demo_ms365
-    from simulators.demo_sentinelone import start_demo_source as start_demo_sentinelone
-
-    graph_simulator, ms365_step = start_demo_ms365(demo_home)
-    s1_simulator, sentinelone_step = start_demo_sentinelone(demo_home)
-    demo_steps = [ms365_step, sentinelone_step]
-    names = {step.name for step in demo_steps}
-    try:
+    with demo_services(demo_home) as demo:
+        log.info("Demo: a simulated Freshservice account at %s; everything is written under %s",
+                 demo["freshservice"].client().base_url, demo_home)
         deliver = None if args.no_build else send_after_build(settings, demo_home, period, args.client, demo=True)  # the outbox
-        return run_with_client(args, client, demo_home, period, settings, report_settings, deliver=deliver,
-                               sources=[*(step for step in source_steps(settings) if step.name not in names), *demo_steps])
-    finally:
-        simulator.stop()
-        graph_simulator.stop()
-        s1_simulator.stop()
+        return run_with_sources(args, demo_home, period, settings, report_settings, connect(settings, given=demo), deliver=deliver)
 
 
-def run_with_client(args: argparse.Namespace, client: FreshserviceClient, home: Path, period: Period, settings: Settings,
-                    report_settings: ReportSettings, sources: list[SourceStep] | None = None,
-                    deliver: Callable[[], bool] | None = None) -> int:
+def run_with_sources(args: argparse.Namespace, home: Path, period: Period, settings: Settings, report_settings: ReportSettings,
+                     sources: Mapping[str, Connected], deliver: Callable[[], bool] | None = None) -> int:
     started = time.monotonic()
     ensure_writable_dir(home)
+    run = MonthlyRun(home=home, period=period, settings=settings, sources=dict(sources), build=not args.no_build,
+                     workers=args.workers, report_settings=report_settings)
+    client: FreshserviceClient = run.primary.client()
     with run_log_file(home) as log_path:
         lock = RunLock(home)
         lock.acquire()
         try:
             if args.backfill:
-                return run_backfill(args, client, home, period, args.backfill, report_settings)
+                return run_backfill(args, run, args.backfill)
             if args.demo:  # the demo's first report shows a full trend and month-over-month changes
-                run_backfill(args, client, home, period, TREND_MONTHS - 1, report_settings)
+                run_backfill(args, run, TREND_MONTHS - 1)
                 client.counters = UsageCounters()  # the backfill printed its own cost; the month's summary is the month's
-            summary, index_path = run_batch(client, home, period, args.client, args.refresh_clients, not args.no_build,
-                                            args.workers, sources=source_steps(settings) if sources is None else sources, after_report=report_steps(settings),
-                                            report_settings=report_settings)
+            summary, index_path = run_batch(run, args.client, args.refresh_clients)
         finally:
             lock.release()
         delivered = deliver() if deliver is not None else True  # --send: email the reports (utils/delivery/outbound.py)
@@ -138,11 +121,9 @@ def run_with_client(args: argparse.Namespace, client: FreshserviceClient, home: 
     return EXIT_FAILURE if summary.failed or summary.with_failed_steps or not delivered else EXIT_OK
 
 
-def run_backfill(args: argparse.Namespace, client: FreshserviceClient, home: Path, period: Period, months: int,
-                 report_settings: ReportSettings) -> int:
-    """Fill the history with the months before `period`; prints what it stored and the credits spent."""
-    summary = backfill(client, home, period, months, args.client, refresh=args.refresh_history,
-                       refresh_clients=args.refresh_clients, workers=args.workers, metrics_settings=report_settings.metrics)
+def run_backfill(args: argparse.Namespace, run: MonthlyRun, months: int) -> int:
+    """Fill the history with the months before the run's month; prints what it stored and the credits spent."""
+    summary = backfill(run, months, args.client, refresh=args.refresh_history, refresh_clients=args.refresh_clients)
     print(summary.line())
     return EXIT_FAILURE if summary.failed else EXIT_OK
 

@@ -26,9 +26,13 @@ sys.path.insert(0, str(ROOT))
 from simulators.demo_freshservice import build_demo_account  # noqa: E402
 from simulators.freshservice import Simulator, SimulatorSettings  # noqa: E402
 from utils.core.period import report_period  # noqa: E402
+from utils.core.settings import Settings  # noqa: E402
 from utils.monthly.batch import run_batch  # noqa: E402
+from utils.monthly.state import MonthlyRun  # noqa: E402
 from utils.services.freshservice_client import FreshserviceClient  # noqa: E402
 from utils.services.freshservice_pull import AccountContext, pull_client_month  # noqa: E402
+from utils.sources.freshservice import FRESHSERVICE  # noqa: E402
+from utils.sources.source import Connected  # noqa: E402
 
 KEY = "bench-key-123456"
 
@@ -50,7 +54,10 @@ def main() -> int:
     with Simulator(account=account, settings=settings) as simulator, tempfile.TemporaryDirectory() as home:
         client = FreshserviceClient(simulator.url, KEY, rate_window_seconds=args.window)
         started = time.monotonic()
-        summary, _index = run_batch(client, Path(home), period, None, refresh_clients=True, build=True, workers=4)
+        settings = Settings(home=Path(home), path=Path(home) / "integoreport.toml")
+        run = MonthlyRun(home=Path(home), period=period, settings=settings, sources={"freshservice": Connected(FRESHSERVICE, settings, client)},
+                         workers=4)
+        summary, _index = run_batch(run, refresh_clients=True)
         seconds = time.monotonic() - started
         counters = simulator.counters()
     tickets = sum(outcome.tickets for outcome in summary.outcomes)

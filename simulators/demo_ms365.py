@@ -20,14 +20,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES, LOCAL_OFFSET
 from simulators.graph import GraphSimulator, GraphTenant
 from utils.core import clock
-
-if TYPE_CHECKING:
-    from utils.monthly.batch import SourceStep
+from utils.core.settings import SETTINGS_FILE, ClientSettings, Ms365Settings, Settings
+from utils.services.graph_client import GraphClient
+from utils.sources.ms365 import MS365
+from utils.sources.source import Connected
 
 DEMO_APP_ID = "0d3c2b1a-5e4f-4a6b-9c8d-7e6f5a4b3c2d"
 DEMO_SECRET = "demo-graph-secret-not-secret"
@@ -281,20 +282,14 @@ def _skus(demo: DemoTenant, users: list[dict]) -> list[dict]:
     return skus
 
 
-def start_demo_source(home: Path) -> tuple[GraphSimulator, SourceStep]:
-    """For `pull_info.py --demo`: the demo tenants served on 127.0.0.1 and the batch step reading them."""
-    from utils.core.settings import SETTINGS_FILE, ClientSettings, Ms365Settings, Settings
-    from utils.services import ms365_pull as ms365
-    from utils.services.graph_client import GraphClient
-
+def start_demo_source(home: Path) -> tuple[GraphSimulator, Connected]:
+    """For `pull_info.py --demo` (Microsoft 365's `demo`): the demo tenants served on 127.0.0.1 and the source reading them."""
     tenants = build_demo_tenants()
     simulator = GraphSimulator(list(tenants.values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET)
     url = simulator.start()
     settings = Settings(home=home, path=home / SETTINGS_FILE, ms365=Ms365Settings(DEMO_APP_ID, login_url=url, graph_url=url),
                         clients={client_id: ClientSettings(client_id, ms365_tenant=tenant.domain) for client_id, tenant in tenants.items()})
-    step = ms365.batch_step(settings, GraphClient(url, DEMO_SECRET, app_id=DEMO_APP_ID, login_url=url))
-    assert step is not None
-    return simulator, step
+    return simulator, Connected(MS365, settings, GraphClient(url, DEMO_SECRET, app_id=DEMO_APP_ID, login_url=url))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,15 +14,15 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from simulators.demo_freshservice import COMPANIES
 from simulators.freshservice_data import _ID_BASES as FRESHSERVICE_ID_BASES
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
 from utils.core import clock
-
-if TYPE_CHECKING:
-    from utils.monthly.batch import SourceStep
+from utils.core.settings import SETTINGS_FILE, ClientSettings, SentinelOneSettings, Settings
+from utils.services.sentinelone_client import SentinelOneClient
+from utils.sources.sentinelone import SENTINELONE
+from utils.sources.source import Connected
 
 HISTORY_MONTHS = 4  # the current month and the three before it
 DEMO_TOKEN = "demo-s1-token-not-secret"
@@ -175,12 +175,8 @@ def demo_department_ids() -> dict[str, str]:
     return {company.key: str(FRESHSERVICE_ID_BASES["department"] + index) for index, company in enumerate(COMPANIES, 1)}
 
 
-def start_demo_source(home: Path, now: datetime | None = None) -> tuple[SentinelOneSimulator, SourceStep]:
-    """For `pull_info.py --demo`: the demo sites served on 127.0.0.1 and the batch step reading them."""
-    from utils.core.settings import SETTINGS_FILE, ClientSettings, SentinelOneSettings, Settings
-    from utils.services import sentinelone_pull as sentinelone
-    from utils.services.sentinelone_client import SentinelOneClient
-
+def start_demo_source(home: Path, now: datetime | None = None) -> tuple[SentinelOneSimulator, Connected]:
+    """For `pull_info.py --demo` (SentinelOne's `demo`): the demo sites served on 127.0.0.1 and the source reading them."""
     data = build_demo_sentinelone(now)
     simulator = SentinelOneSimulator(data, SentinelOneOptions(api_token=DEMO_TOKEN))
     url = simulator.start()
@@ -189,9 +185,7 @@ def start_demo_source(home: Path, now: datetime | None = None) -> tuple[Sentinel
     clients = {client_id: ClientSettings(client_id, sentinelone_site=sites[names[key]])
                for key, client_id in demo_department_ids().items() if names[key] in sites}
     settings = Settings(home=home, path=home / SETTINGS_FILE, sentinelone=SentinelOneSettings(url), clients=clients)
-    step = sentinelone.batch_step(settings, SentinelOneClient(url, DEMO_TOKEN))
-    assert step is not None
-    return simulator, step
+    return simulator, Connected(SENTINELONE, settings, SentinelOneClient(url, DEMO_TOKEN))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""utils/monthly/batch.py on its own: the hook for more sources and steps, and per-client isolation."""
+"""utils/monthly/batch.py on its own: the declared sources it loops over, and per-client isolation."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SIM_KEY
+from tests.source_fixtures import batch_run, plain_settings, plain_source
 from tests.test_pull_info import MONTH, pull_info_runner, small_account
 from utils.core.errors import AuthenticationError
 from utils.core.period import Period, report_period
-from utils.monthly.batch import ClientOutcome, ReportStep, SourceStep, run_batch
+from utils.monthly.batch import run_batch
 from utils.services.freshservice_client import FreshserviceClient
+from utils.sources import SOURCES
 
 PERIOD = report_period(MONTH, "UTC")
 
@@ -22,9 +24,9 @@ def run_pull_info(monkeypatch, capsys):
     return pull_info_runner(monkeypatch, capsys)
 
 
-def batch(simulator, home: Path, **options):
+def batch(simulator, home: Path, *sources, settings=None):
     client = FreshserviceClient(simulator.url, SIM_KEY)
-    return run_batch(client, home, PERIOD, None, False, True, 2, **options)
+    return run_batch(batch_run(client, home, PERIOD, *sources, settings=settings))
 
 
 def test_a_failing_source_marks_only_that_source_and_the_report_is_still_built(start_simulator, home):
@@ -38,8 +40,8 @@ def test_a_failing_source_marks_only_that_source_and_the_report_is_still_built(s
             raise KeyError("tenant")  # not only our own errors: anything a source raises is isolated
         return {"period": period.as_dict(), "devices": int(client_id)}
 
-    extra = SourceStep("extra", configured=lambda client_id: client_id != str(quiet), pull=pull_extra)
-    summary, index = batch(simulator, home, sources=[extra])
+    extra = plain_source("extra", pull_extra, client_field="sentinelone_site")  # quiet has no site: not configured for it
+    summary, index = batch(simulator, home, extra, settings=plain_settings(home, {str(acme): "1", str(beta): "2"}))
     by_id = {o.client["id"]: o for o in summary.outcomes}
     assert sorted(pulled) == sorted([str(acme), str(beta)])  # quiet is not configured for it
     assert [o.error for o in summary.outcomes] == [None, None, None]
@@ -53,7 +55,7 @@ def test_a_failing_source_marks_only_that_source_and_the_report_is_still_built(s
     assert "extra failed: unexpected KeyError" in index.read_text()
 
 
-def test_a_refused_source_key_is_not_tried_again_and_a_report_step_sees_the_report(start_simulator, home):
+def test_a_refused_source_key_is_not_tried_again(start_simulator, home):
     account, _ids = small_account()
     simulator = start_simulator(account)
     calls: list[str] = []
@@ -62,19 +64,13 @@ def test_a_refused_source_key_is_not_tried_again_and_a_report_step_sees_the_repo
         calls.append(client_id)
         raise AuthenticationError("the Microsoft 365 secret was refused (401)")
 
-    def send(outcome: ClientOutcome, period: Period) -> str:
-        assert outcome.report_path is not None and outcome.report_path.exists()
-        return f"sent {outcome.report_path.name}"
-
-    summary, _index = batch(simulator, home, sources=[SourceStep("m365", lambda _c: True, refused)],
-                            after_report=[ReportStep("email", lambda _c: True, send)])
+    summary, _index = batch(simulator, home, plain_source("m365", refused))
     assert len(calls) == 1
     assert [o.steps["m365"].detail for o in summary.outcomes] == ["the Microsoft 365 secret was refused (401)"] * 3
-    assert all(o.steps["email"].status == "ok" and o.steps["email"].detail.startswith("sent ") for o in summary.outcomes)
+    assert all(o.report_path is not None and o.report_path.exists() for o in summary.outcomes)
 
 
 def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_info, monkeypatch):
-    import pull_info
 
     account, _ids = small_account()
     simulator = start_simulator(account)
@@ -82,7 +78,7 @@ def test_pull_info_exits_1_when_a_source_failed(start_simulator, home, run_pull_
     def broken(client_id: str, period: Period) -> dict:
         raise RuntimeError("boom\nforged line")
 
-    monkeypatch.setattr(pull_info, "source_steps", lambda _settings: [SourceStep("s1", lambda _c: True, broken)])
+    monkeypatch.setattr("utils.sources.SOURCES", (*SOURCES, plain_source("s1", broken)))
     result = run_pull_info(simulator)
     assert result.returncode == 1
     assert "3 clients done, 0 failed" in result.stderr

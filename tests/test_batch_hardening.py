@@ -14,10 +14,11 @@ import pytest
 import pull_info
 from simulators.freshservice import Simulator, SimulatorSettings
 from tests.conftest import PROJECT_ROOT, SIM_KEY, default_signals
+from tests.source_fixtures import plain_source
 from tests.test_pull_info import MONTH, batch_env, pull_info_runner, small_account
 from utils.core.cli import Terminated, termination_as_interrupt
 from utils.core.period import Period
-from utils.monthly.batch import SourceStep
+from utils.sources import SOURCES
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, mon
             os.kill(os.getpid(), signal.SIGHUP)  # as a closed terminal does, while the run is busy
         return {"period": period.as_dict()}
 
-    monkeypatch.setattr(pull_info, "source_steps", lambda _settings: [SourceStep("probe", lambda _c: True, hang_up_at_the_second_client)])
+    monkeypatch.setattr("utils.sources.SOURCES", (*SOURCES, plain_source("probe", hang_up_at_the_second_client)))
     result = run_pull_info(simulator)
     assert result.returncode == 128 + signal.SIGHUP
     assert "stopped by SIGHUP" in result.stderr and "Traceback" not in result.stderr

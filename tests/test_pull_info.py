@@ -17,6 +17,7 @@ import pull_info
 from simulators.demo_freshservice import build_demo_account
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
+from tests.source_fixtures import batch_run
 from utils.core.period import report_period
 from utils.monthly import batch
 from utils.monthly.batch import slugify
@@ -117,7 +118,7 @@ def test_failing_client_is_marked_and_the_others_complete(start_simulator, home)
     account, (acme, beta, quiet) = small_account()
     simulator = start_simulator(account, failing_department_ids={beta})
     client = FreshserviceClient(simulator.url, SIM_KEY, policy=freshservice_policy(backoff_base=0))  # its 500s are retried without waiting
-    summary, _index = batch.run_batch(client, home, report_period(MONTH, "UTC"), None, False, True, 2)
+    summary, _index = batch.run_batch(batch_run(client, home, report_period(MONTH, "UTC")))
     assert [o.client["id"] for o in summary.failed] == [beta]
     index = (report_dir(home) / "index.html").read_text()
     assert "Beta Dental" in index and "failed" in index and "500" in index

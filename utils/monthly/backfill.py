@@ -16,19 +16,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from utils.core.errors import ConfigError, one_line
+from utils.core.errors import ConfigError
 from utils.core.period import Period, report_period
-from utils.core.settings import MetricsSettings, load_settings
-from utils.monthly.batch import RunSummary, load_clients, prepare_shared_step, stopping_error
-from utils.monthly.batch import select_clients as batch_select_clients
+from utils.core.settings import load_settings
+from utils.monthly.clients import load_clients
+from utils.monthly.clients import select_clients as batch_select_clients
+from utils.monthly.isolation import each_client
+from utils.monthly.state import MonthlyRun, RunSummary
 from utils.reporting.history import has_month, history_for_raw, months_before, store_history
 from utils.reporting.metrics import compute_report_data
-from utils.services.freshservice_client import FreshserviceClient
-from utils.services.freshservice_pull import AccountContext, edition_of, pull_client_month
+from utils.sources import attention_rules, report_sections
 
-log = logging.getLogger("pull_info")
+log = logging.getLogger(__name__)
 
 MAX_BACKFILL_MONTHS = 24
 
@@ -68,50 +68,48 @@ def select_clients(clients: list[dict], client_ids: Sequence[str] | None, summar
     return selected
 
 
-def backfill(client: FreshserviceClient, home: Path, period: Period, months: int, client_ids: Sequence[str] | None = None,
-             refresh: bool = False, refresh_clients: bool = False, workers: int = 4,
-             metrics_settings: MetricsSettings | None = None) -> BackfillSummary:
-    """Store the metrics of the `months` months before `period` for every selected client (see the module docstring)."""
+def backfill(run: MonthlyRun, months: int, client_ids: Sequence[str] | None = None, refresh: bool = False,
+             refresh_clients: bool = False) -> BackfillSummary:
+    """Store the metrics of the `months` months before `run.period` for every selected client (see the module docstring)."""
     summary = BackfillSummary()
-    metrics_settings = metrics_settings or load_settings(home).report.metrics  # as the report's own build reads them
-    credits_before, requests_before = client.counters.credits, client.counters.requests
-    clients = select_clients(load_clients(client, home, refresh_clients), client_ids, summary)
-    wanted: list[tuple[Period, list[dict]]] = []
-    for month in months_before(period.month, months):
-        month_period = report_period(month, period.timezone)
-        todo = []
+    report_settings = run.report_settings or load_settings(run.home).report  # as the report's own build reads them
+    primary = run.primary
+    counters = primary.client().counters
+    credits_before, requests_before = counters.credits, counters.requests
+    clients = select_clients(load_clients(primary.client(), run.home, refresh_clients), client_ids, summary)
+    wanted = months_wanted(run, clients, months, refresh, summary)
+    if wanted:
+        # One sweep from the oldest month wanted to the newest covers every month between.
+        span = Period(start=wanted[0][0].start, end=wanted[-1][0].end, timezone=run.period.timezone)
+        primary.prepare([entry for _, entry in wanted], span, run.workers)
+
+    def store_month(item: tuple[Period, dict]) -> None:
+        month_period, entry = item
+        raw = primary.pull(str(entry["id"]), month_period)
+        # Months are filled oldest first, so each month's `previous` comes from the month just stored.
+        result = compute_report_data(raw, report_settings.metrics, history=history_for_raw(run.home, raw),
+                                     sections=report_sections(), attention=attention_rules())
+        store_history(run.home, result.metrics)
+        summary.stored.append((str(entry["id"]), month_period.month))
+        log.info("%s: %s stored in the history (%d tickets)", entry.get("name"), month_period.label, len(raw["tickets"]))
+
+    each_client(wanted, store_month, lambda item, reason: summary.failed.append((str(item[1]["id"]), item[0].month, reason)),
+                lambda item: f"{item[1].get('name')} ({item[1]['id']}), {item[0].label}: backfill")
+    summary.credits = counters.credits - credits_before
+    summary.requests = counters.requests - requests_before
+    return summary
+
+
+def months_wanted(run: MonthlyRun, clients: list[dict], months: int, refresh: bool,
+                  summary: BackfillSummary) -> list[tuple[Period, dict]]:
+    """(month, client) to pull, oldest month first; those already in the history are counted as skipped."""
+    wanted: list[tuple[Period, dict]] = []
+    for month in months_before(run.period.month, months):
+        month_period = report_period(month, run.period.timezone)
         for entry in clients:
             client_id = str(entry["id"])
-            if not refresh and has_month(home, client_id, month):
+            if not refresh and has_month(run.home, client_id, month):
                 summary.skipped.append((client_id, month))
             else:
-                todo.append(entry)
-        if todo:
-            wanted.append((month_period, todo))
-
-    context = AccountContext(client, edition=edition_of(clients))
-    if sum(len(todo) for _, todo in wanted) > 1:
-        # One sweep from the oldest month wanted to the newest covers every month between.
-        span = Period(start=wanted[0][0].start, end=wanted[-1][0].end, timezone=period.timezone)
-        prepare_shared_step(context, span)
-    for month_period, todo in wanted:
-        for entry in todo:
-            client_id = str(entry["id"])
-            try:
-                raw = pull_client_month(context, client_id, month_period, entry.get("entity_type", "department"), workers,
-                                        progress_level=logging.DEBUG)
-                # Months are filled oldest first, so each month's `previous` comes from the month just stored.
-                result = compute_report_data(raw, metrics_settings, history=history_for_raw(home, raw))
-                store_history(home, result.metrics)
-                summary.stored.append((client_id, month_period.month))
-                log.info("%s: %s stored in the history (%d tickets)", entry.get("name"), month_period.label, len(raw["tickets"]))
-            except Exception as exc:  # noqa: BLE001 - one client-month failing never stops the others
-                stop = stopping_error(exc)
-                if stop is not None:
-                    raise stop from None  # a refused key or bad configuration fails every month alike
-                reason = one_line(exc)
-                summary.failed.append((client_id, month_period.month, reason))
-                log.error("%s (%s), %s: backfill failed: %s", entry.get("name"), client_id, month_period.label, reason)
-    summary.credits = client.counters.credits - credits_before
-    summary.requests = client.counters.requests - requests_before
-    return summary
+                wanted.append((month_period, entry))
+    return wanted

@@ -1,10 +1,10 @@
 """`pull_info.py --check`: one cheap call to each configured service, as a table a new user can read.
 
-A check is a function `check(settings) -> str | None`: it returns what it reached (one line), or
-None when the settings do not configure its service; it raises a one-line error (an
-`IntegoError`; a `ConfigError` for a missing secret or setting) when the service does not answer
-as it should. A service adds its check with one `register_check(name, function)` line in
-`_register_builtin_checks` below. Checks read and never write: no raw file, no client list.
+The rows are the declared sources (utils/sources, each source's `check`, titled by its `title`) and
+then email delivery. A check is a function `check(settings) -> str | None`: it returns what it
+reached (one line), or None when the settings do not configure its service; it raises a one-line
+error (an `IntegoError`; a `ConfigError` for a missing secret or setting) when the service does not
+answer as it should. Checks read and never write: no raw file, no client list.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, clean_line, one_line
 from utils.core.settings import Settings
+from utils.monthly import send_step
+from utils.sources import declared_sources
 
 CheckFunction = Callable[[Settings], str | None]
 
 OK = "OK"
 SKIPPED = "not configured"
-
-_checks: dict[str, CheckFunction] = {}
 
 
 @dataclass(frozen=True)
@@ -37,37 +37,9 @@ class CheckResult:
         return self.status not in (OK, SKIPPED)
 
 
-def register_check(name: str, function: CheckFunction) -> None:
-    """Add (or replace) the check of one service; the table lists services in the order registered."""
-    _checks[name] = function
-
-
 def registered_checks() -> dict[str, CheckFunction]:
-    if not _checks:
-        _register_builtin_checks()
-    return dict(_checks)
-
-
-def check_freshservice(settings: Settings) -> str:
-    """One department read: proves the helpdesk URL and the API key for 1 credit."""
-    from utils.services.freshservice_client import FreshserviceClient
-
-    # A ConfigError naming the file and FRESHSERVICE_URL when unset; the one check policy (answers in seconds).
-    client = FreshserviceClient.from_settings(settings, for_check=True)
-    client.get_json("departments", {"per_page": 1})
-    return f"{client.base_url}: API key accepted (read one department)"
-
-
-def _register_builtin_checks() -> None:
-    # Imported here: the pullers and the delivery import much of utils, and only --check needs them.
-    from utils.monthly import send_step as delivery_batch
-    from utils.services import ms365_pull as ms365
-    from utils.services import sentinelone_pull as sentinelone
-
-    register_check("Freshservice", check_freshservice)
-    register_check("Microsoft 365", ms365.check)
-    register_check("SentinelOne", sentinelone.check)
-    register_check("Email delivery", delivery_batch.check)
+    """The table's rows in order: every declared source's check, then email delivery."""
+    return {**{source.title: source.check for source in declared_sources()}, "Email delivery": send_step.check}
 
 
 def run_checks(settings: Settings, checks: dict[str, CheckFunction] | None = None) -> list[CheckResult]:

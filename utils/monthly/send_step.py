@@ -1,7 +1,6 @@
 """Delivery around the monthly batch: `pull_info.py --send`, the demo's outbox, the index, the setup check.
 
-The batch's per-client hooks (`utils/monthly/batch.py`, ReportStep) are not used for email: sending runs
-once the reports are built, so one SMTP connection carries the whole month and the rules of
+Sending is not a per-client step of the batch: it runs once the reports are built, so one SMTP connection carries the whole month and the rules of
 `utils/delivery/outbound.py` (never twice, the record) hold exactly as for `send_reports.py`.
 """
 
@@ -20,7 +19,8 @@ from utils.delivery.mailchimp import MailchimpSender
 from utils.delivery.message import find_reports
 from utils.delivery.outbound import OUTBOX_DIR, Options, deliver_month, make_sender
 from utils.delivery.smtp import SmtpSender
-from utils.monthly.batch import INDEX_RECORD, write_index
+from utils.monthly.index import write_index
+from utils.reporting.month_index import INDEX_RECORD
 
 log = logging.getLogger("send_reports")
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
@@ -29,9 +28,6 @@ from utils.services import raw_file
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.services.http import usage_block
 from utils.services.tickets import parse_timestamp
-
-if TYPE_CHECKING:
-    from utils.monthly.batch import SourceStep
 
 log = logging.getLogger("ms365")
 
@@ -148,44 +144,6 @@ def pull_client_month(graph: GraphClient, client_id: str, tenant: str, period: P
         "requests": usage.requests,  # as `usage.requests`; kept for the readers that predate `usage`
         "usage": usage_block(usage, tokens=graph.tokens_fetched.get(tenant, 0) - tokens_before),
     }
-
-
-def graph_client_from_settings(settings: Settings, env: dict[str, str] | None = None, **options: Any) -> GraphClient:
-    """`GraphClient.from_settings` (the name the batch's source step calls)."""
-    return GraphClient.from_settings(settings, env=env, **options)
-
-
-def batch_step(settings: Settings | None = None, graph: GraphClient | None = None) -> SourceStep | None:
-    """Microsoft 365 as a source of the monthly batch (utils/monthly/batch.py), or None when [ms365] is not set.
-
-    Clients without `ms365_tenant` are skipped. One GraphClient serves the whole run, so each tenant
-    gets one token (renewed only if the run outlives it); it is made at the first pull, so a missing
-    secret fails this source (for every client) rather than the run.
-    """
-    from utils.monthly.batch import SourceStep  # utils.monthly.batch imports this module to list its sources
-
-    settings = settings if settings is not None else load_settings()
-    if settings.ms365 is None:
-        return None
-    shared: list[GraphClient] = [graph] if graph is not None else []
-    lock = threading.Lock()
-
-    def client() -> GraphClient:
-        with lock:
-            if not shared:
-                shared.append(graph_client_from_settings(settings))
-            return shared[0]
-
-    def tenant_of(client_id: str) -> str:
-        return (settings.client(client_id).ms365_tenant or "").strip()
-
-    def pull(client_id: str, period: Period) -> dict:
-        document = pull_client_month(client(), client_id, tenant_of(client_id), period)
-        log.info("Microsoft 365 for %s (tenant %s): %d requests%s", client_id, document["client"]["tenant"], document["requests"],
-                 describe_unavailable(document["unavailable"]))
-        return document
-
-    return SourceStep(name=SOURCE, configured=lambda client_id: bool(tenant_of(client_id)), pull=pull)
 
 
 def check(settings: Settings, graph: GraphClient | None = None) -> str | None:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from utils.core import clock
 from utils.core.cli import build_parser, run_main
@@ -27,9 +26,6 @@ from utils.core.settings import Settings, load_settings
 from utils.services import raw_file
 from utils.services.http import Usage, usage_block
 from utils.services.sentinelone_client import SentinelOneClient
-
-if TYPE_CHECKING:
-    from utils.monthly.batch import SourceStep
 
 log = logging.getLogger("sentinelone")
 
@@ -63,11 +59,6 @@ def pull_client_month(client: SentinelOneClient, client_id: str, site_id: str, p
 def _usage(usage: Usage) -> dict[str, Any]:
     # `requests` as `usage.requests`, kept for the readers that predate `usage`.
     return {"requests": usage.requests, "usage": usage_block(usage)}
-
-
-def client_from_settings(settings: Settings, env: dict[str, str] | None = None, **options: Any) -> SentinelOneClient:
-    """`SentinelOneClient.from_settings` (the name the batch's source step calls)."""
-    return SentinelOneClient.from_settings(settings, env=env, **options)
 
 
 def site_for(settings: Settings, client_id: str, override: str | None = None) -> str:
@@ -110,37 +101,6 @@ def describe(document: dict[str, Any]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def batch_step(settings: Settings | None = None, client: SentinelOneClient | None = None) -> SourceStep | None:
-    """SentinelOne as a source of the monthly batch (utils/monthly/batch.py), or None when [sentinelone] is not set.
-
-    Clients without `sentinelone_site` are skipped. One client (one token) serves the whole run; it
-    is made at the first pull, so a missing token fails this source for every client, not the run.
-    """
-    from utils.monthly.batch import SourceStep  # utils.monthly.batch imports this module to list its sources
-
-    settings = settings if settings is not None else load_settings()
-    if settings.sentinelone is None:
-        return None
-    shared: list[SentinelOneClient] = [client] if client is not None else []
-    lock = threading.Lock()
-
-    def console() -> SentinelOneClient:
-        with lock:
-            if not shared:
-                shared.append(client_from_settings(settings))
-            return shared[0]
-
-    def site_of(client_id: str) -> str:
-        return (settings.client(client_id).sentinelone_site or "").strip()
-
-    def pull(client_id: str, period: Period) -> dict:
-        document = pull_client_month(console(), client_id, site_for(settings, client_id), period)
-        log.info("%s", describe(document))
-        return document
-
-    return SourceStep(name=SOURCE, configured=lambda client_id: bool(site_of(client_id)), pull=pull)
 
 
 def run(args: argparse.Namespace) -> int:
