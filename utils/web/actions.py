@@ -84,18 +84,20 @@ def run_lock_holder(home: Path) -> str | None:
     try:
         lock.acquire()
     except IntegoError as exc:
-        return str(exc)
+        return f"cannot start: {exc}"
     lock.release()
     return None
 
 
-def start_run(runner: JobRunner, demo: bool, client_ids: tuple[str, ...], all_clients: bool, period: PeriodChoice, month: str) -> Job:
+def start_run(runner: JobRunner, home: Path, demo: bool, client_ids: tuple[str, ...], all_clients: bool, period: PeriodChoice,
+              month: str) -> Job:
     """Make the reports: `pull_info.py [--demo] [--month M] [--client ID ...]` in a job."""
     argv = [*(["--demo"] if demo else []), *period.arguments]
     for client_id in () if all_clients else client_ids:
         argv += ["--client", client_id]
     who = "every client" if all_clients else f"{len(client_ids)} client{'' if len(client_ids) == 1 else 's'}"
-    return runner.start("run", f"Reports for {who}, {month}", lambda: pull_info.main(argv), month, () if all_clients else client_ids)
+    return runner.start("run", f"Reports for {who}, {month}", lambda: pull_info.main(argv), month, () if all_clients else client_ids,
+                        precheck=lambda: run_lock_holder(home))
 
 
 def start_send(runner: JobRunner, month: str, client_id: str, mode: str, test_to: str | None = None) -> Job:

@@ -73,7 +73,8 @@ class _JobStream(io.TextIOBase):
         self.job, self.real, self._partial = job, real, ""
 
     def write(self, text: str) -> int:
-        self.real.write(text)
+        with contextlib.suppress(ValueError, OSError):  # a stream closed since (a logging handler may keep this object)
+            self.real.write(text)
         if threading.get_ident() == self.job.thread_id:
             self._partial += text
             if "\n" in self._partial:
@@ -114,6 +115,10 @@ class Busy(Exception):
         self.job = job
 
 
+class Refused(Exception):
+    """The job's own check said it cannot start now (cron holds the run lock, say)."""
+
+
 class JobRunner:
     """Starts jobs one at a time in background threads and keeps the last few for their pages."""
 
@@ -135,12 +140,18 @@ class JobRunner:
             return sorted(self._jobs.values(), key=lambda job: job.id, reverse=True)
 
     def start(self, job_kind: str, title: str, work: Callable[[], int], month: str | None = None,
-              client_ids: tuple[str, ...] = ()) -> Job:
-        """Run `work` (a script's `main(argv)` call) in a thread; raise Busy while another job runs."""
+              client_ids: tuple[str, ...] = (), precheck: Callable[[], str | None] | None = None) -> Job:
+        """Run `work` (a script's `main(argv)` call) in a thread; Busy while another job runs.
+
+        `precheck` runs first, under the runner's lock, so no job of ours can be starting meanwhile;
+        its one-line answer, if any, is raised as Refused."""
         with self._lock:
             running = next((job for job in self._jobs.values() if job.running), None)
             if running is not None:
                 raise Busy(running)
+            problem = precheck() if precheck is not None else None
+            if problem:
+                raise Refused(problem)
             job = Job(next(self._ids), job_kind, title, month, client_ids)
             self._jobs[job.id] = job
             for old in sorted(self._jobs)[:-MAX_JOBS_KEPT]:

@@ -12,7 +12,7 @@ from utils.core.period import resolve_timezone
 from utils.core.settings import Settings, load_settings
 from utils.web import actions, home_data
 from utils.web.auth import new_token, password_fingerprint, verify_password
-from utils.web.jobs import Busy, Job
+from utils.web.jobs import Busy, Job, Refused
 from utils.web.progress import client_progress
 from utils.web.state import state
 
@@ -100,13 +100,12 @@ def start_run() -> Any:
         abort(400, str(exc))
     if not chosen and not all_clients:
         abort(400, "choose at least one client, or all")
-    holder = actions.run_lock_holder(current.home)
-    if holder:
-        return render_template("web/busy.html", message=f"Cannot start: {holder}.", job=current.runner.current()), 409
     try:
-        job = actions.start_run(current.runner, current.demo, chosen, all_clients, period, month)
+        job = actions.start_run(current.runner, current.home, current.demo, chosen, all_clients, period, month)
     except Busy as exc:
         return busy_page(exc)
+    except Refused as exc:
+        return render_template("web/busy.html", message=str(exc), job=None), 409
     return redirect(url_for("main.job", job_id=job.id))
 
 
