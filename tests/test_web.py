@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import main
 import pull_info
 from tests.conftest import SIM_KEY
 from tests.test_pull_info import small_account
@@ -379,3 +380,26 @@ def test_run_main_off_the_main_thread_leaves_the_signal_handlers_alone():
     thread.join()
     assert results == [before, 0]
     assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
+# -- main.py ----------------------------------------------------------------------------------------
+
+def test_main_refuses_another_address_without_a_password(home, run_in_process):
+    result = run_in_process(main.main, "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: refusing to listen on 0.0.0.0 without a password: set one with python main.py --set-password (or listen on 127.0.0.1)"]
+    assert run_in_process(main.main, "--port", "70000").returncode == 2
+
+
+def test_main_sets_the_password_as_a_salted_hash(home, run_in_process, monkeypatch):
+    answers = iter([PASSWORD, PASSWORD, "short", "short", PASSWORD, "another one entirely"])
+    monkeypatch.setattr(main.getpass, "getpass", lambda _prompt: next(answers))
+    result = run_in_process(main.main, "--set-password")
+    assert result.returncode == 0 and "Password set" in result.stdout and PASSWORD not in result.stdout + result.stderr
+    stored = (home / auth.PASSWORD_FILE).read_text().strip()
+    assert auth.verify_password(PASSWORD, stored) and not auth.verify_password("wrong", stored)
+    assert auth.hash_password(PASSWORD) != stored  # salted: the same password never hashes the same twice
+    assert run_in_process(main.main, "--set-password").stderr.strip() == "error: the password must have at least 10 characters"
+    assert run_in_process(main.main, "--set-password").stderr.strip() == "error: the two passwords differ; nothing was changed"
+    assert (home / auth.PASSWORD_FILE).read_text().strip() == stored
