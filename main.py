@@ -6,7 +6,8 @@
 
 It runs the scripts' own code (pull_info.py, send_reports.py, the client list) in the background,
 under the same run lock as cron, and serves with waitress, a production WSGI server. It listens on
-loopback unless told otherwise, and refuses any other address until a password is set.
+loopback unless told otherwise, and refuses any other address until a password is set. Ctrl-C or
+SIGTERM stops it (exit 0); a usage or settings error exits 2.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(home, demo=args.demo)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     log.info("IntegoReport%s on http://%s:%d (home %s); Ctrl-C stops it", " demo" if args.demo else "", shown_host, args.port, home)
+    # waitress ends its loop on Ctrl-C or SIGTERM itself (finishing the answers under way): a stop is the server's
+    # normal end, so exit 0. A job still running is cut short as a killed script would be; the batch's files stay consistent.
     waitress.serve(app, host=args.host, port=args.port, threads=THREADS, ident="IntegoReport", clear_untrusted_proxy_headers=True)
+    log.info("stopped")
     return EXIT_OK
 
 
