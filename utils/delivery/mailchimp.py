@@ -27,7 +27,7 @@ from utils.delivery.message import BatchStopped, Outgoing, SendResult, addr_spec
 from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, RetryPolicy, WaitBudget
 from utils.services.http import send as http_send
 
-log = logging.getLogger("send_reports")
+log = logging.getLogger(__name__)
 
 SERVICE = "Mailchimp Transactional"
 POLICY = RetryPolicy(idempotent=False)

@@ -48,7 +48,7 @@ from utils.delivery.record import read_outcomes as read_outcomes  # the month's 
 from utils.delivery.sent_copy import discard_sent_copy, keep_sent_copy
 from utils.delivery.smtp import SmtpSender
 
-log = logging.getLogger("send_reports")
+log = logging.getLogger(__name__)
 
 OUTBOX_DIR = "outbox"
 INTERRUPTED = "the run stopped while this message was being sent; it may have gone out"

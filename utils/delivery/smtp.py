@@ -27,7 +27,7 @@ from utils.core.settings import SmtpSettings
 from utils.core.urls import is_loopback
 from utils.delivery.message import BatchStopped, Outgoing, SendResult, outcome_of, server_text
 
-log = logging.getLogger("send_reports")
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0  # seconds for the connection and for each reply (a large DATA included)
 CONNECT_TRIES = 2

@@ -16,7 +16,7 @@ from pathlib import Path
 from utils.core.errors import DataError, IntegoError
 from utils.core.portable import open_no_follow, try_lock, unlock
 
-log = logging.getLogger("pull_info")
+log = logging.getLogger(__name__)
 
 LOCK_FILE = ".pull_info.lock"
 

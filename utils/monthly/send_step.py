@@ -22,7 +22,7 @@ from utils.delivery.smtp import SmtpSender
 from utils.monthly.index import write_index
 from utils.reporting.month_index import INDEX_RECORD
 
-log = logging.getLogger("send_reports")
+log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 15.0
 

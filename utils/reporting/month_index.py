@@ -23,7 +23,7 @@ from utils.reporting.metrics_csat import stored_positive_rate
 from utils.reporting.report_format import format_count, format_hours, format_pct, truncate
 from utils.reporting.report_render import render_template
 
-log = logging.getLogger("pull_info")
+log = logging.getLogger(__name__)
 
 INDEX_RECORD = "index.json"
 METRICS_FILE_NAME = re.compile(r"^[a-z0-9-]+-([0-9]+)\.json$")  # reports/<YYYY-MM>/<slug>-<CLIENT_ID>.json

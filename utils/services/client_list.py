@@ -17,7 +17,7 @@ from utils.core.files import write_json_atomic
 from utils.core.settings import load_settings
 from utils.services.freshservice_client import FreshserviceClient, client_from_settings
 
-log = logging.getLogger("client_manager")
+log = logging.getLogger(__name__)
 
 MSP_WORKSPACE_ID = 3  # Freshservice for MSPs: the MSP's own workspace, never a client to report on
 

@@ -20,7 +20,7 @@ from utils.core.period import Period
 from utils.services.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient
 from utils.services.tickets import SOURCE_LABELS, STATUS_LABELS, parse_timestamp
 
-log = logging.getLogger("freshservice")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RESOLVED_STATUSES = {4, 5}

@@ -21,7 +21,7 @@ from utils.services.freshservice_account import RESOLVED_STATUSES, AccountContex
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.tickets import PRIORITY_LABELS, resolved_time
 
-log = logging.getLogger("freshservice")
+log = logging.getLogger(__name__)
 
 FEEDBACK_SOURCE = 5  # conversation source of a submitted satisfaction survey
 CSAT_PROBES = 3  # resolved tickets asked for a survey before a month without feedback conversations counts as surveyless

@@ -29,7 +29,7 @@ from utils.services.freshservice_account import (
 from utils.services.freshservice_client import FILTER_PAGE_SIZE, FreshserviceClient
 from utils.services.tickets import parse_timestamp, resolved_time, time_entry_moment
 
-log = logging.getLogger("freshservice")
+log = logging.getLogger(__name__)
 
 TREND_MONTHS = 6
 MSP_WORKSPACE_ID = "3"  # the MSP's own workspace, never a client

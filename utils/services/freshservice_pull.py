@@ -52,7 +52,7 @@ from utils.services.tickets import parse_timestamp
 __all__ = ["CONVERSATION_KEYS", "CSAT_PROBES", "DEFAULT_WORKERS", "AccountContext", "edition_of", "main", "positive_int",
            "pull_client_month", "raw_data_path"]
 
-log = logging.getLogger("freshservice")
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 DEFAULT_WORKERS = 4

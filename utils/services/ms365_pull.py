@@ -29,7 +29,7 @@ from utils.services.graph_client import AppCredentialsRefused, GraphClient, Grap
 from utils.services.http import usage_block
 from utils.services.tickets import parse_timestamp
 
-log = logging.getLogger("ms365")
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SOURCE = "ms365"

@@ -27,7 +27,7 @@ from utils.services import raw_file
 from utils.services.http import Usage, usage_block
 from utils.services.sentinelone_client import SentinelOneClient
 
-log = logging.getLogger("sentinelone")
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SOURCE = "sentinelone"
