@@ -96,7 +96,7 @@ def render_index(period: Any, clients: list[dict]) -> str:
     `delivery` (the client's entry in the month's delivery.json, once send_reports.py has run).
     """
     label = getattr(period, "label", None) or (period.get("label") if isinstance(period, Mapping) else None) or str(period)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in clients:
         client = item.get("client") or {}
         metrics = item.get("metrics") or None
@@ -116,7 +116,7 @@ def render_index(period: Any, clients: list[dict]) -> str:
     rows.sort(key=needs_a_look_first)
     return render_template(INDEX_TEMPLATE, {
         "label": label, "rows": rows, "done": sum(1 for r in rows if not r["error"]), "failed": sum(1 for r in rows if r["error"]),
-        "columns": columns(rows), "needing": sum(1 for r in rows if r["error"] or r["alert"] or r["attention"]["count"]),
+        "columns": columns(rows), "needing": sum(1 for r in rows if r["error"] or r["alert"] or r["attention"]["count"] > 0),
     })
 
 
