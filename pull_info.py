@@ -13,6 +13,7 @@ The work itself is in utils/monthly/batch.py; the data sources are declared in u
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -35,7 +36,7 @@ from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill
 from utils.monthly.batch import run_batch
 from utils.monthly.checks import exit_code as checks_exit_code
 from utils.monthly.checks import format_table, run_checks
-from utils.monthly.demo import demo_services
+from utils.monthly.demo import DEMO_MSP_NAME, demo_services
 from utils.monthly.run_lock import RunLock
 from utils.monthly.run_log import run_log_file
 from utils.monthly.send_step import send_after_build
@@ -88,6 +89,7 @@ def demo_folder() -> Path:
 def run_demo(args: argparse.Namespace, period: Period, settings: Settings, report_settings: ReportSettings) -> int:
     """The same run against every source's demo service and the demo account, in demo/ (or $INTEGOREPORT_DEMO_HOME)."""
     demo_home = demo_folder()
+    report_settings = dataclasses.replace(report_settings, msp_name=DEMO_MSP_NAME)  # the name its emails come from too
     with demo_services(demo_home) as demo:
         log.info("Demo: a simulated Freshservice account at %s; everything is written under %s",
                  demo["freshservice"].client().base_url, demo_home)

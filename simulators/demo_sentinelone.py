@@ -121,6 +121,9 @@ def _add_agents(data: SentinelOneData, site: dict, plan: DemoSite, rng: random.R
         # A couple of agents a version behind: a desktop that missed the last upgrade window.
         desktop = next(agent for agent in agents if agent["machineType"] == "desktop")
         desktop.update(isUpToDate=False, agentVersion="23.3.2.405")
+    if plan.company_key == "law":
+        # A partner's laptop set to detect-only while a vendor's add-in was tested, and never set back.
+        agents[1].update(mitigationMode="detect")
     if plan.company_key == "architecture":
         # A laptop that has not checked in for weeks (someone on a long leave, or lost).
         laptop = agents[3]

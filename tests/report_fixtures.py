@@ -24,7 +24,7 @@ from utils.reporting.sample_month import (
 
 # "Needs your attention": the list's fixed order, most urgent first (utils/reporting/defaults.py's rules by rank).
 ATTENTION_ORDER = ("threats_open", "admins_without_mfa", "waiting_on_client", "users_without_mfa", "agents_offline",
-                   "agents_out_of_date", "old_open_tickets", "disabled_licensed", "unassigned_licenses")
+                   "agents_out_of_date", "agents_detect_only", "old_open_tickets", "disabled_licensed", "unassigned_licenses")
 
 __all__ = ["ATTENTION_ORDER", "OCTOBER_NY", "PRIVATE_MARKER", "conversation", "csat", "period_for", "raw_file", "stable_id", "stamp", "synthetic_month",
            "ticket", "time_entry", "utc"]

@@ -17,10 +17,10 @@ KINDS = ATTENTION_ORDER
 
 # A metrics dict with every figure the list reads, each at a distinct count (by kind's position + 1).
 FULL = {
-    "backlog": {"waiting_on_client": 3, "ge_30d": 7},
-    "m365": {"mfa": {"admins_without": 2, "eligible": 40, "registered": 36}, "users": {"disabled_licensed": 8},
-             "licenses_unassigned": 9},
-    "s1": {"threats": {"open_now": 1}, "agents": {"offline": 5, "out_of_date": 6}},
+    "backlog": {"waiting_on_client": 3, "ge_30d": 8},
+    "m365": {"mfa": {"admins_without": 2, "eligible": 40, "registered": 36}, "users": {"disabled_licensed": 9},
+             "licenses_unassigned": 10},
+    "s1": {"threats": {"open_now": 1}, "agents": {"offline": 5, "out_of_date": 6, "detect_only": 7}},
 }
 
 
@@ -31,7 +31,7 @@ def visible_text(html: str) -> str:
 def test_every_kind_in_the_fixed_order_with_its_count():
     items = attention_items(DEFAULT_ATTENTION, FULL)
     assert [item["kind"] for item in items] == list(KINDS)
-    assert [item["count"] for item in items] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [item["count"] for item in items] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert items[2] == {"kind": "waiting_on_client", "count": 3, "text": "3 tickets are waiting for your reply."}
     assert items[1]["text"] == "2 administrators have no multifactor authentication: please let us set it up."
     for item in items:
@@ -45,6 +45,7 @@ def test_every_kind_in_the_fixed_order_with_its_count():
     ("users_without_mfa", {"m365": {"mfa": {"eligible": 12, "registered": 11}}}, "1 user has not registered for multifactor"),
     ("agents_offline", {"s1": {"agents": {"offline": 1}}}, "1 computer has not checked in"),
     ("agents_out_of_date", {"s1": {"agents": {"out_of_date": 1}}}, "1 computer runs an out-of-date"),
+    ("agents_detect_only", {"s1": {"agents": {"detect_only": 1}}}, "1 computer's endpoint protection only reports threats"),
     ("old_open_tickets", {"backlog": {"ge_30d": 1}}, "1 ticket has been open for 30 days or more"),
     ("disabled_licensed", {"m365": {"users": {"disabled_licensed": 1}}}, "1 disabled account still holds a paid licence"),
     ("unassigned_licenses", {"m365": {"licenses_unassigned": 1}}, "1 Microsoft 365 licence is paid for"),

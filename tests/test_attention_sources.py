@@ -20,6 +20,7 @@ FROM_SECTIONS = {
                                     else m["m365"]["mfa"]["eligible"] - m["m365"]["mfa"]["registered"]),
     "agents_offline": lambda m: m["s1"]["agents"]["offline"],
     "agents_out_of_date": lambda m: m["s1"]["agents"]["out_of_date"],
+    "agents_detect_only": lambda m: m["s1"]["agents"]["detect_only"],
     "disabled_licensed": lambda m: m["m365"]["users"]["disabled_licensed"],
     "unassigned_licenses": lambda m: m["m365"]["licenses_unassigned"],
 }
@@ -57,7 +58,7 @@ def test_every_kind_matches_its_section_figure(demo_reports):
         assert [item["kind"] for item in metrics["attention"]] == [k for k in KINDS if k in items], client_id  # the fixed order
         assert items["waiting_on_client"]["count"] == 1  # the Pending ticket
         for kind, read in FROM_SECTIONS.items():
-            source = "s1" if kind in ("threats_open", "agents_offline", "agents_out_of_date") else "m365"
+            source = "s1" if kind in ("threats_open", "agents_offline", "agents_out_of_date", "agents_detect_only") else "m365"
             figure = read(metrics) if source in metrics else None
             if figure:
                 assert items[kind]["count"] == figure, (client_id, kind)
@@ -80,4 +81,4 @@ def test_a_client_without_sentinelone_adds_no_endpoint_items(demo_reports):
     without = [metrics for metrics in demo_reports.values() if "s1" not in metrics]
     assert without  # the accounting firm has Microsoft 365 but no SentinelOne site
     for metrics in without:
-        assert not {"threats_open", "agents_offline", "agents_out_of_date"} & {item["kind"] for item in metrics["attention"]}
+        assert not {"threats_open", "agents_offline", "agents_out_of_date", "agents_detect_only"} & {item["kind"] for item in metrics["attention"]}

@@ -152,15 +152,18 @@ def test_user_counts_and_inactive_licensed_accounts():
         person("Shared mailbox", enabled=False, licensed=False),
         person("Guest", kind="Guest", licensed=True),
     ]
-    assert compute(raw(users=users))["users"] == {"members": 6, "licensed": 5, "disabled_licensed": 1, "inactive_licensed": 3}
+    assert compute(raw(users=users))["users"] == {"members": 6, "licensed": 5, "disabled_licensed": 1, "inactive_licensed": 3,
+                                                   "disabled_members": 2}
 
 
 def test_without_sign_in_activity_inactive_is_null_and_without_users_all_are():
     metrics = compute(raw(users=[person("A")], unavailable={"sign_in": "needs Entra ID P1 or P2"}))
-    assert metrics["users"] == {"members": 1, "licensed": 1, "disabled_licensed": 0, "inactive_licensed": None}
+    assert metrics["users"] == {"members": 1, "licensed": 1, "disabled_licensed": 0, "inactive_licensed": None,
+                                "disabled_members": 0}
     metrics = compute(raw(users=None, unavailable={"users": "permission User.Read.All not granted",
                                                    "sign_in": "permission User.Read.All not granted"}))
-    assert metrics["users"] == {"members": None, "licensed": None, "disabled_licensed": None, "inactive_licensed": None}
+    assert metrics["users"] == {"members": None, "licensed": None, "disabled_licensed": None, "inactive_licensed": None,
+                                "disabled_members": None}
 
 
 # -- MFA ---------------------------------------------------------------------------------------

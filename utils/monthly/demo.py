@@ -17,6 +17,9 @@ from utils.sources.source import Connected
 
 log = logging.getLogger(__name__)
 
+# The demo speaks as one made-up MSP everywhere: the reports' header and footer, and the emails' sender.
+DEMO_MSP_NAME = "Demo MSP"
+
 
 @contextmanager
 def demo_services(home: Path) -> Iterator[dict[str, Connected]]:

@@ -19,6 +19,7 @@ from utils.delivery.mailchimp import MailchimpSender
 from utils.delivery.message import find_reports
 from utils.delivery.outbound import OUTBOX_DIR, Options, deliver_month, make_sender
 from utils.delivery.smtp import SmtpSender
+from utils.monthly.demo import DEMO_MSP_NAME
 from utils.monthly.index import write_index
 from utils.reporting.month_index import INDEX_RECORD
 
@@ -38,9 +39,9 @@ def demo_settings(settings: Settings, reports_dir: Path) -> Settings:
     """The demo's own delivery: the outbox, from a made-up MSP to an example.com contact at each demo client."""
     clients = {client_id: ClientSettings(client_id, to=(f"IT contact <it@{_domain_label(report.stem, client_id)}.example.com>",))
                for client_id, report in find_reports(reports_dir).items()}
-    delivery = DeliverySettings(method="outbox", from_address="Demo MSP <reports@demo-msp.example.com>",
+    delivery = DeliverySettings(method="outbox", from_address=f"{DEMO_MSP_NAME} <reports@demo-msp.example.com>",
                                 reply_to="help@demo-msp.example.com", subject=DEFAULT_SUBJECT)
-    return dataclasses.replace(settings, delivery=delivery, clients=clients)
+    return dataclasses.replace(settings, delivery=delivery, clients=clients, report=dataclasses.replace(settings.report, msp_name=DEMO_MSP_NAME))
 
 
 def _domain_label(stem: str, client_id: str) -> str:

@@ -16,8 +16,8 @@ from utils.core.lookup import dig, number_or_none
 from utils.reporting.report_format import format_hours, format_pct, month_name
 
 PERCENT_BASE = 10  # below this, a change in percent says more than it means ("+100%" for 1 -> 2)
-SLA_LINE_HEIGHT = 36  # pixels of the on-time line's plot area
-SLA_DOT = 6
+SLA_LINE_HEIGHT = 46  # pixels of the on-time line's plot area
+SLA_DOT = 4  # the line's thickness
 
 
 def _figure(value: Any) -> float | None:
@@ -118,6 +118,13 @@ def tile_changes(metrics: Mapping[str, Any]) -> dict[str, dict[str, str] | None]
     }
 
 
+def _join(points: Sequence[Mapping[str, Any]], pad: int) -> dict[str, Any]:
+    """How a month's segment meets the month before: a vertical step from its level, so the months read as one line."""
+    before = points[-1] if points and points[-1]["known"] else None
+    start = before["pad"] if before else pad
+    return {"top": min(start, pad), "step": abs(start - pad), "up": pad < start}
+
+
 def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The trend chart's on-time line: one dot per month with a resolution on-time rate, placed by height
     (drawn from two such months on).
@@ -129,14 +136,14 @@ def sla_line(trend: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     known = [max(0.0, min(1.0, rate)) for rate in rates if rate is not None]
     low = max(0.0, math.floor(min(known, default=0.0) * 10) / 10 - 0.1)
     room = SLA_LINE_HEIGHT - SLA_DOT
-    points = []
+    points: list[dict[str, Any]] = []
     for rate in rates:
         if rate is None:
             points.append({"known": False, "label": "–", "pad": 0, "below": 0})
         else:
             share = (max(0.0, min(1.0, rate)) - low) / (1 - low) if low < 1 else 1.0
             pad = round((1 - share) * room)
-            points.append({"known": True, "label": format_pct(rate), "pad": pad, "below": room - pad})
+            points.append({"known": True, "label": format_pct(rate), "pad": pad, "below": room - pad, **_join(points, pad)})
     # A line needs two months: the report month alone has its rate in the tiles and the SLA section already.
     return {"points": points, "has_data": len(known) >= 2, "height": SLA_LINE_HEIGHT, "dot": SLA_DOT,
             "axis": f"{format_pct(low)} to 100%"}

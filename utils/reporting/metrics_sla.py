@@ -121,9 +121,11 @@ def sla_section(sets: TicketSets) -> tuple[Sla, SlaDetails]:
                 res_late += 1
     # An open ticket past its resolution target counts as breached every month until it is closed.
     overdue = sum(1 for t in sets.open_end if t.due_by is not None and t.due_by < end)
+    # A month that resolved nothing with a target states no rate: "0% on time" for one overdue open ticket misleads.
+    resolution_rate = rate(res_met, res_met + res_late + overdue) if res_met + res_late else None
     sla: Sla = {
         "first_response": {"met": fr_met, "breached": fr_breached, "rate": rate(fr_met, fr_met + fr_breached)},
-        "resolution": {"met": res_met, "breached": res_late + overdue, "rate": rate(res_met, res_met + res_late + overdue)},
+        "resolution": {"met": res_met, "breached": res_late + overdue, "rate": resolution_rate},
     }
     details: SlaDetails = {
         "sla_first_response_pending": fr_pending,

@@ -19,8 +19,8 @@ from utils.core.errors import DataError
 from utils.core.files import is_valid_id, read_json, safe_child, write_json_atomic, write_text_atomic
 from utils.core.period import Period
 from utils.delivery.outbound import read_outcomes
-from utils.reporting.metrics_csat import stored_positive_rate
-from utils.reporting.report_format import format_count, format_hours, format_pct, truncate
+from utils.reporting.index_view import attention_cell, columns, needs_a_look_first, security_figures, ticket_figures
+from utils.reporting.report_format import truncate
 from utils.reporting.report_render import render_template
 
 log = logging.getLogger(__name__)
@@ -96,36 +96,27 @@ def render_index(period: Any, clients: list[dict]) -> str:
     `delivery` (the client's entry in the month's delivery.json, once send_reports.py has run).
     """
     label = getattr(period, "label", None) or (period.get("label") if isinstance(period, Mapping) else None) or str(period)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in clients:
         client = item.get("client") or {}
-        metrics = item.get("metrics")
-        name = str(client.get("name") or f"Client {client.get('id')}")
-        if metrics:
-            volume = metrics["volume"]
-            numbers = [
-                format_count(volume["created"]), format_count(volume["resolved"]), format_count(volume["open_at_end"]),
-                format_pct(metrics["sla"]["resolution"]["rate"]),
-                format_pct(stored_positive_rate(metrics["csat"])) if metrics["csat"]["responses"] else "n/a",
-                format_hours(metrics["time"]["total_minutes"]),
-            ]
-        else:
-            numbers = ["–"] * 6
+        metrics = item.get("metrics") or None
         error = item.get("error")
         # A source or step that failed for this client (utils/monthly/batch.py) is named beside "built".
         step_notes = "".join(f"; {name} failed: {detail}" for name, detail in (item.get("steps_failed") or {}).items())
         delivery_note, delivery_alert = _delivery_note(item.get("delivery"))
         rows.append({
-            "name": name,
+            "name": str(client.get("name") or f"Client {client.get('id')}"),
             "href": quote(str(item["report"])) if item.get("report") else None,
-            "numbers": numbers,
+            "figures": {**ticket_figures(metrics), **security_figures(metrics)},
+            "attention": attention_cell(metrics),
             "error": bool(error),
             "alert": delivery_alert,
             "status": (f"failed: {error}" if error else "built" + step_notes) + delivery_note,
         })
+    rows.sort(key=needs_a_look_first)
     return render_template(INDEX_TEMPLATE, {
         "label": label, "rows": rows, "done": sum(1 for r in rows if not r["error"]), "failed": sum(1 for r in rows if r["error"]),
-        "headings": ["Client", "New", "Resolved", "Open at end", "Resolved on time", "Positive ratings", "Hours", "Status"],
+        "columns": columns(rows), "needing": sum(1 for r in rows if r["error"] or r["alert"] or r["attention"]["count"] > 0),
     })
 
 

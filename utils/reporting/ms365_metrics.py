@@ -13,13 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from utils.core.lookup import count_or_none, dig
-from utils.reporting.report_format import format_pct
+from utils.reporting.ms365_view import INACTIVE_DAYS, _pct, _points, context  # noqa: F401  (context: the section's, re-exported)
 from utils.reporting.section import AttentionRule, ReportSection, count_at, one_of
 from utils.services.tickets import parse_timestamp
 
 PARTS = ("secure_score", "licenses", "users", "sign_in", "mfa")
 FREE_SKU_UNITS = 10_000  # free and viral SKUs (Power Automate Free, Teams Exploratory) come with this many or more
-INACTIVE_DAYS = 30
 TOP_ACTIONS = 5
 # Control states a tenant sets in Secure Score: risk accepted, or handled by another product. Never recommended.
 SETTLED_STATES = ("Ignored", "ThirdParty")
@@ -62,10 +61,6 @@ SKU_NAMES = {
     "FLOW_FREE": "Power Automate Free",
     "TEAMS_EXPLORATORY": "Microsoft Teams Exploratory",
 }
-
-COMPARISON_LABELS = {"AllTenants": "All Microsoft 365 organisations", "TotalSeats": "Organisations of your size",
-                     "IndustryTypes": "Your industry"}
-
 
 def product_name(sku: str) -> str:
     """The product name people know for a SKU code; the code itself when it is not a common one."""
@@ -198,7 +193,7 @@ def _latest_sign_in(user: Mapping[str, Any]) -> datetime | None:
 def user_metrics(users: list[dict] | None, sign_in: bool, as_of: datetime | None) -> dict:
     """`m365.users`: enabled members, licensed ones, disabled-but-licensed, inactive licensed."""
     if users is None:
-        return {"members": None, "licensed": None, "disabled_licensed": None, "inactive_licensed": None}
+        return {"members": None, "licensed": None, "disabled_licensed": None, "inactive_licensed": None, "disabled_members": None}
     members = [user for user in users if user.get("userType") == "Member" and user.get("accountEnabled") is True]
     licensed = [user for user in members if user.get("assignedLicenses")]
     disabled = [user for user in users if user.get("accountEnabled") is False and user.get("assignedLicenses")]
@@ -206,7 +201,9 @@ def user_metrics(users: list[dict] | None, sign_in: bool, as_of: datetime | None
     if sign_in and as_of is not None:
         cutoff = as_of - timedelta(days=INACTIVE_DAYS)
         inactive = sum(1 for user in licensed if (latest := _latest_sign_in(user)) is None or latest < cutoff)
-    return {"members": len(members), "licensed": len(licensed), "disabled_licensed": len(disabled), "inactive_licensed": inactive}
+    disabled_members = sum(1 for user in users if user.get("userType") == "Member" and user.get("accountEnabled") is False)
+    return {"members": len(members), "licensed": len(licensed), "disabled_licensed": len(disabled), "inactive_licensed": inactive,
+            "disabled_members": disabled_members}
 
 
 def mfa_metrics(records: list[dict] | None) -> dict:
@@ -227,116 +224,7 @@ def mfa_metrics(records: list[dict] | None) -> dict:
     }
 
 
-# -- context and summary: m365 metrics -> words for the templates ------------------------------
-
-def _points(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _signed(value: float) -> str:
-    return ("+" if value > 0 else "−" if value < 0 else "±") + _points(abs(value))
-
-
-def _count(value: int | None) -> str:
-    return "n/a" if value is None else f"{value:,}"
-
-
-def _pct(rate: float | None) -> str:
-    return format_pct(rate)  # the report's rounding: never 100% or 0% unless exactly so
-
-
-def _date(iso: str | None) -> str:
-    moment = datetime.fromisoformat(iso) if iso else None
-    return f"{moment:%B} {moment.day}, {moment.year}" if moment else "the time of the pull"
-
-
-def _short(day: str) -> str:
-    moment = datetime.fromisoformat(day)
-    return f"{moment:%b} {moment.day}"
-
-
-def _reason(section: Mapping[str, Any], *parts: str) -> str | None:
-    reasons = [section["unavailable"][part] for part in parts if part in section["unavailable"]]
-    return f"Not available: {reasons[0]}." if reasons else None
-
-
-CHART_HEIGHT = 48  # pixels of the daily Secure Score columns
-
-
-def _daily_columns(daily: list[dict]) -> dict:
-    """The month's daily scores as column heights on an axis from a round number under the lowest score."""
-    scores = [point["score"] for point in daily]
-    low = max(0.0, (min(scores) // 10) * 10 - 10) if scores else 0.0
-    high = max(max(scores), low + 1) if scores else 1.0
-    columns = []
-    for point in daily:
-        height = max(2, round(CHART_HEIGHT * (point["score"] - low) / (high - low)))
-        columns.append({"label": _short(point["date"]), "score": _points(point["score"]), "height": height})
-    # Days in a row with the same score share one bar (a step chart): a few cells instead of one per
-    # day keeps the email well under Gmail's clipping size.
-    segments: list[dict] = []
-    for column in columns:
-        if segments and segments[-1]["score"] == column["score"]:
-            segments[-1]["days"] += 1
-        else:
-            segments.append({"score": column["score"], "height": column["height"], "days": 1})
-    for segment in segments:
-        segment["width"] = round(100 * segment["days"] / len(columns), 2)
-    return {"columns": columns, "segments": segments, "height": CHART_HEIGHT, "low": _points(low), "high": _points(high), "width": round(100 / len(columns), 2) if columns else 100,
-            "first": columns[0]["label"] if columns else "", "last": columns[-1]["label"] if columns else ""}
-
-
-def context(section: Mapping[str, Any]) -> dict:
-    """What templates/sections/ms365.* show: every number worded, reasons where a part is unavailable."""
-    score = section["secure_score"]
-    end, start = score["end"], score["start"]
-    score_view: dict[str, Any] = {"reason": _reason(section, "secure_score"), "available": end is not None}
-    if end is not None:
-        score_view.update(now=_points(end["score"]), max=_points(end["max"]), rate=_pct(end["rate"]),
-                          start=_points(start["score"]) if start else "n/a",
-                          change=_signed(score["change"]) if score["change"] is not None else "n/a",
-                          comparisons=[{"label": COMPARISON_LABELS.get(basis, basis), "value": _points(value)}
-                                       for basis, value in (score["comparative"] or {}).items() if isinstance(value, (int, float))],
-                          chart=_daily_columns(score["daily"] or []))
-    elif score_view["reason"] is None:
-        score_view["reason"] = "No Secure Score was recorded for this month."
-    actions = [{"title": action["title"], "category": action["category"] or "", "gap": "+" + _points(action["gap"]),
-                "impact": action["user_impact"] or "n/a"} for action in section["improvement_actions"] or []]
-    licenses = section["licenses"]
-    users, mfa = section["users"], section["mfa"]
-    return {
-        "as_of": _date(section["as_of"]),
-        "score": score_view,
-        "actions": actions,
-        "licenses": {
-            "reason": _reason(section, "licenses"),
-            "rows": [{"name": row["name"], "purchased": _count(row["purchased"]), "assigned": _count(row["assigned"]),
-                      "unassigned": _count(row["unassigned"]), "status": "" if row["status"] in (None, "Enabled") else row["status"]}
-                     for row in licenses or []],
-            "unassigned": _count(section["licenses_unassigned"]),
-            "at_risk": section["licenses_at_risk"] or 0,
-        },
-        "users": {
-            "reason": _reason(section, "users"),
-            "tiles": [{"label": "Active members", "value": _count(users["members"])},
-                      {"label": "Licensed", "value": _count(users["licensed"])},
-                      {"label": "Disabled, still licensed", "value": _count(users["disabled_licensed"])},
-                      {"label": f"Licensed, no sign-in for {INACTIVE_DAYS}+ days", "value": _count(users["inactive_licensed"])}],
-            "sign_in_reason": _reason(section, "sign_in") if users["members"] is not None else None,
-        },
-        "mfa": {
-            "reason": _reason(section, "mfa"),
-            "registered": _count(mfa["registered"]), "eligible": _count(mfa["eligible"]), "rate": _pct(mfa["rate"]),
-            "bar": round(100 * mfa["rate"]) if mfa["rate"] is not None else 0,
-            "admins_without": mfa["admins_without"] or 0,
-            "names": list(mfa["without_names"] or []),
-            "more": max(0, (mfa["eligible"] or 0) - (mfa["registered"] or 0) - len(mfa["without_names"] or [])),
-        },
-    }
-
+# -- summary: m365 metrics -> the executive summary's sentence (the section's words: ms365_view.py) --
 
 def summary(section: Mapping[str, Any]) -> str | None:
     """The executive summary's sentence: Secure Score and its change, and who still lacks MFA."""

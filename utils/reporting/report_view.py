@@ -112,7 +112,8 @@ def _sla(metrics: Metrics, details: ReportDetails) -> list[dict]:
     rows = []
     sla = metrics["sla"]
     for key, name, figures in (("first_response", "First reply", sla["first_response"]), ("resolution", "Resolution", sla["resolution"])):
-        measured = figures["met"] + figures["breached"]
+        # Measured means a rate: a resolution rate needs a ticket resolved against its target this month.
+        measured = figures["met"] + figures["breached"] if figures["rate"] is not None else 0
         met_width = round(100 * figures["met"] / measured) if measured else 0
         rows.append({
             "name": name,
@@ -122,7 +123,8 @@ def _sla(metrics: Metrics, details: ReportDetails) -> list[dict]:
             "rate": format_pct(figures["rate"]),
             "met_width": met_width,
             "breached_width": 100 - met_width,
-            "note": wording.sla_note(key, details),
+            "note": wording.sla_note(key, details) if measured or key == "first_response" else "",
+            "unmeasured": wording.sla_unmeasured(key, details),
         })
     return rows
 
@@ -139,12 +141,13 @@ def _bar_rows(counts: Mapping[str, int], limit: int = BREAKDOWN_ROWS) -> list[di
 def _breakdowns(metrics: Metrics) -> list[dict]:
     breakdown = metrics["breakdown"]
     priority = dict(sorted(breakdown["priority"].items(), key=lambda item: priority_rank(item[0])))
-    return [
+    charts = [
         {"title": "Category", "rows": _bar_rows(breakdown["category"])},
         {"title": "Priority", "rows": _bar_rows(priority)},
         {"title": "Type", "rows": _bar_rows(breakdown["type"])},
         {"title": "Channel", "rows": _bar_rows(breakdown["source"])},
     ]
+    return [chart for chart in charts if chart["rows"]]  # no table without rows: a quiet month says so once
 
 
 def _requesters(metrics: Metrics, details: ReportDetails) -> dict:

@@ -211,6 +211,10 @@ def kpi_rows(metrics: Metrics) -> list[list[dict]]:
     if res_rate is not None:
         note = f"first replies {format_pct(fr_rate)}" if fr_rate is not None else f"{format_count(sla['resolution']['met'])} of {format_count(sla['resolution']['met'] + sla['resolution']['breached'])} on time"
         sla_tile = tile("Resolved on time", format_pct(res_rate), note, changes.get("sla"))
+    elif overdue_without_resolutions(metrics):
+        words = overdue_open_text(overdue_without_resolutions(metrics))
+        sla_tile = tile("Resolved on time", "–", f"nothing resolved; {words}" + (f"; first replies {format_pct(fr_rate)}" if fr_rate is not None else ""))
+        sla_tile["available"] = False  # the muted style: no rate to state, and the note says why
     elif fr_rate is not None:
         sla_tile = tile("First reply on time", format_pct(fr_rate), f"{format_count(sla['first_response']['met'])} of {plural(sla['first_response']['met'] + sla['first_response']['breached'], 'ticket')}",
                         changes.get("sla"))
@@ -267,6 +271,28 @@ def pulled_at(generated_at: str | None, zone: str) -> str:
     if not moment:
         return "The time the data was pulled is not recorded."
     return f"Data pulled from Freshservice on {long_date(moment)} at {moment:%H:%M} ({zone_label(zone)} time)."
+
+
+def overdue_open_text(overdue: int) -> str:
+    """'1 open ticket is past its resolution target' (no full stop: callers end or join it)."""
+    return f"{plural(overdue, 'open ticket')} {noun(overdue, 'is', 'are')} past {noun(overdue, 'its', 'their')} resolution target"
+
+
+def overdue_without_resolutions(metrics: Metrics) -> int:
+    """Open tickets past their resolution target in a month that resolved none with a target (else 0).
+
+    With no resolution rate, every missed resolution of the month is such an open ticket (docs/metrics.md).
+    """
+    resolution = metrics["sla"]["resolution"]
+    return resolution["breached"] if resolution["rate"] is None else 0
+
+
+def sla_unmeasured(key: str, details: ReportDetails) -> str:
+    """An SLA row without a rate, in words: why there is none, and any open ticket already past its target."""
+    overdue = details["sla_resolution_overdue_open"]
+    if key == "resolution" and overdue:
+        return f"No ticket with this target was resolved this month; {overdue_open_text(overdue)}."
+    return "No tickets had this target due this month."
 
 
 def sla_note(key: str, details: ReportDetails) -> str:

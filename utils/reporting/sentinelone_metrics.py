@@ -316,4 +316,11 @@ ATTENTION = (
         text=lambda n: one_of(n, "1 computer runs an out-of-date endpoint protection agent: please leave it on so it can update.",
                               "{n} computers run an out-of-date endpoint protection agent: please leave them on so they can update."),
     ),
+    AttentionRule(
+        kind="agents_detect_only", rank=65, count=count_at("s1", "agents", "detect_only"),
+        text=lambda n: one_of(n, "1 computer's endpoint protection only reports threats and does not stop them: "
+                                 "tell us if we may switch it back to protect mode.",
+                              "{n} computers' endpoint protection only reports threats and does not stop them: "
+                              "tell us if we may switch them back to protect mode."),
+    ),
 )
