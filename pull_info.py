@@ -29,7 +29,7 @@ from utils.core.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
 from utils.core.config import PROJECT_ROOT, ensure_writable_dir, home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
-from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import ReportSettings, Settings, load_settings
 from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
 from utils.monthly.batch import run_batch
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         return check_services(settings, args)
     report_settings = settings.report
-    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
+    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     if not args.demo:
         if args.url:  # --url beats FRESHSERVICE_URL, which beats the settings file
             settings = settings.with_freshservice_url(args.url)
@@ -160,7 +160,7 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
     parser = build_parser("Pull every client's month from Freshservice and build their reports (what cron runs monthly).",
                           exit_codes=EXIT_CODES_HELP.replace("1 a runtime failure (API, data, file)",
                                                              "1 a client or data source failed, or another runtime failure"))
-    parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
+    add_period_arguments(parser)
     parser.add_argument("--client", action="append", metavar="ID", type=client_id,
                         help="only this client (repeatable); default: every client")
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo account, in demo/, with no Freshservice account")

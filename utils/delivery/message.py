@@ -22,7 +22,7 @@ from utils.core import clock
 from utils.core.cli import clean_text, redact
 from utils.core.errors import ConfigError, DataError, IntegoError
 from utils.core.files import read_json, read_regular_bytes, write_text_atomic
-from utils.core.period import MONTH_NAMES
+from utils.core.period import MONTH_NAMES, key_label
 from utils.core.settings import DeliverySettings, parse_address
 
 TEST_PREFIX = "[TEST] "
@@ -143,7 +143,9 @@ def display_name(address: str) -> str:
 # -- finding the built reports ------------------------------------------------------------------
 
 def month_label(month: str) -> str:
-    """'2026-10' -> 'October 2026'."""
+    """'2026-10' -> 'October 2026'; a quarter's or range's key -> its label ('2026-Q3' -> 'Q3 2026')."""
+    if "Q" in month or ".." in month:
+        return key_label(month)
     year, number = month.split("-")
     return f"{MONTH_NAMES[int(number) - 1]} {year}"
 

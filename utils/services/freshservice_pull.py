@@ -31,7 +31,7 @@ from utils.core.cli import build_parser, run_main
 from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, read_json, write_json_atomic
-from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
@@ -144,7 +144,7 @@ def positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
+    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     if args.url:
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--type", choices=ENTITY_TYPES,
                         help="what the id names (default: as companies_list.json says, else department); "
                              "workspace: a client of the Freshservice for MSPs edition")
-    parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
+    add_period_arguments(parser, "the month to pull")
     parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
