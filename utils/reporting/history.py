@@ -168,9 +168,35 @@ def load_history(home: Path, client_id: Any, report_month: str, months: int = TR
 
 def history_for_raw(home: Path, raw: Mapping[str, Any]) -> dict[str, dict]:
     """The stored months a report built from `raw` uses (the five before its month)."""
-    # A quarter's or range's report compares with the months before its first month, as a month's does.
-    first_month = period_from_block(raw["period"]).months[0] if period_kind(raw["period"]) != "month" else raw_month(raw)
-    return load_history(home, raw["client"]["id"], first_month)
+    if period_kind(raw["period"]) == "month":
+        return load_history(home, raw["client"]["id"], raw_month(raw))
+    # A quarter's or range's report compares with the months before its first month, as a month's does, and shows
+    # its own months side by side and the period of the same length before it.
+    period = period_from_block(raw["period"])
+    found = load_history(home, raw["client"]["id"], period.months[0])
+    found.update(period_history(home, raw["client"]["id"], period.months, period.kind))
+    return found
+
+
+def previous_period_key(months: list[str], kind: str) -> tuple[str, list[str]]:
+    """The key and months of the period of the same length just before `months` (Q3's: Q2)."""
+    earlier = months_before(months[0], len(months))
+    if kind == "quarter":
+        return f"{earlier[0][:4]}-Q{(int(earlier[0][5:7]) - 1) // 3 + 1}", earlier
+    return (f"{earlier[0]}..{earlier[-1]}" if len(earlier) > 1 else earlier[0]), earlier
+
+
+def period_history(home: Path, client_id: Any, months: list[str], kind: str) -> dict[str, dict]:
+    """The stored months of a period and of the period before it, and that earlier period itself where it was built whole."""
+    previous_key, previous_months = previous_period_key(months, kind)
+    found: dict[str, dict] = {}
+    for key in [*previous_months, *months, previous_key]:
+        path = history_path(home, client_id, key)
+        if path.exists():
+            data = read_history_file(path, client_id, key)
+            if data is not None:
+                found[key] = data
+    return found
 
 
 def has_month(home: Path, client_id: Any, month: str) -> bool:
