@@ -12,6 +12,7 @@ from typing import Any
 
 from utils.core.lookup import dig, number_or_none
 from utils.core.period import Period, key_label
+from utils.reporting.devices import devices_summary
 from utils.reporting.history import previous_period_key
 from utils.reporting.quarterly_status import area_statuses, recommendations, recurring_issues
 from utils.reporting.report_format import format_count, format_duration, format_hours, format_pct, month_name
@@ -112,8 +113,9 @@ def review_summary(metrics: Mapping[str, Any], period: Period) -> list[str]:
 
 
 def review_context(metrics: Mapping[str, Any], raw: Mapping[str, Any], history: Mapping[str, Mapping[str, Any]],
-                   period: Period, devices: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   period: Period) -> dict[str, Any]:
     """Everything the quarterly template adds to the monthly context."""
+    devices = devices_summary(raw, period)
     return {
         "title": f"IT service review for {period.label}",
         "summary": review_summary(metrics, period),

@@ -35,6 +35,7 @@ from utils.core.period import Period, add_period_arguments, period_of, resolve_t
 from utils.core.settings import load_settings
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
+from utils.services.freshservice_assets import fetch_devices
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_details import CONVERSATION_KEYS, CSAT_PROBES, fetch_all_details, fetch_unhinted_csat
 from utils.services.freshservice_discovery import (
@@ -94,7 +95,9 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     if untagged:
         warnings.append(f"the tags of {untagged} ticket{'s' if untagged != 1 else ''} are not available: this helpdesk refuses "
                         "include=tags on the ticket list (400), so proactive tickets may be undercounted")
-    return {
+    # A period's review shows the client's devices; a month's report does not, so a month spends no credits on them.
+    devices = fetch_devices(client, client_record["id"], warnings) if not period.is_month and entity_type == "department" else None
+    document = {
         "schema_version": SCHEMA_VERSION,
         "source": "freshservice",
         "generated_at": clock.now().isoformat(timespec="seconds"),
@@ -106,9 +109,11 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
         "trend": trend,
         "agents": dict(sorted(context.agents.items())),
         "warnings": warnings,
+        **({"devices": devices} if devices else {}),  # none kept, or an empty list: the review shows nothing
         "api_usage": client.counters.as_dict(),  # the older block, kept for its readers; `usage` is the shared shape
         "usage": client.counters.usage(),
     }
+    return document
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
