@@ -4,8 +4,8 @@
 
 Runs `pull_info.py --demo` into a temporary folder (it builds the demo's previous quarter beside the month), then
 rebuilds the busiest client's review from the quarter's raw files (kept in raw_data/archive/<quarter>/) and its
-history, as `build_report.py` does: the first build in this process (imports, premailer's CSS parsing) and the median
-of the following ones. Targets (issue 19): under 100 KB, no email-check error, built in under 1.5 s.
+history, as `build_report.py` does: once as `python build_report.py` from the shell (interpreter and imports included:
+the figure the target is for), then in this process, the first build and the median of the following ones. Targets (issue 19): under 100 KB, no email-check error, built in under 1.5 s.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +47,15 @@ def build(demo: Path, raw_path: Path) -> tuple[float, str]:
     return time.perf_counter() - started, html
 
 
+def subprocess_build(demo: Path, raw_path: Path) -> float:
+    """`python build_report.py RAW --out ...` from the shell, timed whole: the interpreter, the imports, the build."""
+    environment = {**os.environ, "INTEGOREPORT_HOME": str(demo)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "build_report.py"), str(raw_path), "--out", str(demo / "review.html"), "-q"],
+                   check=True, env=environment, cwd=demo)
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -62,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         archive = demo / "raw_data" / "archive" / quarter.key
         busiest = max(archive.glob("freshservice_*.json"), key=lambda path: path.stat().st_size)
         cold, html = build(demo, busiest)
+        script = subprocess_build(demo, busiest)
         warm = [build(demo, busiest)[0] for _ in range(max(1, args.runs))]
         size = len(html.encode("utf-8")) / 1024
         errors = [finding for finding in check_html(html) if finding.severity == ERROR]
@@ -69,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     median = statistics.median(warm)
     print(f"{quarter.label}, {busiest.name}: {size:.1f} KB (target < {TARGET_KB}); email-check errors {len(errors)}, "
           f"--check-template errors {len(template_errors)}")
-    print(f"build: first {cold:.2f} s, then median {median:.2f} s of {len(warm)} (target < {TARGET_SECONDS} s)")
-    ok = size < TARGET_KB and not errors and not template_errors and cold < TARGET_SECONDS
+    print(f"build in this process: first {cold:.2f} s, then median {median:.2f} s of {len(warm)}; "
+          f"python build_report.py from the shell (imports included): {script:.2f} s (target < {TARGET_SECONDS} s)")
+    ok = size < TARGET_KB and not errors and not template_errors and script < TARGET_SECONDS
     print("ok" if ok else "MISSED")
     return 0 if ok else 1
 
