@@ -28,7 +28,9 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
 
 from utils.core.cli import build_parser, run_main
 from utils.core.config import OUTPUT_REPORT, RAW_DIR, REPORTS_DIR, home_dir
+from utils.core.errors import ConfigError
 from utils.core.files import write_json_atomic, write_text_atomic
+from utils.core.period import add_period_arguments, period_of
 from utils.core.settings import load_settings
 from utils.delivery.sent_copy import rebuild_notice
 from utils.reporting.email_checks import check_template, print_findings
@@ -50,7 +52,17 @@ def make_parser() -> argparse.ArgumentParser:
                         help=f"HTML template: a file name in templates/ or a path (default: {DEFAULT_TEMPLATE})")
     parser.add_argument("--check-template", metavar="PATH",
                         help="check an HTML template for email safety with a sample month, build nothing (-v: warnings too)")
+    add_period_arguments(parser, "the month the raw file must cover")
     return parser
+
+
+def check_raw_period(args: argparse.Namespace, raw: dict, raw_path: Path) -> None:
+    """With --month, --quarter or --from/--to: the raw file must cover exactly that period (one line, exit 2, if not)."""
+    if not any((args.month, args.quarter, args.date_from, args.date_to)):
+        return
+    wanted = period_of(args, str(raw["period"]["timezone"]))
+    if raw_month(raw) != wanted.key:
+        raise ConfigError(f"{raw_path.name} covers {raw_month(raw)}, not {wanted.key}: pull that period first")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     sections = report_sections()
     raw_path = Path(args.raw) if args.raw else newest_raw_file(home / RAW_DIR)
     raw = load_raw(raw_path)
+    check_raw_period(args, raw, raw_path)
     # The other sources' files for the same client and month sit beside the Freshservice file.
     extra_raw, problems = load_source_files(raw_path.parent, str(raw["client"]["id"]), raw["period"], sections)
     for problem in problems:

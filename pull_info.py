@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 if __name__ == "__main__":  # run as `python path/to/script.py` from any folder: import from the project root
@@ -30,7 +31,7 @@ from utils.core.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
 from utils.core.config import PROJECT_ROOT, ensure_writable_dir, home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
-from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.period import Period, add_period_arguments, parse_period, period_of, resolve_timezone
 from utils.core.settings import ReportSettings, Settings, load_settings
 from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options
 from utils.monthly.batch import run_batch
@@ -40,7 +41,7 @@ from utils.monthly.demo import DEMO_MSP_NAME, demo_services
 from utils.monthly.run_lock import RunLock
 from utils.monthly.run_log import run_log_file
 from utils.monthly.send_step import send_after_build
-from utils.monthly.state import MonthlyRun, RunSummary, connect
+from utils.monthly.state import ClientOutcome, MonthlyRun, RunSummary, connect
 from utils.reporting.history import TREND_MONTHS
 from utils.services.freshservice_client import FreshserviceClient, UsageCounters
 from utils.services.freshservice_pull import DEFAULT_WORKERS, positive_int
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         return check_services(settings, args)
     report_settings = settings.report
-    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
+    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     if not args.demo:
         if args.url:  # --url beats FRESHSERVICE_URL, which beats the settings file
             settings = settings.with_freshservice_url(args.url)
@@ -110,17 +111,30 @@ def run_with_sources(args: argparse.Namespace, home: Path, period: Period, setti
         try:
             if args.backfill:
                 return run_backfill(args, run, args.backfill)
+            review = None
             if args.demo:  # the demo's first report shows a full trend and month-over-month changes
                 run_backfill(args, run, TREND_MONTHS - 1)
+                review = demo_quarter(run, args.client) if run.build and run.period.is_month else None
                 client.counters = UsageCounters()  # the backfill printed its own cost; the month's summary is the month's
             summary, index_path = run_batch(run, args.client, args.refresh_clients)
         finally:
             lock.release()
         delivered = deliver() if deliver is not None else True  # --send: email the reports (utils/delivery/outbound.py)
         report_summary(summary, index_path, client, period, started)
+        if review is not None:
+            print(f"Quarterly review for {clean_text(str(review.client.get('name')))}: {review.report_path}")
         if log_path:
             log.debug("log file: %s", log_path)
     return EXIT_FAILURE if summary.failed or summary.with_failed_steps or not delivered else EXIT_OK
+
+
+def demo_quarter(run: MonthlyRun, client_ids: list[str] | None) -> ClientOutcome | None:
+    """The demo's previous full quarter, built from the backfilled history and one quarter pull (before the month's
+    batch, so raw_data/ ends holding the month); the busiest client's outcome, for its review's path."""
+    quarter = parse_period(run.period.timezone, quarter="previous")
+    summary, _ = run_batch(replace(run, period=quarter), client_ids)
+    done = sorted((outcome for outcome in summary.outcomes if not outcome.error and outcome.report_path), key=lambda o: -o.tickets)
+    return done[0] if done else None
 
 
 def run_backfill(args: argparse.Namespace, run: MonthlyRun, months: int) -> int:
@@ -162,7 +176,7 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
     parser = build_parser("Pull every client's month from Freshservice and build their reports (what cron runs monthly).",
                           exit_codes=EXIT_CODES_HELP.replace("1 a runtime failure (API, data, file)",
                                                              "1 a client or data source failed, or another runtime failure"))
-    parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
+    add_period_arguments(parser)
     parser.add_argument("--client", action="append", metavar="ID", type=client_id,
                         help="only this client (repeatable); default: every client")
     parser.add_argument("--demo", action="store_true", help="run on the built-in demo account, in demo/, with no Freshservice account")

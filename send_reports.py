@@ -24,7 +24,7 @@ from utils.core.cli import EXIT_CODES_HELP, build_parser, run_main
 from utils.core.config import home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
-from utils.core.period import report_period, resolve_timezone
+from utils.core.period import add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.delivery.outbound import Options, check_addresses, deliver_month, make_sender
 from utils.monthly.send_step import refresh_index
@@ -36,7 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = build_parser("Email each client its built report for the month (SMTP or Mailchimp Transactional), never twice.",
                           network=False, exit_codes=EXIT_CODES_HELP.replace(
                               "1 a runtime failure (API, data, file)", "1 any client's email partial, failed or unknown (or another runtime failure)"))
-    parser.add_argument("--month", help="the month, YYYY-MM (default: the previous full month)")
+    add_period_arguments(parser)
     parser.add_argument("--client", action="append", metavar="ID", default=[], type=client_id, help="only this client (repeatable)")
     parser.add_argument("--dry-run", action="store_true", help="send nothing: write each message to reports/<YYYY-MM>/outbox/*.eml")
     parser.add_argument("--test-to", metavar="ADDRESS", help="send every selected report to this one address, subject prefixed [TEST]; "
@@ -62,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--all goes with --resend (without it every client with recipients is already selected)")
     home = home_dir()
     settings = load_settings(home)
-    period = report_period(args.month, resolve_timezone(None, settings.timezone))
+    period = period_of(args, resolve_timezone(None, settings.timezone))
     month = period.month
     if args.test_to is not None:  # an empty --test-to "" must not fall back to the real recipients
         check_addresses([args.test_to])
-    options = Options(month=month, client_ids=tuple(args.client), dry_run=args.dry_run, test_to=args.test_to, resend=args.resend)
+    options = Options(month=month, client_ids=tuple(args.client), dry_run=args.dry_run, test_to=args.test_to, resend=args.resend,
+                      period=period.as_dict())
     sender = make_sender(settings, home, options)  # settings and secrets checked before anything is sent
     summary = deliver_month(settings, home, options, sender)
     if sender is not None and not args.test_to:

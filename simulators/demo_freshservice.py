@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from simulators.freshservice_assets import add_demo_devices
 from simulators.freshservice_data import Account, to_utc
 from utils.core import clock
 
@@ -935,5 +936,6 @@ def build_demo_account(now: datetime | None = None, seed: int = 2026) -> Account
     builder.plan_company_tickets()
     builder.plan_special_tickets()
     builder.write()
+    add_demo_devices(builder.account, seed)
     return builder.account
 

@@ -48,6 +48,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from simulators.base import LoopbackServer, Reply
 from simulators.demo_freshservice import build_demo_account
+from simulators.freshservice_assets import filtered_assets
 from simulators.freshservice_data import (
     _EMBED_ONLY_KEYS,
     API_PREFIX,
@@ -252,7 +253,7 @@ class Simulator(LoopbackServer):
             return _Reply(401, ERROR_BODIES[401]), self._charge_if_possible(endpoint, 1)
         includes = _includes(params)
         nominal = 1
-        if endpoint == "tickets.list":
+        if endpoint in ("tickets.list", "assets"):
             nominal += 2 * len(includes)
         elif endpoint == "tickets.view":
             nominal += len(includes)
@@ -606,6 +607,17 @@ class Simulator(LoopbackServer):
         return _Reply(200, {"tickets": [self._shape_ticket(ticket, FILTER_TICKET_KEYS, [])
                                         for ticket in chunk], "total": len(matches)})
 
+    # ---- assets (issue 19; simulators/freshservice_assets.py)
+
+    def _list_assets(self, handler, path, pairs, params, includes) -> _Reply:
+        chunk, refused = filtered_assets(self.account.assets, params)
+        if refused is not None:
+            return _invalid(refused, "Unexpected/invalid field in request", "invalid_field")
+        return _Reply(200, {"assets": chunk})
+
+    def _list_asset_types(self, handler, path, pairs, params, includes) -> _Reply:
+        return self._paged(handler, path, pairs, params, "asset_types", sorted(self.account.assets.types.values(), key=lambda item: item["id"]))
+
     def _visible_ticket(self, ticket_id: str) -> dict | _Reply:
         ticket = self.account.tickets.get(int(ticket_id))
         if ticket is None or ticket["deleted"]:
@@ -674,6 +686,8 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(rf"^{API_PREFIX}/requesters/(\d+)$"), "requesters", "_view_requester"),
     (re.compile(rf"^{API_PREFIX}/ticket_form_fields$"), "ticket_form_fields", "_ticket_form_fields"),
     (re.compile(rf"^{API_PREFIX}/workspaces$"), "workspaces", "_list_workspaces"),
+    (re.compile(rf"^{API_PREFIX}/assets$"), "assets", "_list_assets"),
+    (re.compile(rf"^{API_PREFIX}/asset_types$"), "asset_types", "_list_asset_types"),
     (re.compile(rf"^{API_PREFIX}/workspaces/(\d+)$"), "workspaces", "_view_workspace"),
 ]
 

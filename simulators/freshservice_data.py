@@ -24,6 +24,7 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeGuard, overload
 
+from simulators.freshservice_assets import AssetStore
 from utils.core import clock
 
 API_PREFIX = "/api/v2"
@@ -68,6 +69,8 @@ ENDPOINT_KEYS = (
     "requesters",
     "ticket_form_fields",
     "workspaces",
+    "assets",
+    "asset_types",
     "other",
 )
 
@@ -289,6 +292,7 @@ class Account:
         self.time_entries: dict[int, list[dict]] = {}
         self.csat: dict[int, dict] = {}
         self.workspaces: dict[int, dict] = {}  # Freshservice for MSPs only: see add_workspace
+        self.assets = AssetStore()  # issue 19: none unless a test or the demo adds them
         self.ticket_form_fields: list[dict] = default_ticket_form_fields(self.now)
         self._id_counters = {kind: 0 for kind in _ID_BASES}
         self._last_ticket_id = 0

@@ -62,7 +62,7 @@ def test_period_boundaries_in_other_zones(zone, year, month, inside, outside):
 
 def test_period_is_reported_in_the_report_zone():
     metrics = metrics_of([])
-    assert metrics["period"] == {"start": "2026-10-01T00:00:00-04:00", "end": "2026-11-01T00:00:00-04:00",
+    assert metrics["period"] == {"kind": "month", "start": "2026-10-01T00:00:00-04:00", "end": "2026-11-01T00:00:00-04:00",
                                  "timezone": "America/New_York", "label": "October 2026"}
 
 

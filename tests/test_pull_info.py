@@ -18,7 +18,7 @@ from simulators.demo_freshservice import build_demo_account
 from simulators.freshservice_data import Account
 from tests.conftest import SIM_KEY
 from tests.source_fixtures import batch_run
-from utils.core.period import report_period
+from utils.core.period import parse_period, report_period
 from utils.monthly import batch
 from utils.monthly.batch import slugify
 from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
@@ -101,7 +101,11 @@ def test_demo_batch_of_every_client_leaves_a_real_home_untouched(demo_run):
     assert f"Index: {folder / 'index.html'}" in out
     report_line = next(line for line in out.splitlines() if line.startswith("Report for "))
     assert Path(report_line.split(": ", 1)[1]).is_file()
-    assert len(list((demo_home / "reports").glob("*/*.html"))) == len(account.departments) + 1  # and the index
+    assert len(list(folder.glob("*.html"))) == len(account.departments) + 1  # and the index
+    # Beside the month, only the demo's previous quarter (issue 19), with the same reports and its own index.
+    quarter = parse_period("UTC", quarter="previous").key
+    assert sorted(path.name for path in (demo_home / "reports").iterdir()) == sorted([demo_month, quarter])
+    assert len(list((demo_home / "reports" / quarter).glob("*.html"))) == len(account.departments) + 1
     # It ends with the demo's emails in the outbox (utils/delivery/outbound.py), one a client, nothing sent.
     assert len(list((folder / "outbox").glob("*.eml"))) == len(account.departments) and "Emails (written, not sent): 6" in out
     assert "6 clients done, 0 failed" in err

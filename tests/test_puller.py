@@ -242,7 +242,7 @@ def test_document_shape(start_simulator, two_clients):
     assert document["schema_version"] == 1 and document["source"] == "freshservice" and document["entity_type"] == "department"
     assert document["client"]["name"] == "Ours Ltd" and document["client"]["client_type"] == "Managed"
     assert document["client"]["prime_user_name"] == "Pat Prime" and document["client"]["head_name"] == "Hal Head"
-    assert document["period"] == {"start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00", "timezone": "UTC", "label": "October 2026"}
+    assert document["period"] == {"kind": "month", "start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00", "timezone": "UTC", "label": "October 2026"}
     assert [entry["month"] for entry in document["trend"]] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
     assert document["agents"] == {str(agent): "Sam Agent"}
     assert set(document["api_usage"]) == {"requests", "credits", "retries", "rate_limited", "seconds_waited", "seconds_total",

@@ -87,7 +87,7 @@ def test_the_demo_builds_the_reports_and_the_outbox_sends(as_on_windows, tmp_pat
     assert "Traceback" not in result.stderr
     # The explicit fallback says that runs are not kept apart; with msvcrt they are, silently.
     assert (NO_LOCKING in result.stderr) is not as_on_windows.msvcrt
-    month = next((demo / "reports").iterdir())
+    month = next(folder for folder in (demo / "reports").iterdir() if "Q" not in folder.name)  # not the demo's quarter (issue 19)
     assert list(month.glob(f"harrow-vance-llp-{DEMO_CLIENT}.html"))
     written = list((month / "outbox").glob("*.eml"))
     assert [path.name for path in written] == [f"harrow-vance-llp-{DEMO_CLIENT}.eml"]

@@ -22,8 +22,9 @@ from utils.core import clock
 from utils.core.cli import clean_text, redact
 from utils.core.errors import ConfigError, DataError, IntegoError
 from utils.core.files import read_json, read_regular_bytes, write_text_atomic
-from utils.core.period import MONTH_NAMES
+from utils.core.period import MONTH_NAMES, key_label
 from utils.core.settings import DeliverySettings, parse_address
+from utils.core.settings_tables import DEFAULT_SUBJECT
 
 TEST_PREFIX = "[TEST] "
 SERVER_TEXT_LIMIT = 300  # a server's own words as stored and printed: a 2 MB error body is not a reason
@@ -142,8 +143,18 @@ def display_name(address: str) -> str:
 
 # -- finding the built reports ------------------------------------------------------------------
 
+PERIOD_SUBJECT = "{client}: IT service review for {period}"
+
+
+def is_period_key(month: str) -> bool:
+    """Whether a reports/ folder name is a quarter's or a range's (2026-Q3, 2026-07..2026-09), not a month's."""
+    return "Q" in month or ".." in month
+
+
 def month_label(month: str) -> str:
-    """'2026-10' -> 'October 2026'."""
+    """'2026-10' -> 'October 2026'; a quarter's or range's key -> its label ('2026-Q3' -> 'Q3 2026')."""
+    if is_period_key(month):
+        return key_label(month)
     year, number = month.split("-")
     return f"{MONTH_NAMES[int(number) - 1]} {year}"
 
@@ -190,7 +201,9 @@ def build_message(report: BuiltReport, delivery: DeliverySettings, msp_name: str
         text = text_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"the report {report.stem} is not UTF-8: {exc}") from None
-    subject = delivery.subject.format(client=report.client_name, month=month_label(month), msp=msp_name)
+    # A quarter's or range's review has its own default subject; a subject set in the settings is kept for every period.
+    template = PERIOD_SUBJECT if is_period_key(month) and delivery.subject == DEFAULT_SUBJECT else delivery.subject
+    subject = template.format(client=report.client_name, month=month_label(month), period=month_label(month), msp=msp_name)
     if test:
         subject = TEST_PREFIX + subject
     for what, value in (("client name", report.client_name), ("subject", subject),

@@ -80,6 +80,7 @@ class Options:
     dry_run: bool = False
     test_to: str | None = None
     resend: bool = False
+    period: Mapping[str, Any] | None = None  # the period block (kind, start, end, label) the record keeps
 
 
 def plan_clients(settings: Settings, reports: Mapping[str, BuiltReport], record: Mapping[str, Any], options: Options) -> list[Plan]:
@@ -158,6 +159,8 @@ def deliver_month(settings: Settings, home: Path, options: Options, sender: Send
     try:
         with delivery_lock(run.reports_dir):
             run.record = load_record(run.reports_dir, options.month)
+            if options.period is not None:
+                run.record.setdefault("period", dict(options.period))
             plans = plan_clients(settings, find_reports(run.reports_dir), run.record, options)
             if not plans:
                 log.warning("nothing to send for %s: no built reports in %s and no client with recipients", options.month, run.reports_dir)

@@ -104,7 +104,7 @@ def months_wanted(run: MonthlyRun, clients: list[dict], months: int, refresh: bo
                   summary: BackfillSummary) -> list[tuple[Period, dict]]:
     """(month, client) to pull, oldest month first; those already in the history are counted as skipped."""
     wanted: list[tuple[Period, dict]] = []
-    for month in months_before(run.period.month, months):
+    for month in months_before(run.period.months[0], months):
         month_period = report_period(month, run.period.timezone)
         for entry in clients:
             client_id = str(entry["id"])

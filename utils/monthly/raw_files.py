@@ -12,6 +12,7 @@ from pathlib import Path
 from utils.core.config import RAW_DIR
 from utils.core.errors import DataError
 from utils.core.files import make_private_dir, read_json, safe_child, write_json_atomic
+from utils.core.period import period_from_block, period_kind
 
 RAW_FILE_NAME = re.compile(r"^[a-z0-9]+_([0-9]+)\.json$")  # raw_data/<source>_<CLIENT_ID>.json
 
@@ -21,8 +22,10 @@ def archive_raw_file(path: Path) -> Path | None:
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        month = str(read_json(path, "raw file")["period"]["start"])[:7]
-        if not re.fullmatch(r"\d{4}-\d{2}", month):
+        block = read_json(path, "raw file")["period"]
+        # A quarter's or range's file goes under its own key (2026-Q3), never among its first month's files.
+        month = period_from_block(block).key if period_kind(block) != "month" else str(block["start"])[:7]
+        if not re.fullmatch(r"\d{4}-\d{2}|\d{4}-Q[1-4]|\d{4}-\d{2}\.\.\d{4}-\d{2}", month):
             raise ValueError(month)
     except (DataError, KeyError, TypeError, ValueError):
         month = "unknown"

@@ -80,7 +80,7 @@ def send_after_build(settings: Settings, home: Path, period: Period, client_ids:
     The sender and its secret are set up here, so a settings error stops the run before the first
     request; the returned function sends (or, for the demo, writes the outbox) and says whether all went.
     """
-    options = Options(month=period.month, client_ids=tuple(client_ids or ()))
+    options = Options(month=period.month, client_ids=tuple(client_ids or ()), period=period.as_dict())
     sender = None if demo else make_sender(settings, home, options)
 
     def deliver() -> bool:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from utils.core.errors import DataError
 from utils.core.files import read_json, write_json_atomic
 from utils.core.lookup import count_or_none, dig, number_or_none
+from utils.core.period import period_from_block, period_kind
 from utils.reporting.metrics_csat import stored_positive_rate
 
 HISTORY_DIR = "history"
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 History = Mapping[str, Mapping[str, Any]]  # {"YYYY-MM": that month's stored metrics JSON}
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PERIOD_KEY = re.compile(r"^\d{4}-Q[1-4]$|^\d{4}-(0[1-9]|1[0-2])\.\.\d{4}-(0[1-9]|1[0-2])$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 # The figures `previous` copies, as (section, key) paths into a stored metrics JSON.
@@ -60,8 +62,11 @@ def months_before(month: str, count: int) -> list[str]:
 
 
 def metrics_month(metrics: Mapping[str, Any]) -> str:
-    """The month a metrics JSON covers, YYYY-MM, read from its local period start."""
-    start = str(metrics["period"]["start"])
+    """The month a metrics JSON covers, YYYY-MM, read from its local period start; a quarter's or range's key (2026-Q3)."""
+    block = metrics["period"]
+    if period_kind(block) != "month":  # a period never files under its first month: months and periods stay apart
+        return period_from_block(block).key
+    start = str(block["start"])
     date.fromisoformat(start[:10])  # a readable date, or ValueError
     return start[:7]
 
@@ -69,6 +74,8 @@ def metrics_month(metrics: Mapping[str, Any]) -> str:
 def raw_month(raw: Mapping[str, Any]) -> str:
     """The month a raw data file covers, YYYY-MM in its report time zone (the file is checked already)."""
     period = raw["period"]
+    if period_kind(period) != "month":
+        return period_from_block(period).key
     start = datetime.fromisoformat(str(period["start"]).replace("Z", "+00:00")).astimezone(ZoneInfo(period["timezone"]))
     return f"{start.year:04d}-{start.month:02d}"
 
@@ -84,7 +91,8 @@ def history_dir(home: Path, client_id: Any) -> Path:
 
 
 def history_path(home: Path, client_id: Any, month: str) -> Path:
-    if not _MONTH.match(month):
+    """history/<client_id>/<month>.json; a quarter or range is kept under its own key (2026-Q3, 2026-07..2026-09)."""
+    if not (_MONTH.match(month) or _PERIOD_KEY.match(month)):
         raise ValueError(f"not a month: {month!r}")
     return history_dir(home, client_id) / f"{month}.json"
 
@@ -160,7 +168,35 @@ def load_history(home: Path, client_id: Any, report_month: str, months: int = TR
 
 def history_for_raw(home: Path, raw: Mapping[str, Any]) -> dict[str, dict]:
     """The stored months a report built from `raw` uses (the five before its month)."""
-    return load_history(home, raw["client"]["id"], raw_month(raw))
+    if period_kind(raw["period"]) == "month":
+        return load_history(home, raw["client"]["id"], raw_month(raw))
+    # A quarter's or range's report compares with the months before its first month, as a month's does, and shows
+    # its own months side by side and the period of the same length before it.
+    period = period_from_block(raw["period"])
+    found = load_history(home, raw["client"]["id"], period.months[0])
+    found.update(period_history(home, raw["client"]["id"], period.months, period.kind))
+    return found
+
+
+def previous_period_key(months: list[str], kind: str) -> tuple[str, list[str]]:
+    """The key and months of the period of the same length just before `months` (Q3's: Q2)."""
+    earlier = months_before(months[0], len(months))
+    if kind == "quarter":
+        return f"{earlier[0][:4]}-Q{(int(earlier[0][5:7]) - 1) // 3 + 1}", earlier
+    return (f"{earlier[0]}..{earlier[-1]}" if len(earlier) > 1 else earlier[0]), earlier
+
+
+def period_history(home: Path, client_id: Any, months: list[str], kind: str) -> dict[str, dict]:
+    """The stored months of a period and of the period before it, and that earlier period itself where it was built whole."""
+    previous_key, previous_months = previous_period_key(months, kind)
+    found: dict[str, dict] = {}
+    for key in [*previous_months, *months, previous_key]:
+        path = history_path(home, client_id, key)
+        if path.exists():
+            data = read_history_file(path, client_id, key)
+            if data is not None:
+                found[key] = data
+    return found
 
 
 def has_month(home: Path, client_id: Any, month: str) -> bool:

@@ -170,7 +170,8 @@ def freshservice_metrics(raw: dict, settings: MetricsSettings, csat_comment_text
         "backlog": backlog_section(sets, ageing),
         "top_requesters": top_requesters_section(sets),
         "trend": trend_section(raw, period, volume, warnings, history, own_figures),
-        "previous": previous_figures(history, month_key(period.start.astimezone(period.zone))),
+        # A quarter's `previous` is the quarter before (the review's own view); never the month before it.
+        "previous": previous_figures(history, month_key(period.start.astimezone(period.zone))) if period.is_month else None,
         "attention": [],  # compute_report_data fills it once every source's key is in
         "recent_tickets": recent_tickets_section(sets),
         "warnings": list(dict.fromkeys(warnings)),
@@ -196,6 +197,7 @@ def client_section(raw: Mapping[str, Any]) -> ClientInfo:
 
 def period_section(period: Period) -> PeriodInfo:
     return {
+        "kind": period.kind,
         "start": period.start.astimezone(period.zone).isoformat(),
         "end": period.end.astimezone(period.zone).isoformat(),
         "timezone": period.timezone,

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.core.errors import DataError
-from utils.core.period import Period
+from utils.core.period import Period, period_kind
 from utils.core.settings import MetricsSettings  # noqa: F401  (re-exported: the metrics' settings, read by utils.core.settings)
 from utils.core.settings_values import parse_business_hours  # noqa: F401  (re-exported)
 from utils.services.tickets import PRIORITY_LABELS, STATUS_LABELS, parse_timestamp, resolved_time
@@ -197,7 +197,7 @@ def read_period(raw: Mapping[str, Any]) -> Period:
         raise DataError("wrong shape: 'period.start' and 'period.end' must be ISO 8601 times, start before end")
     _check_time(period.get("start"), "'period.start'")
     _check_time(period.get("end"), "'period.end'")
-    return Period(start=start, end=end, timezone=zone_name)
+    return Period(start=start, end=end, timezone=zone_name, kind=period_kind(period))
 
 
 # ---------------------------------------------------------------------------------------------

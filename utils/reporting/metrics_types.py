@@ -16,6 +16,7 @@ class ClientInfo(TypedDict):
 
 
 class PeriodInfo(TypedDict):
+    kind: NotRequired[str]  # month, quarter or range (issue 19); absent in metrics stored before
     start: str  # ISO 8601 with the report zone's offset
     end: str  # exclusive
     timezone: str  # IANA name

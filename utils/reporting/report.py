@@ -15,11 +15,13 @@ from pathlib import Path
 
 from utils.core.errors import DataError
 from utils.core.files import read_json
+from utils.core.period import period_from_block
 from utils.core.settings import ReportSettings, load_settings  # noqa: F401  (ReportSettings re-exported)
 from utils.reporting.defaults import DEFAULT_SECTIONS
 from utils.reporting.history import History
 from utils.reporting.metrics import check_raw, compute_report_data
 from utils.reporting.metrics_types import Metrics
+from utils.reporting.quarterly_view import QUARTERLY_TEMPLATE, review_context
 from utils.reporting.report_format import (  # noqa: F401  (re-exported: callers import the formatters from here too)
     NBSP,
     bar_widths,
@@ -70,6 +72,10 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     context["source_sections"], sentences, context["source_notes"] = section_views(sections, result.metrics, source_failures)
     if sentences:
         context["summary"].append(" ".join(sentences))
+    period = period_from_block(result.metrics["period"])
+    if not period.is_month:  # a quarter or range: the quarterly review, unless another template was asked for
+        context["review"] = review_context(result.metrics, raw, history or {}, period)
+        template = QUARTERLY_TEMPLATE if template == DEFAULT_TEMPLATE else template
     html = inline_css(compact_html(render_template(template, context, sections=sections)))
     text = render_template(TEXT_TEMPLATE, context, html=False, sections=sections)
     return html, text, result.metrics

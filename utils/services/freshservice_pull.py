@@ -31,10 +31,11 @@ from utils.core.cli import build_parser, run_main
 from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, read_json, write_json_atomic
-from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
+from utils.services.freshservice_assets import fetch_devices
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.freshservice_details import CONVERSATION_KEYS, CSAT_PROBES, fetch_all_details, fetch_unhinted_csat
 from utils.services.freshservice_discovery import (
@@ -94,7 +95,9 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     if untagged:
         warnings.append(f"the tags of {untagged} ticket{'s' if untagged != 1 else ''} are not available: this helpdesk refuses "
                         "include=tags on the ticket list (400), so proactive tickets may be undercounted")
-    return {
+    # A period's review shows the client's devices; a month's report does not, so a month spends no credits on them.
+    devices = fetch_devices(client, client_record["id"], warnings) if not period.is_month and entity_type == "department" else None
+    document = {
         "schema_version": SCHEMA_VERSION,
         "source": "freshservice",
         "generated_at": clock.now().isoformat(timespec="seconds"),
@@ -106,9 +109,11 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
         "trend": trend,
         "agents": dict(sorted(context.agents.items())),
         "warnings": warnings,
+        **({"devices": devices} if devices else {}),  # none kept, or an empty list: the review shows nothing
         "api_usage": client.counters.as_dict(),  # the older block, kept for its readers; `usage` is the shared shape
         "usage": client.counters.usage(),
     }
+    return document
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
@@ -144,7 +149,7 @@ def positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
+    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     if args.url:
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--type", choices=ENTITY_TYPES,
                         help="what the id names (default: as companies_list.json says, else department); "
                              "workspace: a client of the Freshservice for MSPs edition")
-    parser.add_argument("--month", help="the month to pull, YYYY-MM (default: the previous full month)")
+    add_period_arguments(parser, "the month to pull")
     parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
                         help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")

@@ -22,7 +22,7 @@ from utils.core.cli import build_parser, run_main
 from utils.core.config import RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError
 from utils.core.files import is_valid_id, write_json_atomic
-from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import Settings, load_settings
 from utils.services import raw_file
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     if not tenant:
         raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "
                           f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
-    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
+    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     graph = GraphClient.from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(graph, args.client_id, tenant, period)
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser("Pull one client's Microsoft 365 Secure Score, licences, users and MFA into raw_data/ms365_CLIENT_ID.json.",
                           network=False)
     parser.add_argument("client_id", help="the client's id (its Freshservice department or company id)")
-    parser.add_argument("--month", help="the month to report on, YYYY-MM (default: the previous month)")
+    add_period_arguments(parser, "the month to report on")
     parser.add_argument("--tz", help="the report time zone (default: [report] timezone, $REPORT_TIMEZONE or the machine's)")
     parser.add_argument("--tenant", help="the tenant (GUID or name.onmicrosoft.com) instead of the client's ms365_tenant")
     return run_main(parser, run, argv)

@@ -21,7 +21,7 @@ from utils.core.cli import build_parser, run_main
 from utils.core.config import RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError
 from utils.core.files import is_valid_id, write_json_atomic
-from utils.core.period import Period, report_period, resolve_timezone
+from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import Settings, load_settings
 from utils.services import raw_file
 from utils.services.http import Usage, usage_block
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
     site_id = site_for(settings, args.client_id, args.site)
-    period = report_period(args.month, resolve_timezone(args.tz, settings.timezone))
+    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     client = SentinelOneClient.from_settings(settings)
     ensure_writable_dir(settings.home / RAW_DIR, private=True)
     document = pull_client_month(client, args.client_id, site_id, period)
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser("Pull one client's SentinelOne threats and endpoints into raw_data/sentinelone_CLIENT_ID.json.",
                           network=False)
     parser.add_argument("client_id", metavar="CLIENT_ID", help="the client's id (its Freshservice department or company id)")
-    parser.add_argument("--month", help="the month to report on, YYYY-MM (default: the previous month)")
+    add_period_arguments(parser, "the month to report on")
     parser.add_argument("--tz", help="the report time zone (default: [report] timezone, $REPORT_TIMEZONE or the machine's)")
     parser.add_argument("--site", help="the SentinelOne site id instead of the client's sentinelone_site")
     return run_main(parser, run, argv)
