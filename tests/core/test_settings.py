@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.running import finishes
 from utils.core.cli import redact
 from utils.core.errors import ConfigError
 from utils.core.secrets import MAILCHIMP_KEY, SENTINELONE_API_TOKEN, SMTP_PASSWORD, load_api_key, read_secret
@@ -201,30 +202,6 @@ def test_a_url_with_credentials_stops_a_script_with_exit_2_and_no_secret(home, c
     assert "SECRET" not in err and "ops" not in err and "hunter2" not in err
 
 
-def finishes(work, seconds: float = 10.0, unblock: Path | None = None):
-    """What `work()` returns or raises, run on a thread; an AssertionError if it is still running after
-    `seconds` (a reader blocked on the named pipe `unblock` is then released, so the test run goes on)."""
-    import os
-    import threading
-
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test as it is
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        if unblock is not None:
-            os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))  # an end of file for the blocked reader
-        raise AssertionError(f"still running after {seconds} s: it hangs")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 @pytest.mark.parametrize("kind", ["fifo", "device"])
@@ -436,7 +413,7 @@ def test_file_with_a_bom_and_crlf_lines_reads(home):
 
 def test_build_report_takes_the_report_settings_from_the_file_and_the_environment(home, tmp_path, monkeypatch):
     import build_report
-    from tests.report_fixtures import raw_file, ticket
+    from tests.helpers.reports import raw_file, ticket
 
     raw_path = tmp_path / "raw.json"
     raw_path.write_text(json.dumps(raw_file([ticket(1, "2026-10-10T15:00:00Z", tags=["patching"])])))
@@ -470,7 +447,7 @@ def test_a_settings_error_stops_every_script_with_exit_2_before_any_work(home, c
 @pytest.mark.parametrize("script", ["pull_info.py", "build_report.py", "send_reports.py", "utils/client_manager.py",
                                     *sorted(f"data_pullers/{path.name}" for path in (PROJECT_ROOT / "data_pullers").glob("[a-z]*.py"))])
 def test_every_script_runs_as_a_path_from_another_folder(script, tmp_path):
-    from tests.conftest import run_script
+    from tests.helpers.running import run_script
 
     result = run_script(script, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures of test_delivery are imported by name and used as arguments
 """send_reports.py through Mailchimp Transactional, against the simulator on 127.0.0.1."""
 
 from __future__ import annotations
@@ -8,42 +7,12 @@ import socket
 
 import pytest
 
-from simulators.mailchimp import MailchimpOptions, MailchimpSimulator
-from tests.conftest import SkippedTime, run_script
-from tests.scripts.test_send_reports import (  # noqa: F401 - fixtures used by name
-    ACME,
-    BETA,
-    MONTH,
-    built_report,
-    certificate,
-    delivery_environment,
-    record,
-    send,
-    two_clients,
-    write_report,
-    write_settings,
-)
+from tests.helpers.delivery import ACME, BETA, KEY, MONTH, record, send, write_report
+from tests.helpers.running import run_script
+from tests.helpers.timing import SkippedTime
 from utils.core.settings import MailchimpSettings, load_settings
 from utils.delivery.mailchimp import MailchimpSender
 from utils.delivery.outbound import Options, deliver_month
-
-KEY = "md-key-Vx7pQ2-secret"
-
-
-@pytest.fixture
-def mailchimp(home, monkeypatch):
-    simulator = MailchimpSimulator(MailchimpOptions(key=KEY))
-    simulator.start()
-    use_mailchimp(home, simulator.api_url)
-    monkeypatch.setenv("MAILCHIMP_TRANSACTIONAL_KEY", KEY)
-    yield simulator
-    simulator.stop()
-
-
-def use_mailchimp(home, url: str) -> None:
-    write_settings(home, method="mailchimp")
-    with open(home / "integoreport.toml", "a", encoding="utf-8") as settings:
-        settings.write(f'\n[delivery.mailchimp]\nurl = "{url}"\n')
 
 
 def test_each_client_is_sent_once_with_the_report_as_built(home, mailchimp, two_clients, capsys):
@@ -200,7 +169,7 @@ def test_ping_checks_the_key(mailchimp):
 def test_pull_info_check_pings_mailchimp_and_names_a_refused_key(home, mailchimp, start_simulator, capsys, monkeypatch):
     import pull_info
     from simulators.freshservice_data import Account
-    from tests.conftest import SIM_KEY
+    from tests.helpers.running import SIM_KEY
 
     account = Account()
     account.add_department("Acme Law")

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures of test_delivery are imported by name and used as arguments
 """What was sent can be proved and passes spam filters: SpamAssassin's score, the copy kept in sent/, the summary.
 
 SpamAssassin runs on a message built from the demo's busiest client (when it is installed); the
@@ -22,22 +21,8 @@ import pytest
 import build_report
 import pull_info
 import send_reports
-from tests.scripts.test_pull_info import batch_env, small_account
-from tests.scripts.test_send_reports import (  # noqa: F401 - fixtures used by name
-    ACME,
-    BETA,
-    MONTH,
-    PASSWORD,
-    built_report,
-    certificate,
-    delivery_environment,
-    parts,
-    record,
-    send,
-    smtp_server,
-    write_report,
-    write_settings,
-)
+from tests.helpers.batch import batch_env, small_account
+from tests.helpers.delivery import ACME, BETA, MONTH, PASSWORD, parts, record, send, write_report, write_settings
 from utils.core.files import read_json
 from utils.core.settings import DEFAULT_SUBJECT, DeliverySettings
 from utils.delivery.message import build_message, find_reports

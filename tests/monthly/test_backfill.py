@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
+from tests.helpers.batch import three_months
 
-from simulators.freshservice_data import Account
-from tests.scripts.test_pull_info import pull_info_runner
-
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LINE = re.compile(r"Backfill: (\d+) months? stored for (\d+) clients?, (\d+) already in the history; (\d+) credits in (\d+) requests[.;]")
 
 
-def three_months() -> tuple[Account, list[int]]:
-    """Two clients with tickets in August, September and October 2026 (August: 2 and 1, September: 3 and 2)."""
-    account = Account(now=NOW)
-    ids = []
-    for name, per_month in (("Acme Law", {8: 2, 9: 3, 10: 4}), ("Beta Dental", {8: 1, 9: 2, 10: 1})):
-        department = account.add_department(name)["id"]
-        ids.append(department)
-        for month, count in per_month.items():
-            for n in range(count):
-                day = f"2026-{month:02d}-{n + 3:02d}"
-                account.add_ticket(department, f"{day}T10:00:00Z", subject=f"{name} {month}/{n}",
-                                   stats={"first_responded_at": f"{day}T10:30:00Z", "resolved_at": f"{day}T15:00:00Z"})
-    return account, ids
-
-
-@pytest.fixture
-def run_pull_info(monkeypatch, capsys):
-    return pull_info_runner(monkeypatch, capsys)
 
 
 def summary_line(stdout: str) -> tuple[int, ...]:

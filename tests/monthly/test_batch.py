@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SIM_KEY
-from tests.scripts.test_pull_info import MONTH, pull_info_runner, small_account
-from tests.source_fixtures import batch_run, plain_settings, plain_source
+from tests.helpers.batch import MONTH, small_account
+from tests.helpers.running import SIM_KEY
+from tests.helpers.sources import batch_run, plain_settings, plain_source
 from utils.core.errors import AuthenticationError
 from utils.core.period import Period, report_period
 from utils.monthly.batch import run_batch
@@ -17,11 +17,6 @@ from utils.services.freshservice_client import FreshserviceClient
 from utils.sources import SOURCES
 
 PERIOD = report_period(MONTH, "UTC")
-
-
-@pytest.fixture
-def run_pull_info(monkeypatch, capsys):
-    return pull_info_runner(monkeypatch, capsys)
 
 
 def batch(simulator, home: Path, *sources, settings=None):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pull_info
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY
+from tests.helpers.running import SIM_KEY
 from utils.core.errors import APIError, ConfigError
 from utils.core.settings import load_settings
 from utils.monthly.checks import OK, SKIPPED, CheckResult, exit_code, format_table, run_checks

@@ -9,9 +9,9 @@ import pytest
 import pull_info
 from simulators.demo_ms365 import DEMO_TENANTS, start_demo_source
 from simulators.graph import GraphSimulator
-from tests.conftest import run_script
-from tests.scripts.test_pull_info import MONTH, batch_env, report_dir, small_account
-from tests.services.test_ms365_pull import APP_ID, PREMIUM_OR_DIRECTORY, SECRET, TENANT_ID, make_tenant, other_tenant
+from tests.helpers.batch import MONTH, batch_env, report_dir, small_account
+from tests.helpers.ms365 import APP_ID, PREMIUM_OR_DIRECTORY, SECRET, TENANT_ID, make_tenant, other_tenant
+from tests.helpers.running import run_script
 from utils.core.period import report_period
 from utils.monthly.batch import slugify
 
@@ -132,7 +132,7 @@ def test_demo_tenants_cost_at_most_eight_requests_and_one_lacks_p1(tmp_path):
 
 
 def test_pull_info_check_gets_a_token_for_each_tenant(start_simulator, graph_simulator, home, monkeypatch, capsys):
-    from tests.conftest import SIM_KEY
+    from tests.helpers.running import SIM_KEY
 
     freshservice = start_simulator(small_account()[0])
     settings = (f'[freshservice]\nurl = "{freshservice.url}"\n\n[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{graph_simulator.url}"\n'

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.running import PROJECT_ROOT
 from utils.core.errors import DataError, IntegoError
 from utils.monthly.run_lock import LOCK_FILE, RunLock
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from simulators.demo_freshservice import COMPANIES
 from simulators.demo_sentinelone import demo_department_ids
 from simulators.sentinelone import SentinelOneOptions, SentinelOneSimulator
-from tests.scripts.test_pull_info import MONTH, pull_info_runner, small_account
-from tests.sentinelone_fixtures import build_site_data
+from tests.helpers.batch import MONTH, pull_info_runner, small_account
+from tests.helpers.sentinelone import build_site_data
 from utils.core.period import report_period
 
 TOKEN = "s1-batch-token-77e1c2d9"
@@ -106,7 +106,7 @@ def test_demo_shows_the_section_for_the_clients_with_a_site(demo_run):
 
 def test_pull_info_check_proves_the_token_with_one_call(start_simulator, home, monkeypatch, capsys):
     import pull_info
-    from tests.conftest import SIM_KEY
+    from tests.helpers.running import SIM_KEY
 
     freshservice = start_simulator(small_account()[0])
     data, site_id = build_site_data()

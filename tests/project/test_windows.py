@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.helpers.running import PROJECT_ROOT
 
 HIDE_POSIX_NAMES = """
 import errno, os, signal, sys

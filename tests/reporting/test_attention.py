@@ -7,7 +7,7 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from tests.report_fixtures import ATTENTION_ORDER, raw_file, ticket
+from tests.helpers.reports import ATTENTION_ORDER, raw_file, ticket
 from utils.reporting.attention import NOTHING_TEXT
 from utils.reporting.defaults import DEFAULT_ATTENTION
 from utils.reporting.report import build_outputs

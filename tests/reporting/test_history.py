@@ -4,42 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 import build_report
-from tests.report_fixtures import csat, period_for, raw_file, ticket, time_entry
+from tests.helpers.history import CLIENT, month_raw, write_raw
 from utils.reporting.history import history_path, load_history, previous_figures, store_history
 from utils.reporting.metrics import compute_metrics
 from utils.reporting.report import build_outputs
-
-CLIENT = 21000351606
-
-
-def month_raw(month: int, n_new: int, n_resolved: int) -> dict:
-    """A small month of the client in New York: n_new tickets created, the first n_resolved of them resolved."""
-    tickets = []
-    for i in range(n_new):
-        day = f"2026-{month:02d}-{5 + i % 20:02d}"
-        stats = {"first_responded_at": f"{day}T13:{10 + i % 40:02d}:00Z"}
-        if i < n_resolved:
-            stats["resolved_at"] = f"{day}T{15 + i % 5}:00:00Z"
-        tickets.append(ticket(month * 1000 + i, f"{day}T12:00:00Z", stats=stats, due_by=f"{day}T18:00:00Z",
-                              status=4 if i < n_resolved else 2,
-                              time_entries=[time_entry("0:30", f"{day}T14:00:00Z")],
-                              csat=csat(f"{day}T20:00:00Z", acquired=4, total=4) if i < 2 else None))
-    raw = raw_file(tickets, period=period_for(2026, month, "America/New_York"))
-    for item in raw["trend"][:-1]:
-        item["resolved"] = None  # as the puller writes it: Freshservice cannot count resolved tickets by month
-    return raw
-
-
-def write_raw(home: Path, raw: dict) -> Path:
-    path = home / "raw_data" / f"freshservice_{CLIENT}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(raw), encoding="utf-8")
-    return path
 
 
 def test_two_months_built_in_order_give_previous_and_a_resolved_bar(home, tmp_path):
@@ -166,7 +138,7 @@ def test_a_history_month_with_inf_nan_or_1e308_is_ignored_with_a_warning(home, c
 def test_a_history_file_that_is_a_pipe_is_ignored_with_a_warning(home, caplog):
     import os
 
-    from tests.core.test_settings import finishes
+    from tests.helpers.running import finishes
 
     stored = history_path(home, CLIENT, "2026-09")
     stored.parent.mkdir(parents=True)

@@ -9,8 +9,8 @@ import pytest
 from lxml import html as lxml_html
 
 import build_report
-from tests.report_fixtures import raw_file, ticket
-from tests.reporting.test_history import CLIENT, month_raw, write_raw
+from tests.helpers.history import CLIENT, month_raw, write_raw
+from tests.helpers.reports import raw_file, ticket
 from utils.reporting.branding import brand_context, contrast
 from utils.reporting.history_view import count_change, duration_change, minutes_change, rate_change, sla_line, tile_changes
 from utils.reporting.metrics import compute_metrics
@@ -144,7 +144,7 @@ def test_history_file_holds_the_metrics_json(home, tmp_path):
 
 
 def test_a_300_ticket_month_with_history_branding_and_attention_stays_under_90_kb():
-    from tests.report_fixtures import period_for, synthetic_month
+    from tests.helpers.reports import period_for, synthetic_month
 
     history = {f"2026-{m:02d}": compute_metrics(synthetic_month(60, seed=m, period=period_for(2026, m, "America/New_York")))
                for m in range(5, 10)}

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from tests.report_fixtures import conversation, csat, period_for, raw_file, synthetic_month, ticket, time_entry
+from tests.helpers.reports import conversation, csat, period_for, raw_file, synthetic_month, ticket, time_entry
 from utils.core.errors import ConfigError, DataError
 from utils.core.settings import load_settings
 from utils.reporting.metrics import (

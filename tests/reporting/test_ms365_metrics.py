@@ -6,10 +6,8 @@ import copy
 
 import pytest
 
-from tests.report_fixtures import OCTOBER_NY
+from tests.helpers.ms365 import AS_OF, raw
 from utils.reporting.ms365_metrics import compute, context, product_name, summary
-
-AS_OF = "2026-11-02T08:00:00-05:00"
 
 
 def score(created: str, current: float, maximum: float = 80.0, controls: list | None = None, comparative: list | None = None) -> dict:
@@ -17,12 +15,6 @@ def score(created: str, current: float, maximum: float = 80.0, controls: list | 
             "averageComparativeScores": comparative or [], "controlScores": controls or []}
 
 
-def raw(**fields) -> dict:
-    base = {"schema_version": 1, "source": "ms365", "generated_at": AS_OF, "period": dict(OCTOBER_NY),
-            "client": {"id": "1", "tenant": "contoso.onmicrosoft.com"}, "secure_scores": [], "control_profiles": [],
-            "subscribed_skus": [], "users": [], "mfa_registrations": [], "unavailable": {}}
-    base.update(fields)
-    return base
 
 
 # -- Secure Score ------------------------------------------------------------------------------
@@ -218,7 +210,7 @@ def test_summary_sentence_and_context_reasons():
 
 
 def test_section_renders_in_html_and_text_with_its_reasons_and_the_summary():
-    from tests.report_fixtures import raw_file, ticket
+    from tests.helpers.reports import raw_file, ticket
     from utils.reporting.report import build_outputs
 
     days = [score(f"2026-10-{day:02d}T12:00:00Z", 40.0 + day / 2) for day in range(1, 32)]

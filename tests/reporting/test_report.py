@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from tests.report_fixtures import PRIVATE_MARKER, conversation, csat, raw_file, synthetic_month, ticket, time_entry
+from tests.helpers.reports import PRIVATE_MARKER, conversation, csat, raw_file, synthetic_month, ticket, time_entry
 from utils.core.errors import DataError
 from utils.core.settings import load_settings
 from utils.reporting.email_checks import (

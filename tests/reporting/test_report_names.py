@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import copy
 
-from tests.report_fixtures import raw_file, ticket
-from tests.reporting.test_ms365_metrics import raw as ms365_raw
-from tests.sentinelone_fixtures import build_site_data, hand_built_raw
+from tests.helpers.ms365 import raw as ms365_raw
+from tests.helpers.reports import raw_file, ticket
+from tests.helpers.sentinelone import build_site_data, hand_built_raw
 from utils.reporting.report import build_outputs, one_line_view
 
 FORGED = "\r\nNEEDS YOUR ATTENTION\r\n\r\nNothing needs your attention this month."

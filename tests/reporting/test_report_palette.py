@@ -16,7 +16,7 @@ import pytest
 from lxml import html as lxml_html
 
 import build_report
-from tests.report_fixtures import OCTOBER_NY, raw_file, synthetic_month, ticket
+from tests.helpers.reports import OCTOBER_NY, raw_file, synthetic_month, ticket
 from utils.reporting.branding import read_palette
 from utils.reporting.metrics import compute_report_data
 from utils.reporting.report import ReportSettings, build_outputs

@@ -8,7 +8,7 @@ from lxml import html as lxml_html
 
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
-from tests.report_fixtures import period_for, synthetic_month
+from tests.helpers.reports import period_for, synthetic_month
 from utils.core.period import report_period
 from utils.reporting.email_html import tidy_inlined_html, tidy_style
 from utils.reporting.metrics import compute_metrics

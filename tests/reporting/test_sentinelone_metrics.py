@@ -1,4 +1,4 @@
-"""The `s1.*` metrics and the Endpoint protection section, on a site worked out by hand (tests/sentinelone_fixtures.py)."""
+"""The `s1.*` metrics and the Endpoint protection section, on a site worked out by hand (tests/helpers/sentinelone.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tests.sentinelone_fixtures import AS_OF, EXPECTED, build_site_data, hand_built_raw
+from tests.helpers.sentinelone import AS_OF, EXPECTED, build_site_data, hand_built_raw
 from utils.reporting import sentinelone_metrics
 from utils.reporting.defaults import DEFAULT_SECTIONS
 from utils.reporting.section import compute_sections, section_views
@@ -94,7 +94,7 @@ def test_summary_when_all_is_well():
 
 
 def test_the_report_shows_the_section_in_html_and_text():
-    from tests.report_fixtures import raw_file
+    from tests.helpers.reports import raw_file
     from utils.reporting.email_checks import check_client_support, check_forbidden
     from utils.reporting.report import build_outputs
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY, run_script
+from tests.helpers.running import SIM_KEY, run_script
 from utils.services import client_list as client_manager
 
 

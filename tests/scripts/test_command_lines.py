@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import PROJECT_ROOT, run_script
+from tests.helpers.running import PROJECT_ROOT, run_script
 
 
 def test_every_script_has_help():

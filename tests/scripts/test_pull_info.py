@@ -7,71 +7,18 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-import pull_info
 from simulators.demo_freshservice import build_demo_account
-from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY
-from tests.source_fixtures import batch_run
+from tests.helpers.batch import MONTH, report_dir, small_account
+from tests.helpers.running import SIM_KEY
+from tests.helpers.sources import batch_run
 from utils.core.period import report_period
 from utils.monthly import batch
 from utils.monthly.batch import slugify
 from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
-
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-MONTH = "2026-10"
-
-
-def small_account() -> tuple[Account, list[int]]:
-    """Three clients with a few October tickets each, one of them with none."""
-    account = Account(now=NOW)
-    ids = []
-    for name, count in (("Acme Law", 5), ("Beta Dental", 3), ("Quiet Co", 0)):
-        department = account.add_department(name)["id"]
-        ids.append(department)
-        for n in range(count):
-            account.add_ticket(department, f"2026-10-{n + 2:02d}T10:00:00Z", subject=f"{name} ticket {n}",
-                               stats={"resolved_at": f"2026-10-{n + 2:02d}T15:00:00Z", "first_responded_at": f"2026-10-{n + 2:02d}T10:30:00Z"})
-    return account, ids
-
-
-def batch_env(simulator) -> dict[str, str]:
-    return {"FRESHSERVICE_URL": simulator.url, "FRESHSERVICE_API_KEY": SIM_KEY, "REPORT_TIMEZONE": "UTC"}
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def pull_info_runner(monkeypatch, capsys):
-    """A function running pull_info's main in this process, as cron would run the script, against a simulator."""
-
-    def run(simulator, *args: str) -> Result:
-        for name, value in batch_env(simulator).items():
-            monkeypatch.setenv(name, value)
-        capsys.readouterr()
-        code = pull_info.main(["--month", MONTH, *args])
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def run_pull_info(monkeypatch, capsys):
-    return pull_info_runner(monkeypatch, capsys)
-
-
-def report_dir(home: Path) -> Path:
-    return home / "reports" / MONTH
 
 
 def test_demo_batch_of_every_client_leaves_a_real_home_untouched(demo_run):

@@ -13,17 +13,12 @@ import pytest
 
 import pull_info
 from simulators.freshservice import Simulator, SimulatorSettings
-from tests.conftest import PROJECT_ROOT, SIM_KEY, default_signals
-from tests.scripts.test_pull_info import MONTH, batch_env, pull_info_runner, small_account
-from tests.source_fixtures import plain_source
+from tests.helpers.batch import MONTH, batch_env, small_account
+from tests.helpers.running import PROJECT_ROOT, SIM_KEY, default_signals
+from tests.helpers.sources import plain_source
 from utils.core.cli import Terminated, termination_as_interrupt
 from utils.core.period import Period
 from utils.sources import SOURCES
-
-
-@pytest.fixture
-def run_pull_info(monkeypatch, capsys):
-    return pull_info_runner(monkeypatch, capsys)
 
 
 def files_under(folder) -> set[str]:

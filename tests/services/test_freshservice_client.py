@@ -10,7 +10,8 @@ import pytest
 
 from simulators.base import LoopbackServer, Reply, Request
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY, SkippedTime, run_in_threads
+from tests.helpers.running import SIM_KEY, run_in_threads
+from tests.helpers.timing import FakeClock, SkippedTime
 from utils.core.cli import redact
 from utils.core.errors import APIError, AuthenticationError, ConnectionFailed, ForbiddenError, NotFoundError
 from utils.services.freshservice_client import USER_AGENT, FreshserviceClient, RateLimiter, freshservice_policy
@@ -165,17 +166,6 @@ def test_429_honours_retry_after_and_pauses_every_thread(start_simulator):
     assert 1 <= client.counters.rate_limited <= 4 * 4
 
 
-class FakeClock:
-    """Time that moves only when somebody sleeps, so pacing can be checked exactly."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def test_rate_limiter_blocks_all_threads_until_retry_after():

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY
-from tests.scripts.test_pull_info import MONTH, pull_info_runner, small_account
+from tests.helpers.batch import MONTH, small_account
+from tests.helpers.running import SIM_KEY
 from utils.services import client_list as client_manager
 from utils.services.freshservice_pull import main as puller_main
 
@@ -46,11 +46,6 @@ def scoped_calls(simulator) -> list[tuple[str, dict[str, list[str]]]]:
 def complete_log(simulator) -> None:
     # The simulator keeps the last 200 requests: the assertions on the log must see every one.
     assert len(simulator.last_requests) == simulator.counters()["requests"] < 200
-
-
-@pytest.fixture
-def run_pull_info(monkeypatch, capsys):
-    return pull_info_runner(monkeypatch, capsys)
 
 
 # -- the simulator's edition switch ----------------------------------------------------------------
@@ -199,7 +194,7 @@ def test_the_classic_batch_names_no_workspace(start_simulator, home, run_pull_in
 
 
 def test_the_backfill_reads_the_msp_edition_by_workspace(start_simulator, home, run_pull_info):
-    from tests.monthly.test_backfill import three_months
+    from tests.helpers.batch import three_months
 
     account, department_ids = three_months()
     moved = account.departments_as_workspaces()

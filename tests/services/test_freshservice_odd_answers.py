@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY
-from tests.scripts.test_pull_info import pull_info_runner, small_account
+from tests.helpers.batch import pull_info_runner, small_account
+from tests.helpers.running import SIM_KEY
 from utils.core.period import report_period
 from utils.reporting.metrics import compute_report_data
 from utils.services.freshservice_client import FreshserviceClient, freshservice_policy

@@ -8,8 +8,9 @@ import logging
 import pytest
 
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY, SkippedTime, run_script
-from tests.scripts.test_pull_info import MONTH, batch_env
+from tests.helpers.batch import MONTH, batch_env
+from tests.helpers.running import SIM_KEY, run_script
+from tests.helpers.timing import SkippedTime
 from utils.core.errors import ConfigError
 from utils.core.settings import load_settings
 from utils.services.freshservice_client import FreshserviceClient, client_from_settings

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from simulators.freshservice_data import Account
-from tests.conftest import PROJECT_ROOT, SIM_KEY, SkippedTime, default_signals, run_script
+from tests.helpers.running import PROJECT_ROOT, SIM_KEY, default_signals, run_script
+from tests.helpers.timing import SkippedTime
 from utils.core.errors import ConfigError
 from utils.core.period import report_period, resolve_timezone
 from utils.services.freshservice_client import FreshserviceClient, freshservice_policy

@@ -12,7 +12,7 @@ from build_report import main as build_report_main
 from simulators.base import Reply
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
-from tests.conftest import SIM_KEY
+from tests.helpers.running import SIM_KEY
 from utils.services.freshservice_pull import CONVERSATION_KEYS
 from utils.services.freshservice_pull import main as pull_main
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from simulators.base import LoopbackServer, Reply, Request
-from tests.conftest import SIM_KEY
-from tests.services.test_freshservice_client import FakeClock
+from tests.helpers.running import SIM_KEY
+from tests.helpers.timing import FakeClock
 from utils.core.errors import APIError, ConnectionFailed, OutcomeUnknown, WaitBudgetSpent
 from utils.services.freshservice_client import FreshserviceClient, RateLimiter, freshservice_policy
 from utils.services.http import RetryPolicy, WaitBudget, retry_after_seconds, send

@@ -8,13 +8,13 @@ answers (a nextLink to another host or a file, a nextLink that never ends, null 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from simulators.graph import SIGN_IN, GraphSimulator, GraphTenant
-from tests.conftest import SkippedTime
+from tests.helpers.ms365 import APP_ID, DOMAIN, PREMIUM_OR_DIRECTORY, SECRET, TENANT_ID, make_tenant, other_tenant
+from tests.helpers.timing import SkippedTime
 from utils.core.errors import WaitBudgetSpent
 from utils.core.period import report_period
 from utils.reporting.ms365_metrics import compute
@@ -22,47 +22,14 @@ from utils.services import ms365_pull as ms365
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, TenantRefused
 from utils.services.http import RetryPolicy
 
-APP_ID = "0f0e0d0c-0b0a-4909-8807-060504030201"
-SECRET = "graph-test-secret~4c1d9e"
-TENANT_ID = "6c3d1e2f-0000-4000-8000-00000000abcd"
-DOMAIN = "contoso.onmicrosoft.com"
 CLIENT = "21000351601"
 PERIOD = report_period("2026-10", "America/New_York")
-# How the "non-premium tenant" 403 is worded: Microsoft also answers it to apps without Directory.Read.All.
-PREMIUM_OR_DIRECTORY = "needs Entra ID P1 or P2, or the Directory.Read.All permission"
 
 
-def score(day: str, current: float) -> dict:
-    return {"id": f"{TENANT_ID}_{day}", "azureTenantId": TENANT_ID, "createdDateTime": f"{day}T00:00:00Z", "currentScore": current,
-            "maxScore": 80.0, "averageComparativeScores": [{"basis": "AllTenants", "averageScore": 40.0}],
-            "controlScores": [{"controlCategory": "Identity", "controlName": "AdminMFAV2", "score": 5.0}]}
 
 
-def user(index: int, **fields) -> dict:
-    base = {"id": f"u{index}", "displayName": f"Person {index:03d}", "userPrincipalName": f"p{index}@contoso.example",
-            "accountEnabled": True, "userType": "Member", "assignedLicenses": [{"skuId": "sku-1", "disabledPlans": []}],
-            "signInActivity": {"lastSignInDateTime": "2026-11-01T10:00:00Z", "lastNonInteractiveSignInDateTime": None}}
-    base.update(fields)
-    return base
 
 
-def make_tenant(users: int = 5, **switches) -> GraphTenant:
-    """A small tenant: 60 days of scores (newest first), 3 profiles, 2 SKUs, `users` users, their MFA records."""
-    first = datetime(2026, 9, 6, tzinfo=UTC)
-    days = [(first + timedelta(days=offset)).strftime("%Y-%m-%d") for offset in range(60)]  # to 2026-11-04
-    tenant = GraphTenant(TENANT_ID, DOMAIN, **switches)
-    tenant.secure_scores = [score(day, 30.0 + index * 0.25) for index, day in enumerate(days)][::-1]
-    tenant.control_profiles = [{"id": name, "title": name, "controlCategory": "Identity", "maxScore": 10.0, "rank": rank,
-                                "deprecated": False} for rank, name in enumerate(("AdminMFAV2", "MFARegistrationV2", "OneAdmin"), 1)]
-    tenant.skus = [{"skuId": "sku-1", "skuPartNumber": "SPB", "capabilityStatus": "Enabled", "consumedUnits": users,
-                    "prepaidUnits": {"enabled": users + 2, "suspended": 0, "warning": 0, "lockedOut": 0}},
-                   {"skuId": "sku-2", "skuPartNumber": "FLOW_FREE", "capabilityStatus": "Enabled", "consumedUnits": 3,
-                    "prepaidUnits": {"enabled": 10000, "suspended": 0, "warning": 0, "lockedOut": 0}}]
-    tenant.users = [user(index) for index in range(users)]
-    tenant.registrations = [{"id": f"u{index}", "userPrincipalName": f"p{index}@contoso.example", "userDisplayName": f"Person {index:03d}",
-                             "userType": "member", "isAdmin": index == 0, "isMfaRegistered": index % 2 == 0}
-                            for index in range(users)]
-    return tenant
 
 
 @pytest.fixture
@@ -462,8 +429,6 @@ def check_settings(home: Path, simulator: GraphSimulator, monkeypatch, tenants: 
     return load_settings(home)
 
 
-def other_tenant(number: int, **switches) -> GraphTenant:
-    return GraphTenant(f"7d0d0d0d-0000-4000-8000-00000000000{number}", f"client{number}.onmicrosoft.com", **switches)
 
 
 def test_check_asks_every_tenant_and_names_each_failure(home, graph_sim, monkeypatch):

@@ -10,7 +10,7 @@ import requests
 from simulators.freshservice_data import Account
 from simulators.graph import GraphSimulator, GraphTenant
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
-from tests.conftest import SIM_KEY
+from tests.helpers.running import SIM_KEY
 from utils.core.errors import APIError
 from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
 from utils.services.graph_client import GraphClient, GraphError

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from simulators.sentinelone import ERROR_BODIES, SentinelOneData, SentinelOneOptions, SentinelOneSimulator
-from tests.sentinelone_fixtures import AS_OF, EXPECTED, MONTH, TIMEZONE, build_site_data
+from tests.helpers.sentinelone import AS_OF, EXPECTED, MONTH, TIMEZONE, build_site_data
 from utils.core.errors import ConnectionFailed
 from utils.core.period import report_period
 from utils.reporting import sentinelone_metrics

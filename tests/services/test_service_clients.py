@@ -14,7 +14,7 @@ from simulators.freshservice_data import Account
 from simulators.graph import GraphSimulator, GraphTenant
 from simulators.mailchimp import MailchimpOptions, MailchimpSimulator
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
-from tests.conftest import SIM_KEY
+from tests.helpers.running import SIM_KEY
 from utils.core.settings import load_settings
 from utils.delivery import mailchimp
 from utils.monthly.checks import OK, registered_checks, run_checks

@@ -19,7 +19,7 @@ import requests
 from simulators.demo_freshservice import COMPANIES, build_demo_account
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import STATS_KEYS, Account, format_timestamp
-from tests.conftest import default_signals, run_in_threads
+from tests.helpers.running import default_signals, run_in_threads
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 KEY = "test-key-123"

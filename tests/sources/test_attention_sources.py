@@ -7,8 +7,8 @@ import pytest
 from simulators.demo_ms365 import DEMO_TENANTS
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
-from tests.report_fixtures import ATTENTION_ORDER as KINDS
-from tests.report_fixtures import period_for, raw_file, ticket
+from tests.helpers.reports import ATTENTION_ORDER as KINDS
+from tests.helpers.reports import period_for, raw_file, ticket
 from utils.core.period import report_period
 from utils.reporting.report import build_outputs
 

@@ -16,7 +16,7 @@ import requests
 import build_report
 import pull_info
 from simulators.base import LoopbackServer, Reply, Request
-from tests.scripts.test_pull_info import MONTH, batch_env, report_dir, small_account
+from tests.helpers.batch import MONTH, batch_env, report_dir, small_account
 from utils.core.errors import AuthenticationError
 from utils.core.period import Period
 from utils.core.settings import Settings

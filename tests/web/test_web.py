@@ -20,8 +20,8 @@ import pytest
 
 import main
 import pull_info
-from tests.conftest import SIM_KEY
-from tests.scripts.test_pull_info import small_account
+from tests.helpers.batch import small_account
+from tests.helpers.running import SIM_KEY
 from utils.core.cli import run_main
 from utils.monthly.run_lock import RunLock
 from utils.web import auth

@@ -10,106 +10,13 @@ import subprocess
 import sys
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
 import send_reports
-from simulators.smtp_server import SmtpTestServer, make_test_certificate
-from tests.conftest import PROJECT_ROOT, default_signals
-from tests.report_fixtures import raw_file, synthetic_month
-from utils.reporting.report import build_outputs
-
-MONTH = "2026-10"
-NOW = "2026-11-02T08:00:00+00:00"
-PASSWORD = "smtp-pass-Zq83kLm"
-ACME, BETA = "101", "202"
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory) -> tuple[Path, Path]:
-    return make_test_certificate(tmp_path_factory.mktemp("cert"))
-
-
-@pytest.fixture(scope="session")
-def built_report() -> tuple[str, str, dict]:
-    """One real built report (HTML inlined by premailer), reused under each client's name."""
-    return build_outputs(raw_file(synthetic_month(40, seed=3)["tickets"]))
-
-
-@pytest.fixture(autouse=True)
-def delivery_environment(monkeypatch, certificate):
-    for name in ("SMTP_PASSWORD", "MAILCHIMP_TRANSACTIONAL_KEY", "SSL_CERT_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("INTEGOREPORT_NOW", NOW)
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the test server's certificate is trusted
-
-
-@pytest.fixture
-def smtp_server(certificate):
-    started: list[SmtpTestServer] = []
-
-    def start(security: str = "starttls", users: dict[str, str] | None = None) -> SmtpTestServer:
-        server = SmtpTestServer(security, certificate, users if users is not None else {"reports@acme.example": PASSWORD})
-        started.append(server.start())
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-def write_report(home: Path, client_id: str, name: str, built: tuple[str, str, dict], slug: str | None = None) -> Path:
-    html, text, metrics = built
-    folder = home / "reports" / MONTH
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{slug or name.lower().split()[0]}-{client_id}"
-    (folder / f"{stem}.json").write_text(json.dumps({**metrics, "client": {"id": int(client_id), "name": name}}), encoding="utf-8")
-    (folder / f"{stem}.txt").write_text(text, encoding="utf-8")
-    (folder / f"{stem}.html").write_text(html, encoding="utf-8")
-    return folder / f"{stem}.html"
-
-
-def write_settings(home: Path, server: SmtpTestServer | None = None, *, port: int | None = None, security: str = "starttls",
-                   method: str = "smtp", username: str | None = "reports@acme.example", clients: str | None = None,
-                   bcc: str = '["archive@acme.example"]') -> None:
-    smtp = ""
-    if server is not None or port is not None:
-        smtp = (f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {port or server.port}\nsecurity = "{security}"\n'  # type: ignore[union-attr]
-                + (f'username = "{username}"\n' if username else ""))
-    clients = clients if clients is not None else (
-        f'[clients.{ACME}]\nto = ["Jane Roe <jane@acme-law.example>", "ops@acme-law.example"]\ncc = ["boss@acme-law.example"]\n'
-        f'[clients.{BETA}]\nto = ["Bob <bob@beta.example>"]\n')
-    (home / "integoreport.toml").write_text(
-        f'[report]\nmsp_name = "Acme IT"\n\n[delivery]\nmethod = "{method}"\nfrom = "Acme IT <reports@acme.example>"\n'
-        f'reply_to = "help@acme.example"\nsubject = "{{client}}: IT report for {{month}} from {{msp}}"\nbcc = {bcc}\n\n'
-        f"{smtp}\n{clients}", encoding="utf-8")
-
-
-@pytest.fixture
-def two_clients(home, built_report):
-    acme = write_report(home, ACME, "Acme Law", built_report)
-    beta = write_report(home, BETA, "Beta Dental", built_report)
-    return acme, beta
-
-
-def send(capsys, *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = send_reports.main(["--month", MONTH, *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def record(home: Path) -> dict:
-    return json.loads((home / "reports" / MONTH / "delivery.json").read_text(encoding="utf-8"))["clients"]
-
-
-def parts(message: EmailMessage) -> tuple[bytes, bytes]:
-    """The text and HTML parts' decoded bytes."""
-    assert message.get_content_type() == "multipart/alternative"
-    text_part, html_part = message.get_payload()  # type: ignore[misc]
-    assert text_part.get_content_type() == "text/plain" and html_part.get_content_type() == "text/html"
-    return text_part.get_payload(decode=True), html_part.get_payload(decode=True)
+from simulators.smtp_server import make_test_certificate
+from tests.helpers.delivery import ACME, BETA, MONTH, NOW, PASSWORD, parts, record, send, write_report, write_settings
+from tests.helpers.running import PROJECT_ROOT, default_signals
 
 
 def test_every_client_is_sent_once_over_one_connection_with_the_report_byte_for_byte(home, smtp_server, two_clients, capsys, monkeypatch):
@@ -400,7 +307,7 @@ def test_missing_report_is_failed_and_a_client_without_recipients_is_skipped_by_
 def test_pull_info_send_emails_the_built_reports_and_the_index_shows_the_outcome(home, smtp_server, start_simulator, capsys,
                                                                                 monkeypatch):
     import pull_info
-    from tests.scripts.test_pull_info import batch_env, small_account
+    from tests.helpers.batch import batch_env, small_account
 
     account, (acme, beta, quiet) = small_account()
     simulator = start_simulator(account)
@@ -435,7 +342,7 @@ def test_pull_info_send_emails_the_built_reports_and_the_index_shows_the_outcome
 
 def test_pull_info_send_with_bad_delivery_settings_stops_before_the_first_request(home, start_simulator, capsys, monkeypatch):
     import pull_info
-    from tests.scripts.test_pull_info import batch_env, small_account
+    from tests.helpers.batch import batch_env, small_account
 
     simulator = start_simulator(small_account()[0])
     for name, value in batch_env(simulator).items():

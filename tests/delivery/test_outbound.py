@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the shared fixtures of test_delivery are imported by name and used as arguments
 """send_reports.py against what a hostile or unlucky month brings: Mailchimp holds, odd answers, edited
 records, swapped report files, control characters, huge values. Real SMTP and HTTP on 127.0.0.1."""
 
@@ -14,22 +13,7 @@ from pathlib import Path
 import pytest
 
 from simulators.mailchimp import error_body
-from tests.delivery.test_mailchimp import KEY, mailchimp  # noqa: F401 - fixture used by name
-from tests.scripts.test_send_reports import (  # noqa: F401 - fixtures used by name
-    ACME,
-    BETA,
-    MONTH,
-    PASSWORD,
-    built_report,
-    certificate,
-    delivery_environment,
-    record,
-    send,
-    smtp_server,
-    two_clients,
-    write_report,
-    write_settings,
-)
+from tests.helpers.delivery import ACME, BETA, MONTH, PASSWORD, record, send, write_report, write_settings
 from utils.core.errors import ConfigError
 from utils.core.settings import load_settings
 from utils.delivery.outbound import Options, build_message, deliver_month, find_reports
