@@ -42,8 +42,8 @@ def test_each_client_is_sent_once_with_the_report_as_built(home, mailchimp, two_
 
 
 def test_rejected_and_invalid_recipients_are_partial_or_failed(home, mailchimp, two_clients, capsys):
-    mailchimp.options.rejected = {"ops@acme-law.example": "hard-bounce", "bob@beta.example": "spam", "archive@acme.example": "unsub"}
-    mailchimp.options.invalid = {"boss@acme-law.example"}
+    mailchimp.switch(rejected={"ops@acme-law.example": "hard-bounce", "bob@beta.example": "spam", "archive@acme.example": "unsub"})
+    mailchimp.switch(invalid={"boss@acme-law.example"})
 
     code, _, _ = send(capsys)
 
@@ -55,7 +55,7 @@ def test_rejected_and_invalid_recipients_are_partial_or_failed(home, mailchimp, 
         "archive@acme.example": "rejected: unsub"}
     assert entries[BETA]["outcome"] == "failed"
 
-    mailchimp.options.rejected, mailchimp.options.invalid = {}, set()
+    mailchimp.switch(rejected={}, invalid=set())
     code, _, _ = send(capsys)
     assert record(home)[BETA]["outcome"] == "sent" and record(home)[ACME]["outcome"] == "partial"
     assert mailchimp.accepted.count("jane@acme-law.example") == 1 and mailchimp.accepted.count("bob@beta.example") == 1

@@ -43,7 +43,7 @@ def smtp_ready(home, smtp_server, monkeypatch, **settings):
 
 @pytest.mark.parametrize("reason", HELD_REASONS)
 def test_an_account_hold_is_unknown_and_stops_the_batch_at_the_first_client(home, mailchimp, two_clients, capsys, reason):
-    mailchimp.options.queued_reason = reason
+    mailchimp.switch(queued_reason=reason)
 
     code, _, err = send(capsys)
 
@@ -55,7 +55,7 @@ def test_an_account_hold_is_unknown_and_stops_the_batch_at_the_first_client(home
     assert mailchimp.counters()["requests"] == 1
     assert len([line for line in err.splitlines() if "stopped" in line and reason in line]) == 1
 
-    mailchimp.options.queued_reason = None  # the account is fixed: Acme is left to a person, Beta goes out
+    mailchimp.switch(queued_reason=None)  # the account is fixed: Acme is left to a person, Beta goes out
     code, _, err = send(capsys)
     assert record(home)[ACME]["outcome"] == "unknown" and record(home)[BETA]["outcome"] == "sent"
     assert [m["metadata"]["client_id"] for m in mailchimp.sent_messages] == [ACME, BETA] and "already unknown" in err
@@ -63,7 +63,7 @@ def test_an_account_hold_is_unknown_and_stops_the_batch_at_the_first_client(home
 
 @pytest.mark.parametrize("reason", BENIGN_REASONS)
 def test_a_benign_queued_reason_stays_sent(home, mailchimp, two_clients, capsys, reason):
-    mailchimp.options.queued_reason = reason
+    mailchimp.switch(queued_reason=reason)
 
     code, _, err = send(capsys)
 
@@ -76,7 +76,7 @@ def test_the_index_shows_a_held_message_in_red_with_what_to_do(home, mailchimp, 
     rows = [{"client": {"id": client_id, "name": name}, "report": path.name, "tickets": 40, "error": None, "steps_failed": {}}
             for client_id, name, path in ((ACME, "Acme Law", two_clients[0]), (BETA, "Beta Dental", two_clients[1]))]
     (reports_dir(home) / "index.json").write_text(json.dumps(rows), encoding="utf-8")  # as the batch leaves it
-    mailchimp.options.queued_reason = "sending-paused"
+    mailchimp.switch(queued_reason="sending-paused")
 
     assert send(capsys)[0] == 1
 
@@ -88,7 +88,7 @@ def test_the_index_shows_a_held_message_in_red_with_what_to_do(home, mailchimp, 
 @pytest.mark.parametrize("results", ["empty", "foreign"])
 def test_a_200_that_does_not_answer_for_our_recipients_is_unknown_not_failed_or_sent(home, mailchimp, built_report, capsys, results):
     write_report(home, BETA, "Beta Dental", built_report)
-    mailchimp.options.results = results
+    mailchimp.switch(results=results)
 
     code, _, _ = send(capsys)
 
@@ -97,13 +97,13 @@ def test_a_200_that_does_not_answer_for_our_recipients_is_unknown_not_failed_or_
     assert entry["outcome"] == "unknown" and "may have been sent" in entry["reason"]
     assert len(mailchimp.sent_messages) == 1  # the service did take it
 
-    mailchimp.options.results = "normal"
+    mailchimp.switch(results="normal")
     send(capsys)
     assert len(mailchimp.sent_messages) == 1  # never sent again automatically
 
 
 def test_an_error_that_repeats_the_key_is_redacted_in_the_record(home, mailchimp, two_clients, capsys, monkeypatch):
-    mailchimp.options.echo_key_in_errors = True
+    mailchimp.switch(echo_key_in_errors=True)
     monkeypatch.setenv("MAILCHIMP_TRANSACTIONAL_KEY", "md-echoed-key-77321")
 
     code, out, err = send(capsys)

@@ -89,7 +89,7 @@ def test_client_manager_wrong_key_and_html_server(start_simulator, home, run_in_
     assert result.returncode == 1
     line = one_line_error(result)
     assert "401" in line and "wrong-key-777" not in line
-    simulator.settings.garbage_response = "html"
+    simulator.switch(garbage_response="html")
     result = run_in_process(client_manager.main, env=simulator_env(simulator))
     assert result.returncode == 1
     assert "not valid JSON" in one_line_error(result)

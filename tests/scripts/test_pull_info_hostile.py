@@ -25,18 +25,11 @@ def files_under(folder) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
 
 
-class HostileDepartmentsSimulator(Simulator):
-    """The department list also serves a record whose id is a path."""
-
-    def _list_departments(self, handler, path, pairs, params, includes):
-        departments = sorted(self.account.departments.values(), key=lambda item: item["id"])
-        departments.append({"id": "9/../../escaped", "name": "Escapee"})
-        return self._paged(handler, path, pairs, params, "departments", departments)
-
-
 def test_a_client_id_from_the_server_never_names_a_file(home, tmp_path, run_pull_info):
     account, ids = small_account()
-    simulator = HostileDepartmentsSimulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
+    # The department list also serves a record whose id is a path.
+    hostile = [{"id": "9/../../escaped", "name": "Escapee"}]
+    simulator = Simulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY, extra_departments=hostile))
     simulator.start()
     try:
         result = run_pull_info(simulator)
@@ -161,7 +154,7 @@ def test_ctrl_c_and_sigterm_stop_release_the_lock_and_keep_finished_clients(star
     deadline = time.monotonic() + 60
     while not first_report.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)  # waiting for a file to appear, not for time to pass
-    simulator.settings.latency_seconds = 1.0  # the run is surely still busy with the next client when the signal lands
+    simulator.switch(latency_seconds=1.0)  # the run is surely still busy with the next client when the signal lands
     process.send_signal(signum)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == code, err

@@ -97,7 +97,7 @@ def test_a_batch_with_a_refused_department_filter_gets_every_month_with_one_warn
     assert refused.returncode == 0, refused.stderr
     assert refused.stderr.count(REFUSED_WARNING) == 1
     refused_files = raw_files()
-    simulator.settings.refuse_department_filter = False
+    simulator.switch(refuse_department_filter=False)
     reference = run(simulator)
     assert reference.returncode == 0, reference.stderr
     assert REFUSED_WARNING not in reference.stderr

@@ -9,7 +9,6 @@ import stat
 import pytest
 
 from build_report import main as build_report_main
-from simulators.base import Reply
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
 from tests.helpers.running import SIM_KEY
@@ -92,22 +91,11 @@ def test_old_raw_file_with_text_still_builds(start_simulator, account_with_one_c
     assert "OLD-" not in out.read_text()
 
 
-class DeletesOneTicket(Simulator):
-    """A Freshservice whose ticket `victim` is listed by the filter but answers 404 when read: deleted meanwhile."""
-
-    victim: int | None = None
-
-    def _answer(self, handler, method, path, *rest):  # type: ignore[override]
-        if self.victim is not None and path.startswith(f"/api/v2/tickets/{self.victim}"):
-            return Reply(404, {"code": "access_denied", "message": "not found"}), 1
-        return super()._answer(handler, method, path, *rest)
-
-
 def test_ticket_deleted_during_the_pull_is_skipped_with_a_warning(account_with_one_client, home, monkeypatch, tmp_path):
     account, client_id, kept_id = account_with_one_client
     victim = account.add_ticket(client_id, "2026-10-06T10:00:00Z", subject="Gone soon")["id"]
-    simulator = DeletesOneTicket(account=account, settings=SimulatorSettings(api_key=SIM_KEY))
-    simulator.victim = victim
+    # Listed by the filter but 404 when read: deleted meanwhile.
+    simulator = Simulator(account=account, settings=SimulatorSettings(api_key=SIM_KEY, deleted_ticket_ids={victim}))
     with simulator:
         assert pull_to_home(simulator, client_id, monkeypatch) == 0
     raw = json.loads(raw_text(home, client_id))

@@ -433,7 +433,7 @@ def test_departments_paging_view_and_companies(start):
     assert get(sim, "departments/1").status_code == 404
     assert get(sim, "departments", per_page=101).status_code == 400
     assert get(sim, "companies").status_code == 404
-    sim.settings.companies_endpoint = True
+    sim.switch(companies_endpoint=True)
     companies = get(sim, "companies").json()["companies"]
     assert [company["name"] for company in companies] == ["One", "Two", "Three"]
     assert get(sim, f"companies/{department['id']}").json()["company"]["name"] == "One"
@@ -447,8 +447,8 @@ def test_agents_requesters_and_their_403s(start):
     requester = get(sim, f"requesters/{ids['requester']}").json()["requester"]
     assert (requester["first_name"], requester["primary_email"]) == ("Cara", "cara.cole@gamma.example")
     assert get(sim, f"agents/{ids['agent']}").json()["agent"]["last_name"] == "Okafor"
-    sim.settings.forbidden_requesters = True
-    sim.settings.forbidden_agents = True
+    sim.switch(forbidden_requesters=True)
+    sim.switch(forbidden_agents=True)
     for path in ("requesters", f"requesters/{ids['requester']}", "agents", f"agents/{ids['agent']}"):
         denied = get(sim, path)
         assert denied.status_code == 403
@@ -468,7 +468,7 @@ def test_ticket_form_fields_have_custom_statuses(start):
     assert {choice["id"] for choice in fields["source"]["choices"]} >= {1, 2, 3, 4, 9, 15, 1001}
     assert [choice["value"] for choice in fields["priority"]["choices"]] == ["Low", "Medium", "High", "Urgent"]
     assert "category" in fields
-    sim.settings.forbidden_form_fields = True
+    sim.switch(forbidden_form_fields=True)
     assert get(sim, "ticket_form_fields").status_code == 403
 
 
@@ -539,14 +539,14 @@ def test_error_and_drop_rates(start):
     sim = start(Account(NOW), error_rate=1.0)
     statuses = {get(sim, "departments").status_code for _ in range(12)}
     assert statuses <= {500, 502, 503} and len(statuses) >= 2
-    sim.settings.error_rate = 0.5
+    sim.switch(error_rate=0.5)
     half = Counter(get(sim, "departments").status_code == 200 for _ in range(40))
     assert 8 <= half[True] <= 32 and 8 <= half[False] <= 32
-    sim.settings.error_rate = 0.0
-    sim.settings.drop_rate = 1.0
+    sim.switch(error_rate=0.0)
+    sim.switch(drop_rate=1.0)
     with pytest.raises(requests.ConnectionError):
         get(sim, "departments")
-    sim.settings.drop_rate = 0.0
+    sim.switch(drop_rate=0.0)
     assert get(sim, "departments").status_code == 200
 
 
@@ -876,3 +876,13 @@ def test_command_line_serves_the_demo_and_stops_cleanly_on_ctrl_c():
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+def test_switch_turns_a_knob_while_serving_and_refuses_a_misspelt_one(start):
+    sim = start(Account(NOW))
+    assert get(sim, "departments").status_code == 200
+    sim.switch(endpoint_status={"departments": 503})
+    assert get(sim, "departments").status_code == 503
+    with pytest.raises(TypeError):
+        sim.switch(endpoint_statuss={})
+    assert sim.settings.endpoint_status == {"departments": 503}
