@@ -46,7 +46,8 @@ sys.modules["msvcrt"] = msvcrt
 
 SCRIPTS = ["pull_info.py", "build_report.py", "send_reports.py", "utils/client_manager.py", "data_pullers/freshservice.py",
            "data_pullers/ms365.py", "data_pullers/sentinelone.py"]
-DEMO_CLIENT = "21000351601"  # Harrow & Vance LLP, the demo's first client: one client keeps the run short
+DEMO_CLIENT = "21000351605"  # Kessler & Moss Accounting: one client, and the demo's smallest with tickets, keeps the run short
+DEMO_SLUG = f"kessler-moss-accounting-{DEMO_CLIENT}"
 NO_LOCKING = "this system has no file locking"
 
 
@@ -88,19 +89,19 @@ def test_the_demo_builds_the_reports_and_the_outbox_sends(as_on_windows, tmp_pat
     # The explicit fallback says that runs are not kept apart; with msvcrt they are, silently.
     assert (NO_LOCKING in result.stderr) is not as_on_windows.msvcrt
     month = next((demo / "reports").iterdir())
-    assert list(month.glob(f"harrow-vance-llp-{DEMO_CLIENT}.html"))
+    assert list(month.glob(f"{DEMO_SLUG}.html"))
     written = list((month / "outbox").glob("*.eml"))
-    assert [path.name for path in written] == [f"harrow-vance-llp-{DEMO_CLIENT}.eml"]
+    assert [path.name for path in written] == [f"{DEMO_SLUG}.eml"]
     written[0].unlink()
     logs = list((demo / "logs").glob("pull_info-*.log"))
-    assert logs and "Harrow" in logs[0].read_text()  # the log file opened without O_NOFOLLOW
+    assert logs and "Kessler" in logs[0].read_text()  # the log file opened without O_NOFOLLOW
 
     (demo / "integoreport.toml").write_text(f'[delivery]\nmethod = "outbox"\nfrom = "Acme IT <reports@acme.example>"\n\n'
-                                            f'[clients.{DEMO_CLIENT}]\nto = ["office@harrow.example"]\n', encoding="utf-8")
+                                            f'[clients.{DEMO_CLIENT}]\nto = ["office@kesslermoss.example"]\n', encoding="utf-8")
     sent = as_on_windows(str(PROJECT_ROOT / "send_reports.py"), "--month", month.name,
                          env={"INTEGOREPORT_HOME": str(demo)})
     assert sent.returncode == 0, sent.stderr
-    assert [path.name for path in (month / "outbox").glob("*.eml")] == [f"harrow-vance-llp-{DEMO_CLIENT}.eml"]
+    assert [path.name for path in (month / "outbox").glob("*.eml")] == [f"{DEMO_SLUG}.eml"]
     assert not (demo / ".pull_info.lock").exists()
 
 
