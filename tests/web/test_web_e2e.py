@@ -79,11 +79,14 @@ def open_confirmation(page, selector: str) -> None:
     """Click a link to a send's confirmation page and wait for it.
 
     Headless Chromium sometimes drops a click made just after a reload of a page with a framed
-    report (seen with the Debian package, 2026-12); a second click is what a person would do too."""
-    for _ in range(3):
-        page.click(selector)
+    report (seen with the Debian package, 2026-12); a second click is what a person would do too.
+    The first wait is short (the navigation's commit, not its load), the later ones longer."""
+    for timeout in (1_000, 3_000, 10_000):
+        if "/send?mode=" not in page.url:
+            page.click(selector)
         try:
-            page.wait_for_url("**/send?mode=*", timeout=5_000)
+            page.wait_for_url("**/send?mode=*", timeout=timeout, wait_until="commit")
+            page.wait_for_load_state()
             return
         except playwright_api.TimeoutError:
             continue
