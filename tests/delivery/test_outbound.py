@@ -216,7 +216,7 @@ def test_an_address_smtp_cannot_carry_fails_before_data_and_the_next_message_sti
 def test_a_timeout_after_the_final_dot_is_named_as_one_and_left_unknown(home, smtp_server, built_report, monkeypatch):
     write_report(home, BETA, "Beta Dental", built_report)
     server = smtp_ready(home, smtp_server, monkeypatch)
-    server.behaviour.hold_in_data, server.behaviour.hold_seconds = 1, 5.0
+    server.switch(hold_in_data=1, hold_seconds=5.0)
     settings = load_settings(home)
     assert settings.delivery is not None and settings.delivery.smtp is not None
     sender = SmtpSender(settings.delivery.smtp, PASSWORD, timeout=0.5)

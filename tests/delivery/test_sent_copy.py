@@ -139,7 +139,7 @@ def test_a_resend_keeps_the_first_copy_and_adds_one(home, smtp_server, built_rep
 def test_a_failed_send_keeps_no_copy_and_test_sends_keep_none(home, smtp_server, built_report, capsys, monkeypatch):
     write_report(home, ACME, "Acme Law", built_report)
     server = smtp_server()
-    server.behaviour.refuse = {"jane@acme-law.example": "550 5.1.1 no such user"}
+    server.switch(refuse={"jane@acme-law.example": "550 5.1.1 no such user"})
     write_settings(home, server, bcc="[]", clients=f'[clients.{ACME}]\nto = ["Jane Roe <jane@acme-law.example>"]\n')
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
 
@@ -183,7 +183,7 @@ def test_the_summary_of_a_run_that_did_not_stop_is_unchanged(home, smtp_server, 
     write_report(home, ACME, "Acme Law", built_report)
     write_report(home, BETA, "Beta Dental", built_report)
     server = smtp_server()
-    server.behaviour.refuse = {"bob@beta.example": "550 5.1.1 no such user"}
+    server.switch(refuse={"bob@beta.example": "550 5.1.1 no such user"})
     write_settings(home, server, bcc="[]")
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
 

@@ -58,7 +58,7 @@ def test_refused_recipients_make_partial_and_failed_and_only_failed_is_retried(h
     server = smtp_server()
     write_settings(home, server, bcc="[]")
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    server.behaviour.refuse = {"ops@acme-law.example": "550 5.1.1 ops: no such user", "bob@beta.example": "550 5.1.1 bob: no such user"}
+    server.switch(refuse={"ops@acme-law.example": "550 5.1.1 ops: no such user", "bob@beta.example": "550 5.1.1 bob: no such user"})
 
     code, _, err = send(capsys)
 
@@ -72,7 +72,7 @@ def test_refused_recipients_make_partial_and_failed_and_only_failed_is_retried(h
     assert [d.rcpt_tos for d in server.delivered] == [["jane@acme-law.example", "boss@acme-law.example"]]
     assert "ops@acme-law.example: 550 5.1.1 ops: no such user" in err
 
-    server.behaviour.refuse = {}
+    server.switch(refuse={})
     code, _, _ = send(capsys)  # partial is left alone, failed is retried
     assert code == 1  # Acme is still partial
     entries = record(home)
@@ -84,7 +84,7 @@ def test_a_connection_lost_after_data_is_unknown_and_never_retried_until_resend(
     server = smtp_server()
     write_settings(home, server)
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    server.behaviour.drop_in_data = 1  # the first message's data arrives, then the line goes dead
+    server.switch(drop_in_data=1)  # the first message's data arrives, then the line goes dead
 
     code, _, err = send(capsys)
 
@@ -107,7 +107,7 @@ def test_a_connection_dropped_between_messages_is_reopened_once_without_duplicat
     server = smtp_server()
     write_settings(home, server)
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    server.behaviour.drop_at_next_mail = 1  # the connection is gone when the second message starts
+    server.switch(drop_at_next_mail=1)  # the connection is gone when the second message starts
 
     code, _, err = send(capsys)
 
@@ -121,7 +121,7 @@ def test_a_temporary_refusal_before_data_is_retried(home, smtp_server, built_rep
     server = smtp_server()
     write_settings(home, server)
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    server.behaviour.temporary = {"bob@beta.example": 1}  # greylisted once
+    server.switch(temporary={"bob@beta.example": 1})  # greylisted once
 
     code, _, err = send(capsys, "--client", BETA)
 
@@ -314,7 +314,7 @@ def test_pull_info_send_emails_the_built_reports_and_the_index_shows_the_outcome
     for name, value in batch_env(simulator).items():
         monkeypatch.setenv(name, value)
     server = smtp_server()
-    server.behaviour.refuse = {"bob@beta.example": "550 5.1.1 no such user"}
+    server.switch(refuse={"bob@beta.example": "550 5.1.1 no such user"})
     write_settings(home, server, bcc="[]", clients=f'[clients.{acme}]\nto = ["Jane <jane@acme-law.example>"]\n'
                                                     f'[clients.{beta}]\nto = ["Bob <bob@beta.example>"]\n')
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
@@ -333,7 +333,7 @@ def test_pull_info_send_emails_the_built_reports_and_the_index_shows_the_outcome
     index = (home / "reports" / MONTH / "index.html").read_text(encoding="utf-8")
     assert "built; emailed 2026-11-02" in index and "built; email not sent 2026-11-02" in index
 
-    server.behaviour.refuse = {}
+    server.switch(refuse={})
     assert send_reports.main(["--month", MONTH]) == 0  # the failed one is retried by send_reports.py itself
     assert [d.rcpt_tos for d in server.delivered] == [["jane@acme-law.example"], ["bob@beta.example"]]
     index = (home / "reports" / MONTH / "index.html").read_text(encoding="utf-8")
@@ -380,7 +380,7 @@ def test_a_run_stopped_while_a_message_is_handed_over_leaves_it_unknown_not_sent
     write_report(home, BETA, "Beta Dental", built_report)
     server = smtp_server()
     write_settings(home, server)
-    server.behaviour.hold_in_data = 1  # the server has the message but has not answered yet
+    server.switch(hold_in_data=1)  # the server has the message but has not answered yet
     env = {**os.environ, "INTEGOREPORT_HOME": str(home), "SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certificate[0]),
            "INTEGOREPORT_NOW": NOW}
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "send_reports.py"), "--month", MONTH], env=env,
