@@ -262,11 +262,13 @@ def test_a_fifo_in_place_of_a_report_is_refused_without_waiting(home, smtp_serve
     os.mkfifo(fifo)
     # Should the FIFO be opened for reading (and so block), this writer feeds it a fake report, so a
     # regression fails the test instead of hanging it.
-    writer = threading.Thread(target=_feed_fifo, args=(fifo, b"FED THROUGH A FIFO"), daemon=True)
+    sent = threading.Event()
+    writer = threading.Thread(target=_feed_fifo, args=(fifo, b"FED THROUGH A FIFO", sent), daemon=True)
     writer.start()
 
     started = time.monotonic()
     code, _, _ = send(capsys)
+    sent.set()  # the send is over: the writer has nobody left to feed
 
     assert code == 1 and time.monotonic() - started < 3
     assert record(home)[BETA]["outcome"] == "failed" and "named pipe" in record(home)[BETA]["reason"]
@@ -274,13 +276,13 @@ def test_a_fifo_in_place_of_a_report_is_refused_without_waiting(home, smtp_serve
     writer.join(5)
 
 
-def _feed_fifo(path: Path, data: bytes, seconds: float = 4.0) -> None:
+def _feed_fifo(path: Path, data: bytes, done: threading.Event, seconds: float = 4.0) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not done.is_set():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # fails (ENXIO) while nobody reads
         except OSError:
-            time.sleep(0.02)
+            done.wait(0.02)
             continue
         try:
             os.write(fd, data)
