@@ -299,8 +299,7 @@ def test_failing_ticket_details_write_nothing(start_simulator, two_clients, home
     account, ours, *_ = two_clients
     for n in range(5):
         account.add_ticket(ours, f"2026-10-0{n + 1}T10:00:00Z", subject=f"t{n}")
-    simulator = start_simulator(account)
-    simulator.switch(failing_department_ids={ours})
+    simulator = start_simulator(account, failing_department_ids={ours})
     result = run_in_process(puller_main, str(ours), "--month", "2026-10", env=script_env(simulator))
     assert result.returncode == 1
     assert "500" in result.stderr and "Traceback" not in result.stderr
