@@ -291,6 +291,10 @@ def test_a_run_makes_the_reports_and_a_second_run_is_told_one_is_in_progress(hom
     job_id = job_id_of(client.post("/runs", data={"csrf_token": token, "period": MONTH, "client": [str(ids[0]), str(ids[1])]}))
     second = client.post("/runs", data={"csrf_token": token, "period": MONTH, "all": "1"})
     assert second.status_code == 409 and "is in progress" in second.get_data(as_text=True)
+    deadline = time.monotonic() + 30
+    while not (home / ".pull_info.lock").exists():  # the job's thread has taken the run lock (it may not have yet)
+        assert time.monotonic() < deadline, "the run never took the lock"
+        time.sleep(0.01)
     assert pull_info.main(["--month", MONTH]) == 1  # cron, meanwhile
     assert "another run is in progress" in capsys.readouterr().err
     running = client.get(f"/jobs/{job_id}").get_data(as_text=True)
