@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from simulators.mailchimp import MailchimpOptions, MailchimpSimulator  # noqa: E402
 from simulators.smtp_server import SmtpTestServer, make_test_certificate  # noqa: E402
-from tests.report_fixtures import raw_file, synthetic_month  # noqa: E402
+from tests.helpers.reports import raw_file, synthetic_month  # noqa: E402
 from utils.core.settings import load_settings  # noqa: E402
 from utils.delivery.outbound import Options, deliver_month, make_sender  # noqa: E402
 from utils.reporting.report import build_outputs  # noqa: E402

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.report_fixtures import synthetic_month  # noqa: E402
+from tests.helpers.reports import synthetic_month  # noqa: E402
 from utils.reporting.metrics import compute_report_data  # noqa: E402
 from utils.reporting.report import (  # noqa: E402
     DEFAULT_TEMPLATE,

@@ -173,7 +173,7 @@ def demo_department_ids() -> dict[str, str]:
     """{company key: its department id in the Freshservice demo account (the client id)}.
 
     The demo account adds its departments first, in COMPANIES order, so their ids follow from the
-    simulator's id base; tests/test_sentinelone_batch.py checks this against a built account.
+    simulator's id base; tests/monthly/test_sentinelone_batch.py checks this against a built account.
     """
     return {company.key: str(FRESHSERVICE_ID_BASES["department"] + index) for index, company in enumerate(COMPANIES, 1)}
 

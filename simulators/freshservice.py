@@ -40,7 +40,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, cast
@@ -82,7 +82,7 @@ FEEDBACK_SOURCE = 5  # the conversation source a submitted survey leaves
 
 @dataclass
 class SimulatorSettings:
-    """Knobs of a running simulator; tests may change them while it serves."""
+    """Knobs of a running simulator; tests change them while it serves through `Simulator.switch`."""
 
     api_key: str = "demo-key-not-secret"
     rate_limit_total: int | None = None  # credits per window; None: unlimited (headers still sent)
@@ -107,6 +107,8 @@ class SimulatorSettings:
     csat_without_feedback: bool = False  # surveys leave no source-5 conversation, only a csat_response
     garbage_response: str | None = None  # "html" or "badjson"
     repeated_link: bool = False  # a list's `Link` header from page 2 on points at page 2 again (a paging loop)
+    deleted_ticket_ids: set[int] = field(default_factory=set)  # still listed, but /tickets/{id}* answers 404 (deleted mid-pull)
+    extra_departments: list[dict] = field(default_factory=list)  # records served after the account's own (e.g. a hostile id)
     seed: int = 7
 
 
@@ -142,6 +144,15 @@ def _workspace_scope(settings: SimulatorSettings, params: dict[str, str], lowest
     return int(text)
 
 
+def _deleted_ticket(path: str, deleted: set[int]) -> bool:
+    """True for /tickets/{id} and its sub-resources when the ticket is one `deleted_ticket_ids` names."""
+    prefix = API_PREFIX + "/tickets/"
+    if not deleted or not path.startswith(prefix):
+        return False
+    ticket_id = path[len(prefix):].split("/", 1)[0]
+    return ticket_id.isdigit() and int(ticket_id) in deleted
+
+
 def _in_workspace(record: dict, scope: int | None) -> bool:
     return scope is None or scope == ALL_WORKSPACES or record.get("workspace_id", PRIMARY_WORKSPACE_ID) == scope
 
@@ -169,6 +180,11 @@ class Simulator(LoopbackServer):
 
     def _clock(self) -> float:
         return time.monotonic() + self._clock_offset
+
+    def switch(self, **changes: Any) -> None:
+        """Turn knobs while serving: the settings are swapped at once, and a misspelt knob is a TypeError
+        (setting `simulator.settings.<name>` by hand would add a new attribute that nothing reads)."""
+        self.settings = replace(self.settings, **changes)
 
     def advance_clock(self, seconds: float) -> None:
         """Move the rate-limit clock forward, so a test sees a window reset without waiting for it."""
@@ -272,7 +288,7 @@ class Simulator(LoopbackServer):
         elif method != "GET":
             reply = _Reply(405 if action is not None else 404,
                            ERROR_BODIES[405 if action is not None else 404])
-        elif action is None:
+        elif action is None or _deleted_ticket(path, settings.deleted_ticket_ids):
             reply = _Reply(404, ERROR_BODIES[404])
         else:
             reply = action(handler, path, pairs, params, includes, *path_args)
@@ -434,7 +450,7 @@ class Simulator(LoopbackServer):
             return workspace
         departments = sorted((item for item in self.account.departments.values() if _in_workspace(item, workspace)),
                              key=lambda item: item["id"])
-        return self._paged(handler, path, pairs, params, "departments", departments)
+        return self._paged(handler, path, pairs, params, "departments", [*departments, *self.settings.extra_departments])
 
     def _view_department(self, handler, path, pairs, params, includes, department_id) -> _Reply:
         department = self.account.departments.get(int(department_id))

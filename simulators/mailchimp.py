@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simulators.base import LoopbackServer, Reply, Request
@@ -64,6 +64,11 @@ class MailchimpSimulator(LoopbackServer):
         self.accepted: list[str] = []  # every accepted recipient address, in order
         self._data_lock = threading.Lock()
         self._next_id = 0
+
+    def switch(self, **changes: Any) -> None:
+        """Change the account's answers while serving: the options are swapped at once, and a misspelt
+        option is a TypeError (setting `simulator.options.<name>` by hand would go unread)."""
+        self.options = replace(self.options, **changes)
 
     @property
     def api_url(self) -> str:

@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -55,7 +55,7 @@ class Delivered:
 
 @dataclass
 class Behaviour:
-    """What the server does; tests change it between runs."""
+    """What the server does; tests change it between runs through `SmtpTestServer.switch`."""
 
     refuse: dict[str, str] = field(default_factory=dict)  # address -> reply, e.g. "550 5.1.1 no such user"
     temporary: dict[str, int] = field(default_factory=dict)  # address -> how many more RCPTs answer 451
@@ -174,6 +174,11 @@ class SmtpTestServer:
                     self.logins.append(user)
                 return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
+
+    def switch(self, **changes: Any) -> None:
+        """Change what the server does between runs: the behaviour is swapped at once, and a misspelt
+        field is a TypeError (setting `server.behaviour.<name>` by hand would go unread)."""
+        self.behaviour = replace(self.behaviour, **changes)
 
     def start(self) -> SmtpTestServer:
         context = None

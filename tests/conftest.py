@@ -11,9 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,10 +21,8 @@ import pytest
 from simulators.base import LoopbackServer
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
-from utils.services.freshservice_client import RateLimiter
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SIM_KEY = "sim-secret-key-9f3a7c"
+from tests.helpers.batch import pull_info_runner
+from tests.helpers.running import SIM_KEY
 
 # Every setting and secret the scripts read from the environment starts with one of these.
 _OUR_PREFIXES = ("INTEGOREPORT_", "FRESHSERVICE_", "REPORT_", "MS365_", "SENTINELONE_", "SMTP_", "MAILCHIMP_")
@@ -90,37 +85,8 @@ def start_simulator(serve):
     return start
 
 
-class SkippedTime:
-    """Waits that pass at once: a sleep moves the limiter's clock and the simulator's rate window
-    forward together, so a pacing test sees real windows reset without waiting for them. Without a
-    Freshservice simulator it is a clock and a sleep for any client that takes them (Graph, Mailchimp)."""
-
-    def __init__(self, simulator: Simulator | None = None) -> None:
-        self.simulator = simulator
-        self.skipped = 0.0
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.skipped += max(seconds, 0.0)
-            if self.simulator is not None:
-                self.simulator.advance_clock(max(seconds, 0.0))
-
-    def limiter(self, **options) -> RateLimiter:
-        return RateLimiter(clock=self.clock, sleep=self.sleep, **options)
 
 
-def default_signals() -> None:
-    """A child's `preexec_fn`: Ctrl-C, SIGHUP and SIGTERM at their defaults, as for a script started from a terminal.
-
-    A child inherits ignored signals: under `nohup`, or from a background shell, pytest itself ignores
-    SIGINT (and SIGHUP), and a script started from it would ignore the Ctrl-C a test sends it.
-    """
-    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_DFL)
 
 
 @pytest.fixture
@@ -136,12 +102,6 @@ def own_signal_handlers():
         signal.signal(signum, handler)
 
 
-def run_script(script: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120):
-    """Run one of the project's scripts as a user would, from another working directory."""
-    full_env = {key: value for key, value in os.environ.items()}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, str(PROJECT_ROOT / script), *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or Path("/"), timeout=timeout)
 
 
 @pytest.fixture
@@ -163,13 +123,6 @@ def run_in_process(monkeypatch, capsys):
     return run
 
 
-def run_in_threads(target: Callable[[], None], count: int) -> None:
-    """Run `target` in `count` threads at once and wait for them all."""
-    threads = [threading.Thread(target=target) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -234,3 +187,9 @@ def _run_demo(folder: Path, result_file: Path) -> None:
             code = pull_info.main(["--demo"])
     run = DemoRun(home, demo_home, code, out.getvalue(), err.getvalue(), before, tree_digest(home))
     result_file.write_text(json.dumps({**asdict(run), "home": str(home), "demo_home": str(demo_home)}), encoding="utf-8")
+
+
+@pytest.fixture
+def run_pull_info(monkeypatch, capsys):
+    """pull_info's main run in this process against a simulator, as cron would run the script (see helpers/batch.py)."""
+    return pull_info_runner(monkeypatch, capsys)

@@ -2,7 +2,7 @@
 
 `synthetic_month` builds a realistic Freshservice month of any size (seeded, so the same every run);
 `build_report.py --check-template` renders it to check a restyled template (utils/reporting/email_checks.py),
-and the tests and benchmarks use it through tests/report_fixtures.py. `raw_file` and `ticket` build
+and the tests and benchmarks use it through tests/helpers/reports.py. `raw_file` and `ticket` build
 small files whose right answers a test can work out by hand. The same client's Microsoft 365 and
 SentinelOne files, and the samples `--check-template` renders, are in utils/reporting/sample_sources.py.
 Nothing here touches the network or the disk.
