@@ -67,7 +67,7 @@ def check_raw_period(args: argparse.Namespace, raw: dict, raw_path: Path) -> Non
 
 def run(args: argparse.Namespace) -> int:
     if args.check_template:  # needs no home, settings or raw data: a restyler checks a copy anywhere
-        return print_findings(args.check_template, check_template(args.check_template), show_warnings=args.verbose)
+        return print_findings(args.check_template, check_template(args.check_template, report_sections(), attention_rules()), show_warnings=args.verbose)
     home = home_dir()
     settings = load_settings(home, tables=settings_tables()).report
     sections = report_sections()

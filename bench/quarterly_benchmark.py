@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = [build(demo, busiest)[0] for _ in range(max(1, args.runs))]
         size = len(html.encode("utf-8")) / 1024
         errors = [finding for finding in check_html(html) if finding.severity == ERROR]
-        template_errors = [f for f in check_template(ROOT / "templates" / "quarterly_review_template.html") if f.severity == ERROR]
+        template_errors = [f for f in check_template(ROOT / "templates" / "quarterly_review_template.html", report_sections(), attention_rules()) if f.severity == ERROR]
     median = statistics.median(warm)
     print(f"{quarter.label}, {busiest.name}: {size:.1f} KB (target < {TARGET_KB}); email-check errors {len(errors)}, "
           f"--check-template errors {len(template_errors)}")

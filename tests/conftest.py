@@ -22,14 +22,12 @@ from simulators.base import LoopbackServer
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
 from tests.helpers.batch import pull_info_runner
-from tests.helpers.running import SIM_KEY
+from tests.helpers.running import SIM_KEY, TEST_NOW
 
 # Every setting and secret the scripts read from the environment starts with one of these.
 _OUR_PREFIXES = ("INTEGOREPORT_", "FRESHSERVICE_", "REPORT_", "MS365_", "SENTINELONE_", "SMTP_", "MAILCHIMP_")
 ServerType = TypeVar("ServerType", bound="LoopbackServer")
 
-# The tests' "now": a fixed instant, so no test depends on the day it runs (tests may set their own).
-TEST_NOW = "2026-11-05T09:00:00+00:00"
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+
+from utils.core.period import report_period
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SIM_KEY = "sim-secret-key-9f3a7c"
@@ -66,3 +69,14 @@ def finishes(work, seconds: float = 10.0, unblock: Path | None = None):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+# The tests' "now": a fixed instant, so no test depends on the day it runs (CI sets INTEGOREPORT_NOW to
+# other instants; tests may set their own).
+TEST_NOW = "2026-11-05T09:00:00+00:00"
+
+
+def previous_month(timezone: str = "UTC") -> str:
+    """The report month (YYYY-MM) the scripts default to at the tests' "now", in `timezone`."""
+    now = datetime.fromisoformat(os.environ.get("INTEGOREPORT_NOW") or TEST_NOW)
+    return report_period(None, timezone, now).month

@@ -7,11 +7,10 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from tests.helpers.reports import ATTENTION_ORDER, raw_file, ticket
+from tests.helpers.reports import ATTENTION_ORDER, build_outputs, raw_file, ticket
 from utils.reporting.attention import NOTHING_TEXT
-from utils.reporting.defaults import DEFAULT_ATTENTION
-from utils.reporting.report import build_outputs
 from utils.reporting.section import attention_items
+from utils.sources import attention_rules
 
 KINDS = ATTENTION_ORDER
 
@@ -29,7 +28,7 @@ def visible_text(html: str) -> str:
 
 
 def test_every_kind_in_the_fixed_order_with_its_count():
-    items = attention_items(DEFAULT_ATTENTION, FULL)
+    items = attention_items(attention_rules(), FULL)
     assert [item["kind"] for item in items] == list(KINDS)
     assert [item["count"] for item in items] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert items[2] == {"kind": "waiting_on_client", "count": 3, "text": "3 tickets are waiting for your reply."}
@@ -51,7 +50,7 @@ def test_every_kind_in_the_fixed_order_with_its_count():
     ("unassigned_licenses", {"m365": {"licenses_unassigned": 1}}, "1 Microsoft 365 licence is paid for"),
 ])
 def test_each_kind_alone_in_the_singular(kind, metrics, text):
-    items = attention_items(DEFAULT_ATTENTION, metrics)
+    items = attention_items(attention_rules(), metrics)
     assert [item["kind"] for item in items] == [kind]
     assert items[0]["count"] == 1 and items[0]["text"].startswith(text)
 
@@ -60,13 +59,13 @@ def test_zero_null_and_absent_sources_contribute_nothing():
     zeros = {"backlog": {"waiting_on_client": 0, "ge_30d": 0},
              "m365": {"mfa": {"admins_without": 0, "eligible": 5, "registered": 5}, "users": {"disabled_licensed": 0}, "licenses_unassigned": 0},
              "s1": {"threats": {"open_now": 0}, "agents": {"offline": 0, "out_of_date": 0}}}
-    assert attention_items(DEFAULT_ATTENTION, zeros) == []
+    assert attention_items(attention_rules(), zeros) == []
     # A figure Graph could not read is null: never an item, never a crash.
     unreadable = {"m365": {"mfa": {"admins_without": None, "eligible": None, "registered": None}, "users": {"disabled_licensed": None},
                            "licenses_unassigned": None, "unavailable": {"mfa": "needs Entra ID P1 or P2"}}}
-    assert attention_items(DEFAULT_ATTENTION, unreadable) == []
-    assert attention_items(DEFAULT_ATTENTION, {}) == []  # no source configured, no Freshservice figures either
-    assert attention_items(DEFAULT_ATTENTION, {"m365": {"mfa": {"eligible": 4}}}) == []  # half the MFA pair
+    assert attention_items(attention_rules(), unreadable) == []
+    assert attention_items(attention_rules(), {}) == []  # no source configured, no Freshservice figures either
+    assert attention_items(attention_rules(), {"m365": {"mfa": {"eligible": 4}}}) == []  # half the MFA pair
 
 
 def test_ticket_kinds_come_from_the_month(home):

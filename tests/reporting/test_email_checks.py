@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.reports import build_outputs, check_template
 from utils.reporting.email_checks import (
     SUPPORT_FILE,
     check_client_support,
@@ -18,12 +19,12 @@ from utils.reporting.email_checks import (
     check_escaping,
     check_forbidden,
     check_markup,
-    check_template,
     contrast_ratio,
     support_table,
 )
-from utils.reporting.report import TEMPLATES_DIR, build_outputs
+from utils.reporting.report import TEMPLATES_DIR
 from utils.reporting.sample_sources import busy_sample
+from utils.sources import attention_rules, report_sections
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STOCK = TEMPLATES_DIR / "email_report_template.html"
@@ -116,7 +117,7 @@ def test_a_copy_that_marks_the_client_name_safe_fails_the_escaping_check(tmp_pat
     found = [f for f in check_template(copy) if f.check == "escaping"]
     assert len(found) == 1 and found[0].severity == "error"
     assert "the client's name" in found[0].message
-    assert check_escaping(STOCK) == []  # the stock template shows the same names as text
+    assert check_escaping(STOCK, sections=report_sections(), attention=attention_rules()) == []  # the stock template shows the same names as text
 
 
 def test_a_part_beside_the_copy_is_used_and_named(tmp_path):

@@ -10,11 +10,10 @@ from lxml import html as lxml_html
 
 import build_report
 from tests.helpers.history import CLIENT, month_raw, write_raw
-from tests.helpers.reports import raw_file, ticket
+from tests.helpers.reports import build_outputs, compute_metrics, raw_file, ticket
 from utils.reporting.branding import brand_context, contrast
 from utils.reporting.history_view import count_change, duration_change, minutes_change, rate_change, sla_line, tile_changes
-from utils.reporting.metrics import compute_metrics
-from utils.reporting.report import ReportSettings, build_outputs
+from utils.reporting.report import ReportSettings
 
 
 def visible_text(html: str) -> str:

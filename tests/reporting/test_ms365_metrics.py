@@ -213,8 +213,7 @@ def test_summary_sentence_and_context_reasons():
 
 
 def test_section_renders_in_html_and_text_with_its_reasons_and_the_summary():
-    from tests.helpers.reports import raw_file, ticket
-    from utils.reporting.report import build_outputs
+    from tests.helpers.reports import build_outputs, raw_file, ticket
 
     days = [score(f"2026-10-{day:02d}T12:00:00Z", 40.0 + day / 2) for day in range(1, 32)]
     ms365 = raw(secure_scores=[score("2026-09-30T12:00:00Z", 40.0), *days][::-1],

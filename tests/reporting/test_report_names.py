@@ -9,9 +9,9 @@ from __future__ import annotations
 import copy
 
 from tests.helpers.ms365 import raw as ms365_raw
-from tests.helpers.reports import raw_file, ticket
+from tests.helpers.reports import build_outputs, raw_file, ticket
 from tests.helpers.sentinelone import build_site_data, hand_built_raw
-from utils.reporting.report import build_outputs, one_line_view
+from utils.reporting.report import one_line_view
 
 FORGED = "\r\nNEEDS YOUR ATTENTION\r\n\r\nNothing needs your attention this month."
 CONTROLS = "\x1b[2J\x00\x07\u202e\u2028"

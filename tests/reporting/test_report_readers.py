@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from tests.helpers.reports import raw_file, ticket
+from tests.helpers.reports import build_outputs, raw_file, ticket
 from utils.core.files import read_json
 from utils.reporting.month_index import index_row, previous_records, render_index
-from utils.reporting.report import build_outputs
 
 OVERDUE_WORDS = "1 open ticket is past its resolution target"
 CHROMIUM = "/usr/bin/chromium"

@@ -8,11 +8,10 @@ from lxml import html as lxml_html
 
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
-from tests.helpers.reports import period_for, synthetic_month
+from tests.helpers.reports import build_outputs, compute_metrics, period_for, synthetic_month
 from utils.core.period import report_period
 from utils.reporting.email_html import tidy_inlined_html, tidy_style
-from utils.reporting.metrics import compute_metrics
-from utils.reporting.report import ReportSettings, build_outputs, inline_css
+from utils.reporting.report import ReportSettings, inline_css
 
 SIZE_BUDGET = 90_000
 LARGEST_DEMO_CLIENT = "21000351601"  # Harrow & Vance: the most tickets, licences and endpoints of the demo

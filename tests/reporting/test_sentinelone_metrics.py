@@ -8,8 +8,8 @@ import pytest
 
 from tests.helpers.sentinelone import AS_OF, EXPECTED, build_site_data, hand_built_raw
 from utils.reporting import sentinelone_metrics
-from utils.reporting.defaults import DEFAULT_SECTIONS
 from utils.reporting.section import compute_sections, section_views
+from utils.sources import report_sections
 
 
 def defined_keys(section: dict) -> dict:
@@ -60,11 +60,11 @@ def test_nothing_detected_and_an_empty_site():
 
 
 def test_registered_as_the_endpoint_protection_source():
-    source = next(section for section in DEFAULT_SECTIONS if section.name == "sentinelone")
+    source = next(section for section in report_sections() if section.name == "sentinelone")
     assert source is sentinelone_metrics.SECTION and (source.key, source.title) == ("s1", "Endpoint protection")
     data, site_id = build_site_data()
-    sections = compute_sections(DEFAULT_SECTIONS, {"sentinelone": hand_built_raw(data, site_id)})
-    views, sentences, notes = section_views(DEFAULT_SECTIONS, sections)
+    sections = compute_sections(report_sections(), {"sentinelone": hand_built_raw(data, site_id)})
+    views, sentences, notes = section_views(report_sections(), sections)
     assert [view["title"] for view in views] == ["Endpoint protection"] and notes == []
     assert sentences == ["SentinelOne detected 4 threats on your endpoints this month and stopped 2 (1 handled automatically). "
                          "2 threats are still open and being dealt with."]
@@ -94,9 +94,8 @@ def test_summary_when_all_is_well():
 
 
 def test_the_report_shows_the_section_in_html_and_text():
-    from tests.helpers.reports import raw_file
+    from tests.helpers.reports import build_outputs, raw_file
     from utils.reporting.email_checks import check_client_support, check_forbidden
-    from utils.reporting.report import build_outputs
 
     data, site_id = build_site_data()
     freshservice = raw_file([])

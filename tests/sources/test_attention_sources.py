@@ -8,9 +8,8 @@ from simulators.demo_ms365 import DEMO_TENANTS
 from simulators.demo_ms365 import start_demo_source as start_ms365
 from simulators.demo_sentinelone import start_demo_source as start_sentinelone
 from tests.helpers.reports import ATTENTION_ORDER as KINDS
-from tests.helpers.reports import period_for, raw_file, ticket
+from tests.helpers.reports import build_outputs, period_for, raw_file, ticket
 from utils.core.period import report_period
-from utils.reporting.report import build_outputs
 
 # kind -> how its count reads off the sections, as security-metrics.md defines them
 FROM_SECTIONS = {

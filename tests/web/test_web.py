@@ -20,8 +20,9 @@ import pytest
 
 import main
 import pull_info
+from tests.helpers.batch import MONTH as ACCOUNT_MONTH  # the small account's month
 from tests.helpers.batch import small_account
-from tests.helpers.running import SIM_KEY
+from tests.helpers.running import SIM_KEY, previous_month
 from utils.core.cli import run_main
 from utils.monthly.run_lock import RunLock
 from utils.web import auth
@@ -29,7 +30,7 @@ from utils.web.app import create_app
 from utils.web.auth import SignInLimiter
 from utils.web.state import WebState
 
-MONTH = "2026-10"  # the demo's month at the tests' fixed now
+MONTH = previous_month("UTC")  # the month the app and the demo default to at the tests' "now" (report zone UTC)
 HARROW = "21000351601"
 PASSWORD = "correct horse battery"
 
@@ -288,14 +289,14 @@ def test_a_run_makes_the_reports_and_a_second_run_is_told_one_is_in_progress(hom
     app = create_app(home)
     client = app.test_client()
     token = csrf_of(client)
-    job_id = job_id_of(client.post("/runs", data={"csrf_token": token, "period": MONTH, "client": [str(ids[0]), str(ids[1])]}))
-    second = client.post("/runs", data={"csrf_token": token, "period": MONTH, "all": "1"})
+    job_id = job_id_of(client.post("/runs", data={"csrf_token": token, "period": ACCOUNT_MONTH, "client": [str(ids[0]), str(ids[1])]}))
+    second = client.post("/runs", data={"csrf_token": token, "period": ACCOUNT_MONTH, "all": "1"})
     assert second.status_code == 409 and "is in progress" in second.get_data(as_text=True)
     deadline = time.monotonic() + 30
     while not (home / ".pull_info.lock").exists():  # the job's thread has taken the run lock (it may not have yet)
         assert time.monotonic() < deadline, "the run never took the lock"
         time.sleep(0.01)
-    assert pull_info.main(["--month", MONTH]) == 1  # cron, meanwhile
+    assert pull_info.main(["--month", ACCOUNT_MONTH]) == 1  # cron, meanwhile
     assert "another run is in progress" in capsys.readouterr().err
     running = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert 'http-equiv="refresh"' in running and "Acme Law" in running
@@ -304,7 +305,7 @@ def test_a_run_makes_the_reports_and_a_second_run_is_told_one_is_in_progress(hom
     assert "exit code 0" in page and 'http-equiv="refresh"' not in page
     assert page.count("open the report") == 2 and "Quiet Co" not in page.split('id="log"')[0]
     assert "Acme Law: 5 tickets" in page
-    rows = json.loads((home / "reports" / MONTH / "index.json").read_text())
+    rows = json.loads((home / "reports" / ACCOUNT_MONTH / "index.json").read_text())
     assert sorted(row["client"]["name"] for row in rows) == ["Acme Law", "Beta Dental"]
 
 

@@ -24,6 +24,7 @@ it includes) when the text is found there, else a line of the rendered sample.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +33,6 @@ import jinja2.meta
 
 from utils.core.errors import ConfigError, DataError
 from utils.core.period import period_from_key
-from utils.reporting.defaults import DEFAULT_SECTIONS
 from utils.reporting.email_client_support import (  # noqa: F401  (re-exported: the tests and the checks' users import them from here)
     DEFAULT_IGNORED,
     SUPPORT_FILE,
@@ -57,15 +57,15 @@ from utils.reporting.email_rules import (  # noqa: F401  (re-exported, as above)
 from utils.reporting.report import TEMPLATES_DIR, build_outputs, template_environment
 from utils.reporting.sample_quarter import busy_quarter_sample
 from utils.reporting.sample_sources import busy_sample, hostile_sample
-from utils.reporting.section import section_template
+from utils.reporting.section import AttentionRule, ReportSection, section_template
 
 
-def template_sources(path: Path, label: str | None = None) -> list[tuple[str, str]]:
+def template_sources(path: Path, label: str | None = None, sections: Sequence[ReportSection] = ()) -> list[tuple[str, str]]:
     """The template's text (labelled `label`) and that of every template it includes or imports, found as the build finds them."""
-    environment = template_environment(path.parent, sections=DEFAULT_SECTIONS)
+    environment = template_environment(path.parent, sections=sections)
     found: list[tuple[str, str]] = []
     seen: set[str] = set()
-    pending = [path.name] + [f"{section_template(section)}.html" for section in DEFAULT_SECTIONS]  # included by a computed name
+    pending = [path.name] + [f"{section_template(section)}.html" for section in sections]  # included by a computed name
     while pending:
         name = pending.pop(0)
         if name in seen:
@@ -94,12 +94,13 @@ def check_html(html: str, locator: Locator | None = None) -> list[Finding]:
 # Escaping, and the whole template
 
 
-def check_escaping(template: Path | str, locator: Locator | None = None) -> list[Finding]:
+def check_escaping(template: Path | str, locator: Locator | None = None, sections: Sequence[ReportSection] = (),
+                   attention: Sequence[AttentionRule] = ()) -> list[Finding]:
     """Render a sample whose client, people and ticket names hold `<script>`: each must come out as text."""
     raw, extra_raw, settings, probes = hostile_sample()
     if "review." in Path(template).read_text(encoding="utf-8"):  # the review shows a quarter: the one the hostile month is in
         raw["period"] = period_from_key("2026-Q4", raw["period"]["timezone"], now=datetime(9000, 1, 1, tzinfo=UTC)).as_dict()
-    html, _, _ = build_outputs(raw, template=template, settings=settings, extra_raw=extra_raw)
+    html, _, _ = build_outputs(raw, template=template, settings=settings, extra_raw=extra_raw, sections=sections, attention=attention)
     leaked = sorted({probes[code] for code in re.findall(r"<script>(p\d+)", html, re.IGNORECASE) if code in probes})
     if not leaked:
         return []
@@ -122,18 +123,22 @@ def read_template(path: Path | str) -> Path:
     return file.resolve()
 
 
-def check_template(path: Path | str) -> list[Finding]:
-    """Render the template with the busy sample month as the monthly build does, and run every check on it."""
+def check_template(path: Path | str, sections: Sequence[ReportSection] = (), attention: Sequence[AttentionRule] = ()) -> list[Finding]:
+    """Render the template with the busy sample month as the monthly build does, and run every check on it.
+
+    `sections` and `attention`: the declared sources' (utils.sources), so that their section templates are checked too.
+    """
     file = read_template(path)
     # A template that shows the review (templates/quarterly_review_template.html) is rendered with a quarter.
     review = "review." in file.read_text(encoding="utf-8")
     raw, extra_raw, settings, history = busy_quarter_sample() if review else busy_sample()
     try:
-        html, _, _ = build_outputs(raw, template=file, settings=settings, extra_raw=extra_raw, history=history)
+        html, _, _ = build_outputs(raw, template=file, settings=settings, extra_raw=extra_raw, history=history,
+                                   sections=sections, attention=attention)
     except DataError as exc:
         return [Finding("render", ERROR, str(exc))]
-    locator = Locator(html, template_sources(file, str(path)))
-    return [*check_html(html, locator), *check_escaping(file, locator)]
+    locator = Locator(html, template_sources(file, str(path), sections))
+    return [*check_html(html, locator), *check_escaping(file, locator, sections, attention)]
 
 
 def print_findings(path: Path | str, findings: list[Finding], show_warnings: bool) -> int:

@@ -20,7 +20,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from utils.core.period import Period
-from utils.reporting.defaults import DEFAULT_ATTENTION, DEFAULT_SECTIONS
 from utils.reporting.history import History, previous_figures, trend_figures
 from utils.reporting.metrics_csat import csat_comments, csat_section, csat_share  # noqa: F401  (csat_comments, csat_share re-exported)
 from utils.reporting.metrics_input import (  # noqa: F401  (re-exported: the settings and the raw-file checks are imported from here)
@@ -126,12 +125,12 @@ def compute_report_data(raw: dict, settings: MetricsSettings | None = None, csat
     `history` holds earlier months' stored metrics ({"YYYY-MM": metrics JSON}, utils.reporting.history.load_history)
     for the trend and `previous`. `extra_raw` holds the other sources' raw files ({section name: raw});
     each of `sections` found there adds its key, and the `attention` rules then make the attention
-    list, once, from the whole JSON. Without sections or rules, today's (utils.reporting.defaults).
+    list, once, from the whole JSON (the callers pass the declared sources', utils.sources).
     """
     metrics, details = freshservice_metrics(raw, settings or MetricsSettings(), csat_comment_text, history or {})
     # The sources' keys (m365, s1) are optional keys of Metrics; the sections hand them over as a plain dict.
-    cast(dict[str, Any], metrics).update(compute_sections(sections or DEFAULT_SECTIONS, extra_raw or {}))
-    metrics["attention"] = attention_items(attention or DEFAULT_ATTENTION, metrics)
+    cast(dict[str, Any], metrics).update(compute_sections(sections, extra_raw or {}))
+    metrics["attention"] = attention_items(attention, metrics)
     return MetricsResult(metrics=metrics, details=details)
 
 

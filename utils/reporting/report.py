@@ -4,7 +4,7 @@
 batch both call it. The numbers come finished from `utils.reporting.metrics` (the attention list
 included); `utils.reporting.report_view` words and formats them, `utils.reporting.report_render`
 renders the templates and inlines the CSS. The sections and attention rules are handed in (the
-declared sources); without them, today's (utils.reporting.defaults).
+declared sources, utils.sources); without them the report has the Freshservice body only.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from utils.core.errors import DataError
 from utils.core.files import read_json
 from utils.core.period import period_from_block
 from utils.core.settings import ReportSettings, load_settings  # noqa: F401  (ReportSettings re-exported)
-from utils.reporting.defaults import DEFAULT_SECTIONS
 from utils.reporting.history import History
 from utils.reporting.metrics import check_raw, compute_report_data
 from utils.reporting.metrics_types import Metrics
@@ -65,7 +64,7 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     The metrics returned are exactly what the report shows: `--json` and the history store them as they are.
     """
     settings = settings or load_settings().report
-    sections = tuple(sections) or DEFAULT_SECTIONS
+    sections = tuple(sections)
     result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments, history=history,
                                  extra_raw=extra_raw, sections=sections, attention=attention)
     context = build_context(result.metrics, result.details, settings, template_palette(template))

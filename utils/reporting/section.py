@@ -2,7 +2,7 @@
 
 The reporting engine knows no source by name: `compute_report_data` and `build_outputs` are handed
 the sections (the declared sources' `report`, utils.sources) and the attention rules, and loop over
-them here. Without any, they fall back on utils.reporting.defaults (today's report).
+them here. Without any, the report is the Freshservice body alone.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ from typing import Any
 
 from utils.core.errors import DataError
 from utils.core.files import read_json
-from utils.reporting.defaults import DEFAULT_SECTIONS
 from utils.reporting.section import ReportSection
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,7 @@ def load_source_files(raw_dir: Path, client_id: str, period: Mapping[str, Any],
     """The sections' raw files for one client and period: ({name: raw}, warnings); no sections given: today's."""
     found: dict[str, dict] = {}
     warnings: list[str] = []
-    for source in sections or DEFAULT_SECTIONS:
+    for source in sections:
         path = source_file(raw_dir, source.name, client_id)
         if not path.exists():
             continue
