@@ -7,8 +7,8 @@ entries, CSAT, departments, agents, requesters, ticket form fields) over real HT
 port, with Freshservice's quirks: Basic auth with the API key as user name, credit-based rate
 limiting in fixed windows with sub-limits, `link` header paging, the 30-day default window of
 GET /tickets, the 10-page cap of /tickets/filter, and switchable faults (5xx, dropped
-connections, 403 on names, garbage bodies). Behaviour follows Part 1 of
-shared/reference/freshservice-api.md; response bodies follow its section 13.
+connections, 403 on names, garbage bodies). Behaviour follows Part 1 of the team's Freshservice
+API reference; response bodies follow its example bodies (docs/freshservice.md says what we rely on).
 
 Standard library only, so the simulator runs wherever the project does:
 
