@@ -41,14 +41,26 @@ def run_check(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def copy_of_stock(folder: Path, old: str = "", new: str = "", name: str = "my_template.html") -> Path:
-    """The stock template copied elsewhere (its parts stay in templates/), with `old` replaced by `new` once."""
-    text = STOCK.read_text(encoding="utf-8")
-    if old:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
+    """The stock template copied elsewhere (its parts stay in templates/), with `old` replaced by `new` once.
+
+    Where `old` sits in the shared head (templates/parts/head.html: the style rules), that part is
+    copied beside the copy and edited there, as a restyler would (the copy's own parts come first).
+    """
     path = folder / name
-    path.write_text(text, encoding="utf-8")
+    path.write_text(STOCK.read_text(encoding="utf-8"), encoding="utf-8")
+    if old:
+        in_head = old in (TEMPLATES_DIR / "parts" / "head.html").read_text(encoding="utf-8")
+        edited, source = (edited_file(path), TEMPLATES_DIR / "parts" / "head.html") if in_head else (path, path)
+        text = source.read_text(encoding="utf-8")
+        assert text.count(old) == 1, old
+        edited.parent.mkdir(exist_ok=True)
+        edited.write_text(text.replace(old, new), encoding="utf-8")
     return path
+
+
+def edited_file(copy: Path) -> Path:
+    """Where a copy's style rules live: the copy's own parts/head.html (the stock template includes it)."""
+    return copy.parent / "parts" / "head.html"
 
 
 def errors(findings) -> list[str]:
@@ -72,11 +84,12 @@ def test_the_stock_template_passes_with_no_errors(tmp_path):
 
 def test_a_copy_using_display_flex_fails_and_names_the_line(tmp_path):
     copy = copy_of_stock(tmp_path, SECTION_RULE, SECTION_RULE.replace(" }", " display: flex; }"))
-    line = next(n for n, text in enumerate(copy.read_text(encoding="utf-8").splitlines(), 1) if "display: flex" in text)
+    part = edited_file(copy)
+    line = next(n for n, text in enumerate(part.read_text(encoding="utf-8").splitlines(), 1) if "display: flex" in text)
     result = run_check(str(copy), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout.splitlines()
-    assert f"error: [client-support] display:flex is not supported by Outlook (Windows) ({copy} line {line})" in out
+    assert f"error: [client-support] display:flex is not supported by Outlook (Windows) ({part} line {line})" in out
     assert any(entry.startswith("error: [forbidden] display:flex") for entry in out)
     assert out[-1].startswith(f"{copy}: 2 errors, ") and out[-1].endswith("warnings (-v lists the warnings)")
     assert len(out) == 3 and "Traceback" not in result.stderr  # without -v: the errors and the last line only
@@ -109,7 +122,7 @@ def test_a_copy_with_low_contrast_text_fails(tmp_path):
     found = [f for f in check_template(copy) if f.check == "contrast"]
     assert len(found) == 1 and found[0].severity == "error"
     assert "text #a3acb9 on #ffffff is 2.3:1, under 4.5:1" in found[0].message
-    assert found[0].where.startswith(f"{copy} line ")
+    assert found[0].where.startswith(f"{edited_file(copy)} line ")
 
 
 def test_a_copy_that_marks_the_client_name_safe_fails_the_escaping_check(tmp_path):
