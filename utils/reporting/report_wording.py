@@ -127,7 +127,7 @@ def open_sentences(metrics: Metrics, details: ReportDetails) -> list[str]:
                          f"answering {noun(waiting, 'it', 'them')} helps us close {noun(waiting, 'it', 'them')}.")
     overdue = details["sla_resolution_overdue_open"]
     if overdue:
-        sentences.append(f"{plural(overdue, 'open ticket')} {noun(overdue, 'is', 'are')} past {noun(overdue, 'its', 'their')} resolution target.")
+        sentences.append(f"{overdue_open_text(overdue)}.")
     awaiting = metrics["first_response"]["awaiting"]
     if awaiting:
         sentences.append(f"{plural(awaiting, 'new ticket')} {noun(awaiting, 'is', 'are')} still waiting for our first reply.")
