@@ -124,7 +124,9 @@ def test_every_check_passes_against_the_simulators(home, services, monkeypatch):
 def test_the_usage_block_is_alike_in_every_raw_file(home, services, monkeypatch):
     configure(home, services, monkeypatch)
     monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-02T09:00:00+00:00")
-    services["sentinelone"].fail_next(1, 503)  # one retry, so the counts are not all zero
+    # One retry, so the counts are not all zero; its Retry-After makes the wait certain (a jittered
+    # back-off can draw a few milliseconds, which rounds to 0.0 in the usage block).
+    services["sentinelone"].fail_next(1, 503, headers=[("Retry-After", "1")])
     argv = ["--month", "2026-10", "--tz", "UTC"]
     assert freshservice_pull.main([services["department"], *argv]) == 0
     assert ms365_pull.main([CLIENT, *argv]) == 0
