@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import io
-import json
 import os
 import signal
 import socket
 import subprocess
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,13 +15,12 @@ import pytest
 from simulators.base import LoopbackServer
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
+from tests.helpers import demo_run as demo_runs
 from tests.helpers.batch import pull_info_runner
+from tests.helpers.demo_run import OUR_PREFIXES, DemoRun
 from tests.helpers.running import SIM_KEY, TEST_NOW
 
-# Every setting and secret the scripts read from the environment starts with one of these.
-_OUR_PREFIXES = ("INTEGOREPORT_", "FRESHSERVICE_", "REPORT_", "MS365_", "SENTINELONE_", "SMTP_", "MAILCHIMP_")
 ServerType = TypeVar("ServerType", bound="LoopbackServer")
-
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +28,7 @@ def clean_environment(monkeypatch, tmp_path):
     """No test sees the developer's own configuration; the home is a fresh folder; the clock is fixed."""
     outer_now = os.environ.get("INTEGOREPORT_NOW")  # CI runs the suite at chosen instants too
     for name in list(os.environ):
-        if name.startswith(_OUR_PREFIXES):
+        if name.startswith(OUR_PREFIXES):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     home.mkdir()
@@ -83,10 +76,6 @@ def start_simulator(serve):
     return start
 
 
-
-
-
-
 @pytest.fixture
 def own_signal_handlers():
     """SIGHUP and SIGTERM set to handlers of the test's own, whatever this run inherited; the originals come back after."""
@@ -98,8 +87,6 @@ def own_signal_handlers():
     yield not_caught
     for signum, handler in originals.items():
         signal.signal(signum, handler)
-
-
 
 
 @pytest.fixture
@@ -121,70 +108,33 @@ def run_in_process(monkeypatch, capsys):
     return run
 
 
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """{relative path: sha256} of every file under `folder`."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@dataclass(frozen=True)
-class DemoRun:
-    """One `pull_info.py --demo` (every client, the default month, REPORT_TIMEZONE=UTC) and what it left.
-
-    `home` is a "real" home with a key, a client list and a raw file; `home_before`/`home_after` are
-    its digests around the run (the demo must not touch it); the demo wrote under `demo_home`."""
-
-    home: Path
-    demo_home: Path
-    exit_code: int
-    stdout: str
-    stderr: str
-    home_before: dict[str, str]
-    home_after: dict[str, str]
-
-
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> DemoRun:
-    """The demo, run once for the whole session (and once across xdist workers): it pulls half a
-    year for six clients, so every test that only reads its outputs shares this one run."""
+    """The demo, run once for the whole session, in the background (see tests/helpers/demo_run.py)."""
+    return demo_runs.wait_for(_shared_temp(tmp_path_factory))
+
+
+def _shared_temp(tmp_path_factory) -> Path:
+    """A folder common to the session's processes: under pytest-xdist, the parent of each worker's own."""
     base = tmp_path_factory.getbasetemp()
-    # Under pytest-xdist each worker has its own base; their parent is common to the run's workers.
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "demo-run"
-    with open(shared / "demo-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be running it: wait for its result
-        result_file = folder / "result.json"
-        if not result_file.exists():
-            _run_demo(folder, result_file)
-        fields = json.loads(result_file.read_text(encoding="utf-8"))
-    return DemoRun(**{**fields, "home": Path(fields["home"]), "demo_home": Path(fields["demo_home"])})
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def _run_demo(folder: Path, result_file: Path) -> None:
-    import pull_info
+def pytest_collection_modifyitems(config, items):
+    """The tests that read the demo's outputs go last, so the run has time to finish beside the others."""
+    items.sort(key=lambda item: "demo_run" in getattr(item, "fixturenames", ()))
 
-    home, demo_home = folder / "home", folder / "demo"
-    home.mkdir(parents=True)
-    (home / "token.txt").write_text("real-key-do-not-touch")
-    (home / "companies_list.json").write_text('[{"id": 1, "name": "Real client", "entity_type": "department"}]')
-    (home / "raw_data").mkdir()
-    (home / "raw_data" / "freshservice_1.json").write_text('{"real": true}')
-    before = tree_digest(home)
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        outer_now = os.environ.get("INTEGOREPORT_NOW")
-        for name in list(os.environ):
-            if name.startswith(_OUR_PREFIXES):
-                monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("INTEGOREPORT_HOME", str(home))
-        monkeypatch.setenv("INTEGOREPORT_NOW", outer_now or TEST_NOW)
-        monkeypatch.setenv("INTEGOREPORT_DEMO_HOME", str(demo_home))
-        monkeypatch.setenv("REPORT_TIMEZONE", "UTC")
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = pull_info.main(["--demo"])
-    run = DemoRun(home, demo_home, code, out.getvalue(), err.getvalue(), before, tree_digest(home))
-    result_file.write_text(json.dumps({**asdict(run), "home": str(home), "demo_home": str(demo_home)}), encoding="utf-8")
+
+def pytest_collection_finish(session):
+    """Start the demo as soon as some collected test will want it (not for a run of a few other tests)."""
+    if any("demo_run" in getattr(item, "fixturenames", ()) for item in session.items) and not session.config.option.collectonly:
+        demo_runs.start_once(_shared_temp(session.config._tmp_path_factory))
+
+
+def pytest_sessionfinish(session):
+    """The process that outlives the workers (or the only one) stops a run the session cut short."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") and hasattr(session.config, "_tmp_path_factory"):
+        demo_runs.stop(session.config._tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
