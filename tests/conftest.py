@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +21,24 @@ from tests.helpers.batch import pull_info_runner
 from tests.helpers.demo_run import OUR_PREFIXES, DemoRun
 from tests.helpers.running import SIM_KEY, TEST_NOW
 
+# Byte-code caches on, whatever the machine says: where PYTHONDONTWRITEBYTECODE is set (this project's
+# machine sets it), every xdist worker and every script a test starts compiled the project anew (about
+# 0.1 s a process), and each worker rewrote every test module's asserts again.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 ServerType = TypeVar("ServerType", bound="LoopbackServer")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker more than the cores. Part of every test's time is spent waiting (on loopback
+    servers, child processes, a retry's back-off), and a spare worker fills it; more than one spare
+    only adds contention (measured in docs/development.md)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own setting, honoured by xdist
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores + 1
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ Tiers (utils/*/__init__.py says the same in words): a module may import from its
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -77,27 +78,32 @@ def imports_of(module: str, path: Path, known: set[str]) -> list[tuple[str, int,
 
 
 MODULES = production_modules()
-GRAPH = {name: imports_of(name, path, set(MODULES)) for name, path in MODULES.items()}
-# Cycles are looked for among the simulators too (the demo imports them).
-WITH_SIMULATORS = production_modules(("utils", "data_pullers", "simulators"))
-GRAPH_WITH_SIMULATORS = {name: imports_of(name, path, set(WITH_SIMULATORS)) for name, path in WITH_SIMULATORS.items()}
+
+
+@functools.cache
+def import_graph(with_simulators: bool = False) -> dict[str, list[tuple[str, int, bool]]]:
+    """{module: its imports of the project's modules}; read when a test first asks (not at collection, in every worker).
+
+    Cycles are looked for among the simulators too (the demo imports them)."""
+    modules = production_modules(("utils", "data_pullers", "simulators")) if with_simulators else MODULES
+    return {name: imports_of(name, path, set(modules)) for name, path in modules.items()}
 
 
 def test_imports_go_one_way():
     against = [f"{name}:{line} imports {target} (tier {tier_of(target)} above {tier_of(name)})"
-               for name, edges in GRAPH.items() for target, line, _ in edges
+               for name, edges in import_graph().items() for target, line, _ in edges
                if tier_of(target) > tier_of(name) and not target.startswith("simulators")]
     assert against == []
 
 
 def test_no_import_hides_inside_a_function():
     hidden = [f"{name}:{line} imports {target} inside a function"
-              for name, edges in GRAPH.items() for target, line, inside in edges if inside]
+              for name, edges in import_graph().items() for target, line, inside in edges if inside]
     assert hidden == []
 
 
 def test_no_import_cycle():
-    graph = GRAPH_WITH_SIMULATORS
+    graph = import_graph(with_simulators=True)
     edges = {name: {target for target, _, _ in found if target in graph} for name, found in graph.items()}
     # Tarjan's strongly connected components: any component of two or more modules is a cycle.
     index: dict[str, int] = {}
