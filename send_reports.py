@@ -28,6 +28,7 @@ from utils.core.period import add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.delivery.outbound import Options, check_addresses, deliver_month, make_sender
 from utils.monthly.send_step import refresh_index
+from utils.sources import settings_tables
 
 log = logging.getLogger("send_reports")
 
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.all and not args.resend:
         raise ConfigError("--all goes with --resend (without it every client with recipients is already selected)")
     home = home_dir()
-    settings = load_settings(home)
+    settings = load_settings(home, tables=settings_tables())
     period = period_of(args, resolve_timezone(None, settings.timezone))
     month = period.month
     if args.test_to is not None:  # an empty --test-to "" must not fall back to the real recipients

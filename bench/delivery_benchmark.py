@@ -30,6 +30,7 @@ from tests.helpers.reports import raw_file, synthetic_month  # noqa: E402
 from utils.core.settings import load_settings  # noqa: E402
 from utils.delivery.outbound import Options, deliver_month, make_sender  # noqa: E402
 from utils.reporting.report import build_outputs  # noqa: E402
+from utils.sources import settings_tables  # noqa: E402
 
 MONTH = "2026-10"
 PASSWORD = "bench-smtp-password"
@@ -55,7 +56,7 @@ def write_home(home: Path, count: int, delivery: str) -> None:
 
 
 def run(home: Path, label: str, count: int, received: Callable[[], int]) -> float:
-    settings = load_settings(home)
+    settings = load_settings(home, tables=settings_tables())
     options = Options(month=MONTH)
     before = received()
     started = time.monotonic()

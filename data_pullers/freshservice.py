@@ -2,7 +2,7 @@
 
     python data_pullers/freshservice.py CLIENT_ID [--type department|company|workspace] [--month YYYY-MM] [--tz ZONE] [--workers N]
 
-The work is done by `utils.services.freshservice_pull`; this file is the command.
+The work is done by `utils.services.freshservice_pull` (through `utils.sources.freshservice_command`); this file is the command.
 """
 
 import sys
@@ -11,7 +11,7 @@ from pathlib import Path
 if __name__ == "__main__":  # run as `python data_pullers/freshservice.py` from any folder: import from the project root
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from utils.services.freshservice_pull import main  # noqa: E402
+from utils.sources.freshservice_command import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,9 +25,9 @@ from typing import Any
 from simulators.demo_freshservice import FIRST_NAMES, LAST_NAMES, LOCAL_OFFSET
 from simulators.graph import GraphSimulator, GraphTenant
 from utils.core import clock
-from utils.core.settings import SETTINGS_FILE, ClientSettings, Ms365Settings, Settings
+from utils.core.settings import SETTINGS_FILE, ClientSettings, Settings
 from utils.services.graph_client import GraphClient
-from utils.sources.ms365 import MS365
+from utils.sources.ms365 import MS365, MS365_TABLE
 from utils.sources.source import Connected
 
 DEMO_APP_ID = "0d3c2b1a-5e4f-4a6b-9c8d-7e6f5a4b3c2d"
@@ -287,8 +287,9 @@ def start_demo_source(home: Path) -> tuple[GraphSimulator, Connected]:
     tenants = build_demo_tenants()
     simulator = GraphSimulator(list(tenants.values()), app_id=DEMO_APP_ID, client_secret=DEMO_SECRET)
     url = simulator.start()
-    settings = Settings(home=home, path=home / SETTINGS_FILE, ms365=Ms365Settings(DEMO_APP_ID, login_url=url, graph_url=url),
-                        clients={client_id: ClientSettings(client_id, ms365_tenant=tenant.domain) for client_id, tenant in tenants.items()})
+    table = MS365_TABLE.table
+    settings = Settings(home=home, path=home / SETTINGS_FILE, tables={table: {"app_id": DEMO_APP_ID, "login_url": url, "graph_url": url}},
+                        clients={client_id: ClientSettings(client_id, source_ids={table: tenant.domain}) for client_id, tenant in tenants.items()})
     return simulator, Connected(MS365, settings, GraphClient(url, DEMO_SECRET, app_id=DEMO_APP_ID, login_url=url))
 
 

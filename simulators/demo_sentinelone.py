@@ -19,9 +19,9 @@ from simulators.demo_freshservice import COMPANIES
 from simulators.freshservice_data import _ID_BASES as FRESHSERVICE_ID_BASES
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
 from utils.core import clock
-from utils.core.settings import SETTINGS_FILE, ClientSettings, SentinelOneSettings, Settings
+from utils.core.settings import SETTINGS_FILE, ClientSettings, Settings
 from utils.services.sentinelone_client import SentinelOneClient
-from utils.sources.sentinelone import SENTINELONE
+from utils.sources.sentinelone import SENTINELONE, SENTINELONE_TABLE
 from utils.sources.source import Connected
 
 HISTORY_MONTHS = 4  # the current month and the three before it
@@ -185,9 +185,10 @@ def start_demo_source(home: Path, now: datetime | None = None) -> tuple[Sentinel
     url = simulator.start()
     sites = {site["name"]: site["id"] for site in data.sites}
     names = {company.key: company.name for company in COMPANIES}
-    clients = {client_id: ClientSettings(client_id, sentinelone_site=sites[names[key]])
+    table = SENTINELONE_TABLE.table
+    clients = {client_id: ClientSettings(client_id, source_ids={table: sites[names[key]]})
                for key, client_id in demo_department_ids().items() if names[key] in sites}
-    settings = Settings(home=home, path=home / SETTINGS_FILE, sentinelone=SentinelOneSettings(url), clients=clients)
+    settings = Settings(home=home, path=home / SETTINGS_FILE, tables={table: {"url": url}}, clients=clients)
     return simulator, Connected(SENTINELONE, settings, SentinelOneClient(url, DEMO_TOKEN))
 
 

@@ -13,7 +13,7 @@ import send_reports
 from utils.core.errors import ConfigError
 from utils.core.period import key_label, parse_period, period_from_block, period_from_key
 from utils.reporting.history import has_month, history_path, metrics_month, store_history
-from utils.services import freshservice_pull, ms365_pull, sentinelone_pull
+from utils.sources import freshservice_command, ms365_command, sentinelone_command
 
 NOW = datetime(2026, 11, 5, 9, tzinfo=UTC)
 
@@ -75,9 +75,9 @@ def test_a_period_not_over_yet_is_covered_up_to_now(caplog):
 
 
 def _script_mains():
-    return [("freshservice puller", lambda argv: freshservice_pull.main(["123", "--tz", "UTC", *argv])),
-            ("Microsoft 365 puller", lambda argv: ms365_pull.main(["123", "--tz", "UTC", "--tenant", "x.onmicrosoft.com", *argv])),
-            ("SentinelOne puller", lambda argv: sentinelone_pull.main(["123", "--tz", "UTC", "--site", "657613730168123595", *argv])),
+    return [("freshservice puller", lambda argv: freshservice_command.main(["123", "--tz", "UTC", *argv])),
+            ("Microsoft 365 puller", lambda argv: ms365_command.main(["123", "--tz", "UTC", "--tenant", "x.onmicrosoft.com", *argv])),
+            ("SentinelOne puller", lambda argv: sentinelone_command.main(["123", "--tz", "UTC", "--site", "657613730168123595", *argv])),
             ("pull_info", lambda argv: pull_info.main(["--tz", "UTC", *argv])),
             ("pull_info --backfill", lambda argv: pull_info.main(["--tz", "UTC", "--backfill", "2", *argv])),
             ("pull_info --send", lambda argv: pull_info.main(["--tz", "UTC", "--send", *argv])),

@@ -10,17 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.running import finishes
+from tests.helpers.settings import read_settings
 from utils.core.cli import redact
 from utils.core.errors import ConfigError
-from utils.core.secrets import MAILCHIMP_KEY, SENTINELONE_API_TOKEN, SMTP_PASSWORD, load_api_key, read_secret
-from utils.core.settings import (
-    CLIENT_KEYS,
-    KNOWN_KEYS,
-    ClientSettings,
-    load_settings,
-    parse_address,
-)
+from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, load_api_key, read_secret
+from utils.core.settings import ClientSettings, client_keys, known_keys, load_settings, parse_address
 from utils.services.freshservice_client import client_from_settings
+from utils.sources import settings_tables
+from utils.sources.sentinelone import SENTINELONE_API_TOKEN
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,31 +76,31 @@ def write_settings(home: Path, text: str) -> Path:
 def settings_error(home: Path, text: str, env: dict[str, str] | None = None) -> str:
     write_settings(home, text)
     with pytest.raises(ConfigError) as caught:
-        load_settings(home, env or {})
+        read_settings(home, env or {})
     message = str(caught.value)
     assert "\n" not in message and caught.value.exit_code == 2
     return message
 
 
 def test_no_file_gives_the_defaults(home):
-    settings = load_settings(home, {})
+    settings = read_settings(home, {})
     assert settings.report.msp_name == "Your IT team"
     assert settings.report.timezone is None and settings.freshservice_url is None
-    assert settings.ms365 is None and settings.sentinelone is None and settings.delivery is None
+    assert settings.table("ms365") is None and settings.table("sentinelone") is None and settings.delivery is None
     assert settings.client("42") == ClientSettings("42")
 
 
 def test_the_issue_example_reads_every_key(home):
     write_settings(home, FULL)
-    settings = load_settings(home, {})
+    settings = read_settings(home, {})
     assert settings.report.msp_name == "Acme IT"
     assert settings.report.timezone == "America/Chicago"
     assert settings.report.proactive_tags == ("proactive", "maintenance")
     assert settings.report.accent_color == "#1F6FEB"
     assert settings.report.logo_url == "https://acme.example/logo.png"
     assert settings.freshservice_url == "https://acme.freshservice.com"
-    assert settings.ms365 is not None and settings.ms365.graph_url == "https://graph.microsoft.com"
-    assert settings.sentinelone is not None and settings.sentinelone.url == "https://usea1-partners.sentinelone.net"
+    assert (settings.table("ms365") or {}).get("graph_url") == "https://graph.microsoft.com"
+    assert (settings.table("sentinelone") or {}).get("url") == "https://usea1-partners.sentinelone.net"
     delivery = settings.delivery
     assert delivery is not None and delivery.method == "smtp" and delivery.from_address == "Acme IT <reports@acme.example>"
     assert delivery.smtp is not None and (delivery.smtp.host, delivery.smtp.port, delivery.smtp.username) == \
@@ -111,22 +108,23 @@ def test_the_issue_example_reads_every_key(home):
     assert delivery.mailchimp is not None and delivery.mailchimp.url == "https://mandrillapp.com/api/1.0"
     client = settings.client("21000351601")
     assert client.to == ("Jane Roe <jane@harrow.example>",) and client.send is True
-    assert client.sentinelone_site == "657613730168123595" and client.ms365_tenant == "harrowvance.onmicrosoft.com"
+    assert client.source_id("sentinelone") == "657613730168123595" and client.source_id("ms365") == "harrowvance.onmicrosoft.com"
 
 
 def test_the_committed_example_documents_and_accepts_every_key(home):
     example = (PROJECT_ROOT / "integoreport.example.toml").read_text(encoding="utf-8")
-    load_settings(write_settings(home, example).parent, {})  # as shipped
+    read_settings(write_settings(home, example).parent, {})  # as shipped
     # Uncomment every documented table and key: the result is valid and names every known key.
     lines = []
     for line in example.splitlines():
         header = re.match(r"^# (\[[a-z0-9_.]+\])", line)
         key = re.match(r"^# ([a-z0-9_]+ = .*)$", line)
         lines.append(header.group(1) if header else key.group(1) if key else line)
-    settings = load_settings(write_settings(home, "\n".join(lines)).parent, {})
-    assert settings.ms365 and settings.sentinelone and settings.delivery and settings.delivery.smtp
+    settings = read_settings(write_settings(home, "\n".join(lines)).parent, {})
+    assert settings.table("ms365") and settings.table("sentinelone") and settings.delivery and settings.delivery.smtp
     documented = set(re.findall(r"^([a-z0-9_]+) = ", "\n".join(lines), flags=re.M))
-    expected = {key for table, keys in KNOWN_KEYS.items() for key in keys if key not in ("smtp", "mailchimp")} | CLIENT_KEYS
+    tables = settings_tables()
+    expected = {key for table, keys in known_keys(tables).items() for key in keys if key not in ("smtp", "mailchimp")} | client_keys(tables)
     assert expected <= documented
 
 
@@ -193,7 +191,7 @@ def test_a_url_with_credentials_names_the_key_and_the_problem_never_the_secret(h
 
 
 def test_a_url_with_credentials_stops_a_script_with_exit_2_and_no_secret(home, capsys):
-    from utils.services import sentinelone_pull as sentinelone
+    from utils.sources import sentinelone_command as sentinelone
 
     write_settings(home, '[sentinelone]\nurl = "https://ops:hunter2-SECRET@x.sentinelone.net/?token=tok-SECRET"\n')
     assert sentinelone.main(["21", "--site", "657613730168123595"]) == 2
@@ -216,7 +214,7 @@ def test_a_settings_file_that_is_a_pipe_or_a_device_is_one_line_exit_2(home, cap
     else:
         path.symlink_to("/dev/null")  # a device that reads as empty: the old code took it for "no settings"
     with pytest.raises(ConfigError) as caught:
-        finishes(lambda: load_settings(home, {}), unblock=path)
+        finishes(lambda: read_settings(home, {}), unblock=path)
     words = "a named pipe" if kind == "fifo" else "a device"
     assert f"refusing to read {path}: it is {words}, not a regular file" == str(caught.value)
     assert finishes(lambda: build_report.main([]), unblock=path) == 2
@@ -239,7 +237,7 @@ def test_a_client_list_that_is_a_pipe_does_not_hang_the_settings(home):
 
     os.mkfifo(home / "companies_list.json")
     write_settings(home, "[clients.21]\nsend = false\n")
-    settings = finishes(lambda: load_settings(home, {}), unblock=home / "companies_list.json")
+    settings = finishes(lambda: read_settings(home, {}), unblock=home / "companies_list.json")
     assert settings.client("21").send is False
 
 
@@ -258,7 +256,7 @@ def test_toml_nested_5000_deep_is_one_line_exit_2(home, capsys, text):
 
 def test_sentinelone_site_as_a_number_becomes_a_string(home):
     write_settings(home, "[clients.21]\nsentinelone_site = 657613730168123595\n")
-    assert load_settings(home, {}).client("21").sentinelone_site == "657613730168123595"
+    assert read_settings(home, {}).client("21").source_id("sentinelone") == "657613730168123595"
 
 
 SMTP = '[delivery]\nmethod = "smtp"\nfrom = "a@b.example"\n[delivery.smtp]\nhost = "{host}"\n{extra}\n'
@@ -278,10 +276,10 @@ def test_bad_smtp_ports_and_security(home, extra, words):
 
 def test_security_none_is_allowed_to_a_loopback_host_and_ports_default_by_security(home):
     write_settings(home, SMTP.format(host="127.0.0.1", extra='security = "none"\nport = 2525'))
-    smtp = load_settings(home, {}).delivery.smtp  # type: ignore[union-attr]
+    smtp = read_settings(home, {}).delivery.smtp  # type: ignore[union-attr]
     assert smtp is not None and (smtp.security, smtp.port) == ("none", 2525)
     write_settings(home, SMTP.format(host="smtp.acme.example", extra='security = "tls"'))
-    assert load_settings(home, {}).delivery.smtp.port == 465  # type: ignore[union-attr]
+    assert read_settings(home, {}).delivery.smtp.port == 465  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("address", ["not an address", "jane@", "Jane <jane@", "a@b.example, c@d.example",
@@ -307,7 +305,7 @@ def test_environment_wins_over_the_file(home):
     write_settings(home, FULL)
     env = {"INTEGOREPORT_MSP_NAME": "Env IT", "REPORT_TIMEZONE": "Europe/London", "INTEGOREPORT_BUSINESS_HOURS": "Mon-Sat 07:00-19:00",
            "INTEGOREPORT_PROACTIVE_TAGS": "vip, patching", "FRESHSERVICE_URL": "other", "INTEGOREPORT_ACCENT_COLOR": "#000000"}
-    settings = load_settings(home, env)
+    settings = read_settings(home, env)
     assert settings.report.msp_name == "Env IT"
     assert settings.report.timezone == "Europe/London"
     assert settings.report.business_hours == "Mon-Sat 07:00-19:00"
@@ -315,9 +313,9 @@ def test_environment_wins_over_the_file(home):
     assert settings.report.accent_color == "#000000"
     assert settings.freshservice_url == "https://other.freshservice.com"
     key = {"FRESHSERVICE_API_KEY": "k-123456"}
-    assert client_from_settings(load_settings(home, key)).base_url == "https://acme.freshservice.com"
-    assert client_from_settings(load_settings(home, {**key, "FRESHSERVICE_URL": "other"})).base_url == "https://other.freshservice.com"
-    assert client_from_settings(load_settings(home, {**key, "FRESHSERVICE_URL": "other"}).with_freshservice_url("third")).base_url == \
+    assert client_from_settings(read_settings(home, key)).base_url == "https://acme.freshservice.com"
+    assert client_from_settings(read_settings(home, {**key, "FRESHSERVICE_URL": "other"})).base_url == "https://other.freshservice.com"
+    assert client_from_settings(read_settings(home, {**key, "FRESHSERVICE_URL": "other"}).with_freshservice_url("third")).base_url == \
         "https://third.freshservice.com"
 
 
@@ -326,7 +324,7 @@ def test_a_bad_environment_value_names_the_variable(home):
     for variable, value in [("REPORT_TIMEZONE", "Nowhere/Else"), ("INTEGOREPORT_ACCENT_COLOR", "red"),
                             ("INTEGOREPORT_SHOW_CSAT_COMMENTS", "maybe"), ("INTEGOREPORT_LOGO_URL", "http://acme.example/l.png")]:
         with pytest.raises(ConfigError) as caught:
-            load_settings(home, {variable: value})
+            read_settings(home, {variable: value})
         assert str(caught.value).startswith(variable)
 
 
@@ -396,7 +394,7 @@ def test_client_unknown_to_the_client_list_is_a_warning(home, caplog):
     (home / "companies_list.json").write_text(json.dumps([{"id": 21, "name": "Harrow"}]))
     write_settings(home, "[clients.21]\nsend = true\n\n[clients.99]\nsend = false\n")
     with caplog.at_level(logging.WARNING):
-        settings = load_settings(home, {})
+        settings = read_settings(home, {})
     assert settings.client("99").send is False
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(messages) == 1 and ":4: [clients.99] is not in companies_list.json" in messages[0]
@@ -404,7 +402,7 @@ def test_client_unknown_to_the_client_list_is_a_warning(home, caplog):
 
 def test_file_with_a_bom_and_crlf_lines_reads(home):
     (home / "integoreport.toml").write_bytes('\ufeff[report]\r\nmsp_name = "Bom IT"\r\n'.encode())
-    assert load_settings(home, {}).report.msp_name == "Bom IT"
+    assert read_settings(home, {}).report.msp_name == "Bom IT"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,8 +465,8 @@ def test_the_docs_never_send_a_reader_outside_the_repository():
 def test_the_report_zone_is_resolved_once_by_the_reader_and_never_read_again(home, monkeypatch):
     from utils.core.period import machine_timezone, resolve_timezone
 
-    assert load_settings(home, {}).timezone == machine_timezone()
-    settings = load_settings(home, {"REPORT_TIMEZONE": "Asia/Tokyo"})
+    assert read_settings(home, {}).timezone == machine_timezone()
+    settings = read_settings(home, {"REPORT_TIMEZONE": "Asia/Tokyo"})
     assert settings.timezone == "Asia/Tokyo" and settings.report.timezone == "Asia/Tokyo"
     monkeypatch.setenv("REPORT_TIMEZONE", "Europe/Paris")  # the environment is not read a second time
     assert resolve_timezone(None, settings.timezone) == "Asia/Tokyo"
@@ -477,20 +475,20 @@ def test_the_report_zone_is_resolved_once_by_the_reader_and_never_read_again(hom
 
 def test_the_metrics_settings_come_from_the_same_reader(home):
     write_settings(home, '[report]\nbusiness_hours = "Mon-Sat 07:00-19:00"\nproactive_tags = ["patching"]\n')
-    metrics = load_settings(home, {}).report.metrics
+    metrics = read_settings(home, {}).report.metrics
     assert metrics.business_days == frozenset(range(6)) and metrics.proactive_tags == ("patching",)
     assert metrics.describe_hours() == "Monday to Saturday, 07:00 to 19:00"
 
 
 def test_the_freshservice_pacing_is_read_with_the_settings(home):
-    settings = load_settings(home, {"FRESHSERVICE_RATE_WINDOW": "2.5", "FRESHSERVICE_RATE_RESERVE": "20%"})
+    settings = read_settings(home, {"FRESHSERVICE_RATE_WINDOW": "2.5", "FRESHSERVICE_RATE_RESERVE": "20%"})
     assert (settings.freshservice.rate_window, settings.freshservice.rate_reserve) == (2.5, 0.20)
     with pytest.raises(ConfigError, match="FRESHSERVICE_RATE_WINDOW"):
-        load_settings(home, {"FRESHSERVICE_RATE_WINDOW": "soon"})
+        read_settings(home, {"FRESHSERVICE_RATE_WINDOW": "soon"})
 
 
 def test_a_secret_read_through_the_settings_uses_their_environment(home):
-    settings = load_settings(home, {"SENTINELONE_API_TOKEN": "s1-token-from-env"})
+    settings = read_settings(home, {"SENTINELONE_API_TOKEN": "s1-token-from-env"})
     assert settings.secret(SENTINELONE_API_TOKEN) == "s1-token-from-env"
     assert redact("token s1-token-from-env") == "token [REDACTED]"
 
@@ -498,7 +496,9 @@ def test_a_secret_read_through_the_settings_uses_their_environment(home):
 def test_every_secret_error_names_the_place_from_the_one_table(home):
     from utils.core.secrets import SECRETS
 
-    for table, spec in SECRETS.items():
+    own = {spec.table: spec.secret for spec in settings_tables() if spec.secret}
+    assert set(own) == {"ms365", "sentinelone"}  # each declared source's secret, from its own TableSpec
+    for table, spec in {**SECRETS, **own}.items():
         message = settings_error(home, f'[{table}]\nsecret_value_key = "abc-secret"\n')
         assert f"set {spec.env_var} or put it in {home / spec.file_name}" in message, (table, message)
         with pytest.raises(ConfigError, match=spec.what):
@@ -516,7 +516,7 @@ def test_one_loopback_rule_for_urls_and_smtp(home, host, loopback):
     smtp = '[delivery]\nmethod = "smtp"\nfrom = "a@b.example"\n[delivery.smtp]\nhost = "{host}"\nsecurity = "none"\n'
     if loopback and ":" not in host:
         write_settings(home, smtp.format(host=host))
-        assert load_settings(home, {}).delivery.smtp.security == "none"  # type: ignore[union-attr]
+        assert read_settings(home, {}).delivery.smtp.security == "none"  # type: ignore[union-attr]
     elif not loopback:
         assert 'security "none" sends the password' in settings_error(home, smtp.format(host=host))
 
@@ -543,7 +543,7 @@ def test_no_other_way_of_turning_an_error_into_a_line_is_left():
 def toy_table():
     from utils.core.secrets import SecretSpec
     from utils.core.settings import TableSpec
-    from utils.core.source_tables import SOURCE_TABLES, url_value
+    from utils.core.settings_values import url_value
 
     def level(value):
         if value not in ("low", "high"):
@@ -558,7 +558,7 @@ def toy_table():
     toy = TableSpec(table="rmm", keys={"url": url_value, "level": level}, required=frozenset({"url"}),
                     env={"url": "RMM_URL"}, secret=SecretSpec("RMM_API_KEY", "rmm_key.txt", "RMM API key"),
                     client_key="rmm_group", client_check=agent_group, examples={"url": '"https://rmm.example"'})
-    return (*SOURCE_TABLES, toy)
+    return (*settings_tables(), toy)
 
 
 def test_a_source_table_is_read_from_its_table_spec(home):
@@ -566,9 +566,9 @@ def test_a_source_table_is_read_from_its_table_spec(home):
     write_settings(home, '[rmm]\nurl = "https://rmm.example/"\nlevel = "high"\n\n[clients.21]\nrmm_group = "grp-7"\n'
                          'ms365_tenant = "harrow.onmicrosoft.com"\n')
     settings = load_settings(home, {}, tables=tables)
-    assert settings.tables["rmm"] == {"url": "https://rmm.example", "level": "high"}
+    assert settings.table("rmm") == {"url": "https://rmm.example", "level": "high"}
     assert settings.client("21").source_ids == {"rmm": "grp-7", "ms365": "harrow.onmicrosoft.com"}
-    assert settings.client("21").ms365_tenant == "harrow.onmicrosoft.com" and settings.ms365 is None
+    assert settings.client("21").source_id("ms365") == "harrow.onmicrosoft.com" and settings.table("ms365") is None
     assert load_settings(home, {"RMM_URL": "https://other.example"}, tables=tables).tables["rmm"]["url"] == "https://other.example"
     assert "[rmm] is not a known setting" in settings_error(home, "[rmm]\nlevel = \"low\"\n")  # without its spec: refused
 
@@ -590,11 +590,12 @@ def test_a_source_tables_errors_name_the_key_and_the_line(home, text, env, words
 
 
 def test_the_built_in_sources_are_table_specs(home):
-    from utils.core.source_tables import MS365_TABLE, SENTINELONE_TABLE
+    from utils.sources.ms365 import MS365_TABLE
+    from utils.sources.sentinelone import SENTINELONE_TABLE
 
     write_settings(home, FULL)
-    settings = load_settings(home, {})
-    assert settings.tables["ms365"]["app_id"] == settings.ms365.app_id  # type: ignore[union-attr]
+    settings = read_settings(home, {})
+    assert settings.tables["ms365"]["app_id"] == "00000000-0000-0000-0000-000000000000"
     assert settings.tables["sentinelone"] == {"url": "https://usea1-partners.sentinelone.net"}
     assert settings.client("21000351601").source_ids == {"ms365": "harrowvance.onmicrosoft.com", "sentinelone": "657613730168123595"}
     assert (MS365_TABLE.client_key, SENTINELONE_TABLE.client_key) == ("ms365_tenant", "sentinelone_site")

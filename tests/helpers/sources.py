@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from utils.core.period import Period
-from utils.core.settings import SETTINGS_FILE, ClientSettings, Settings
+from utils.core.settings import SETTINGS_FILE, ClientSettings, Settings, TableSpec
 from utils.monthly.state import MonthlyRun
 from utils.services.freshservice_client import FreshserviceClient
 from utils.sources.freshservice import FRESHSERVICE
@@ -14,15 +14,18 @@ from utils.sources.source import Connected, Source
 
 
 def plain_source(name: str, pull: Callable[[str, Period], dict], client_field: str | None = None) -> Source:
-    """A source that every run enables, whose client is nothing and whose pull is `pull(client_id, period)`."""
-    return Source(name=name, title=name, settings=None, client_field=client_field, enabled=lambda _settings: True,
+    """A source that every run enables, whose client is nothing and whose pull is `pull(client_id, period)`.
+
+    With `client_field`, its settings table is [name] and a client has it when its `source_ids` name it (`plain_settings`)."""
+    table = TableSpec(table=name, keys={}, client_key=client_field) if client_field else None
+    return Source(name=name, title=name, settings=table, client_field=client_field, enabled=lambda _settings: True,
                   make_client=lambda _settings: object(), pull=lambda _client, _settings, client_id, period: pull(client_id, period),
                   check=lambda _settings: None, report=None)
 
 
-def plain_settings(home: Path, sites: dict[str, str] | None = None) -> Settings:
-    """Settings with no file; `sites` gives clients a `sentinelone_site` (a per-client field a test source can use)."""
-    clients = {client_id: ClientSettings(client_id, sentinelone_site=site) for client_id, site in (sites or {}).items()}
+def plain_settings(home: Path, sites: dict[str, str] | None = None, source: str = "extra") -> Settings:
+    """Settings with no file; `sites` gives clients their id at `source` (the per-client field of a `plain_source`)."""
+    clients = {client_id: ClientSettings(client_id, source_ids={source: site}) for client_id, site in (sites or {}).items()}
     return Settings(home=home, path=home / SETTINGS_FILE, clients=clients)
 
 

@@ -35,7 +35,7 @@ def test_a_failing_source_marks_only_that_source_and_the_report_is_still_built(s
             raise KeyError("tenant")  # not only our own errors: anything a source raises is isolated
         return {"period": period.as_dict(), "devices": int(client_id)}
 
-    extra = plain_source("extra", pull_extra, client_field="sentinelone_site")  # quiet has no site: not configured for it
+    extra = plain_source("extra", pull_extra, client_field="extra_site")  # quiet has no site: not configured for it
     summary, index = batch(simulator, home, extra, settings=plain_settings(home, {str(acme): "1", str(beta): "2"}))
     by_id = {o.client["id"]: o for o in summary.outcomes}
     assert sorted(pulled) == sorted([str(acme), str(beta)])  # quiet is not configured for it

@@ -7,8 +7,8 @@ from pathlib import Path
 import pull_info
 from simulators.freshservice_data import Account
 from tests.helpers.running import SIM_KEY
+from tests.helpers.settings import read_settings
 from utils.core.errors import APIError, ConfigError
-from utils.core.settings import load_settings
 from utils.monthly.checks import OK, SKIPPED, CheckResult, exit_code, format_table, run_checks
 
 
@@ -101,7 +101,7 @@ def test_check_and_demo_do_not_mix(home, capsys):
 
 
 def test_registry_isolates_each_check_and_maps_exit_codes(home):
-    settings = load_settings(home, {})
+    settings = read_settings(home, {})
 
     def refused(_settings):
         raise APIError("Example answered 403")

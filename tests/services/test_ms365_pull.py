@@ -21,6 +21,8 @@ from utils.reporting.ms365_metrics import compute
 from utils.services import ms365_pull as ms365
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, TenantRefused
 from utils.services.http import RetryPolicy
+from utils.sources import ms365 as ms365_source
+from utils.sources import ms365_command
 
 CLIENT = "21000351601"
 PERIOD = report_period("2026-10", "America/New_York")
@@ -65,7 +67,7 @@ def test_pull_writes_the_raw_file_in_one_call_per_endpoint(home, graph_sim, monk
     monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-05T09:00:00+00:00")  # the stamp below depends on it
     caplog.set_level("INFO")
 
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "America/New_York"]) == 0
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tz", "America/New_York"]) == 0
 
     raw = json.loads(raw_path(home).read_text(encoding="utf-8"))
     assert raw["schema_version"] == 1 and raw["source"] == "ms365"
@@ -89,7 +91,7 @@ def test_pull_writes_the_raw_file_in_one_call_per_endpoint(home, graph_sim, monk
 def test_requests_ask_for_the_largest_pages(home, graph_sim, monkeypatch):
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch)
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
     paths = [path for method, path, _ in simulator.last_requests if method == "GET"]
     assert "/v1.0/security/secureScores?$top=90" in paths
     assert any(path.startswith("/v1.0/users?$select=") and "signInActivity" in path and path.endswith("$top=120") for path in paths)
@@ -127,7 +129,7 @@ def test_tenant_without_p1_records_sign_in_and_mfa_as_unavailable(home, graph_si
     simulator = graph_sim(make_tenant(premium=False))
     configure(home, simulator, monkeypatch)
 
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
 
     raw = json.loads(raw_path(home).read_text(encoding="utf-8"))
     assert raw["unavailable"] == {"sign_in": PREMIUM_OR_DIRECTORY, "mfa": PREMIUM_OR_DIRECTORY}
@@ -166,7 +168,7 @@ def test_bad_secret_is_one_line_naming_the_aadsts_code(home, graph_sim, monkeypa
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch, secret="not-the-right-secret-123")
 
-    assert ms365.main([CLIENT, "--month", "2026-10"]) == 1
+    assert ms365_command.main([CLIENT, "--month", "2026-10"]) == 1
 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "AADSTS7000215" in err and "Invalid client secret provided." in err
@@ -179,7 +181,7 @@ def test_unknown_or_unconsented_tenant_is_one_line_naming_the_code(home, graph_s
     simulator = graph_sim(make_tenant(), GraphTenant("7d0d0d0d-0000-4000-8000-000000000001", "fabrikam.onmicrosoft.com", consented=False))
     configure(home, simulator, monkeypatch, tenant=tenant)
 
-    assert ms365.main([CLIENT, "--month", "2026-10"]) == 1
+    assert ms365_command.main([CLIENT, "--month", "2026-10"]) == 1
 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and code in err and tenant in err
@@ -189,7 +191,7 @@ def test_unknown_or_unconsented_tenant_is_one_line_naming_the_code(home, graph_s
 def test_client_without_a_tenant_is_a_usage_error(home, graph_sim, monkeypatch, capsys):
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch, tenant=None)
-    assert ms365.main([CLIENT, "--month", "2026-10"]) == 2
+    assert ms365_command.main([CLIENT, "--month", "2026-10"]) == 2
     assert "ms365_tenant" in capsys.readouterr().err
     assert simulator.counters()["requests"] == 0
 
@@ -197,7 +199,7 @@ def test_client_without_a_tenant_is_a_usage_error(home, graph_sim, monkeypatch, 
 def test_a_client_id_that_is_not_a_number_is_a_usage_error(home, graph_sim, monkeypatch, capsys):
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch)
-    assert ms365.main(["../../etc/x", "--month", "2026-10", "--tenant", DOMAIN]) == 2
+    assert ms365_command.main(["../../etc/x", "--month", "2026-10", "--tenant", DOMAIN]) == 2
     assert "client id must be a number" in capsys.readouterr().err
     assert simulator.counters()["requests"] == 0 and not (home / "raw_data").exists()
 
@@ -205,10 +207,10 @@ def test_a_client_id_that_is_not_a_number_is_a_usage_error(home, graph_sim, monk
 def test_tenant_flag_overrides_and_missing_app_settings_are_usage_errors(home, graph_sim, monkeypatch, capsys):
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch, tenant=None)
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tenant", TENANT_ID]) == 0
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tenant", TENANT_ID]) == 0
     assert json.loads(raw_path(home).read_text(encoding="utf-8"))["client"]["tenant"] == TENANT_ID
     (home / "integoreport.toml").unlink()
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tenant", TENANT_ID]) == 2
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tenant", TENANT_ID]) == 2
     assert "[ms365]" in capsys.readouterr().err
 
 
@@ -217,7 +219,7 @@ def test_the_non_premium_403_names_directory_read_all_as_a_cause(home, graph_sim
     simulator = graph_sim(make_tenant(premium=False))
     configure(home, simulator, monkeypatch)
     monkeypatch.setenv("INTEGOREPORT_NOW", "2026-11-05T09:00:00+00:00")
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 0
     section = compute(json.loads(raw_path(home).read_text(encoding="utf-8")))
     assert section["unavailable"] == {"sign_in": PREMIUM_OR_DIRECTORY, "mfa": PREMIUM_OR_DIRECTORY}
     assert "Directory.Read.All" in ms365.APPLICATION_PERMISSIONS
@@ -242,7 +244,7 @@ def test_a_next_link_off_the_graph_host_is_refused_and_gets_no_token(home, graph
     simulator = graph_sim(make_tenant(users=130), next_link_base=base)
     configure(home, simulator, monkeypatch)
 
-    assert ms365.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 1
+    assert ms365_command.main([CLIENT, "--month", "2026-10", "--tz", "UTC"]) == 1
 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "refusing to follow a link to another host" in err and "/users" in err
@@ -323,7 +325,7 @@ def test_a_sign_in_failure_without_a_code_is_this_tenants_and_blames_no_admin(gr
 def test_an_unconsented_tenant_fails_its_own_pull_with_what_the_admin_must_do(home, graph_sim, monkeypatch, capsys):
     simulator = graph_sim(make_tenant(aadsts=7000229))
     configure(home, simulator, monkeypatch)
-    assert ms365.main([CLIENT, "--month", "2026-10"]) == 1
+    assert ms365_command.main([CLIENT, "--month", "2026-10"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "AADSTS7000229" in err and "missing service principal" in err
     assert "The client's admin must grant admin consent" in err
@@ -401,32 +403,32 @@ def test_429s_again_and_again_stop_microsoft_365_once_the_runs_wait_budget_is_sp
 # -- the setup check ---------------------------------------------------------------------------
 
 def test_check_gets_a_token_for_each_configured_tenant(home, graph_sim, monkeypatch):
-    from utils.core.settings import load_settings
+    from tests.helpers.settings import read_settings
     from utils.services.graph_client import AppCredentialsRefused, TenantRefused
 
     simulator = graph_sim(make_tenant())
     configure(home, simulator, monkeypatch)
-    assert ms365.check(load_settings(home)) == f"Microsoft 365 app {APP_ID}: a token for each of the 1 configured tenants"
+    assert ms365_source.check(read_settings(home)) == f"Microsoft 365 app {APP_ID}: a token for each of the 1 configured tenants"
     assert simulator.tokens_issued == 1
 
     configure(home, simulator, monkeypatch, tenant="gone.onmicrosoft.com")
     with pytest.raises(TenantRefused, match=f"client {CLIENT}: .*AADSTS90002"):
-        ms365.check(load_settings(home))
+        ms365_source.check(read_settings(home))
     configure(home, simulator, monkeypatch, secret="wrong-secret-value")
     with pytest.raises(AppCredentialsRefused, match="AADSTS7000215"):
-        ms365.check(load_settings(home))
+        ms365_source.check(read_settings(home))
     (home / "integoreport.toml").write_text("", encoding="utf-8")
-    assert ms365.check(load_settings(home)) is None
+    assert ms365_source.check(read_settings(home)) is None
 
 
 def check_settings(home: Path, simulator: GraphSimulator, monkeypatch, tenants: dict[str, str], secret: str = SECRET):
-    from utils.core.settings import load_settings
+    from tests.helpers.settings import read_settings
 
     table = "".join(f'\n[clients.{client_id}]\nms365_tenant = "{tenant}"\n' for client_id, tenant in tenants.items())
     (home / "integoreport.toml").write_text(f'[ms365]\napp_id = "{APP_ID}"\nlogin_url = "{simulator.url}"\n'
                                             f'graph_url = "{simulator.url}"\n{table}', encoding="utf-8")
     monkeypatch.setenv("MS365_CLIENT_SECRET", secret)
-    return load_settings(home)
+    return read_settings(home)
 
 
 
@@ -436,7 +438,7 @@ def test_check_asks_every_tenant_and_names_each_failure(home, graph_sim, monkeyp
     settings = check_settings(home, simulator, monkeypatch, {"101": "client1.onmicrosoft.com", "102": "gone.onmicrosoft.com",
                                                              "103": DOMAIN, "104": "client2.onmicrosoft.com"})
     with pytest.raises(TenantRefused) as caught:
-        ms365.check(settings)
+        ms365_source.check(settings)
     message = str(caught.value)
     assert not isinstance(caught.value, AppCredentialsRefused)  # one client's consent is not the app's secret
     assert message.startswith("Microsoft 365: 3 of 4 tenants refused the app: ")
@@ -451,7 +453,7 @@ def test_check_with_a_refused_secret_still_asks_every_tenant(home, graph_sim, mo
     settings = check_settings(home, simulator, monkeypatch, {"101": DOMAIN, "102": "client1.onmicrosoft.com",
                                                              "103": "gone.onmicrosoft.com"}, secret="wrong-secret-value")
     with pytest.raises(AppCredentialsRefused) as caught:
-        ms365.check(settings)
+        ms365_source.check(settings)
     message = str(caught.value)
     assert "the app itself was refused (2 of them)" in message and "AADSTS7000215" in message
     assert "client 103: " in message and "AADSTS90002" in message and "wrong-secret-value" not in message
@@ -462,4 +464,4 @@ def test_check_says_app_id_when_no_directory_knows_the_app(home, graph_sim, monk
     simulator = graph_sim(make_tenant(aadsts=700016), other_tenant(1, aadsts=700016))
     settings = check_settings(home, simulator, monkeypatch, {"101": DOMAIN, "102": "client1.onmicrosoft.com"})
     with pytest.raises(TenantRefused, match=f"every tenant answered AADSTS700016: check app_id {APP_ID} in \\[ms365\\]"):
-        ms365.check(settings)
+        ms365_source.check(settings)

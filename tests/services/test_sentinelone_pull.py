@@ -25,6 +25,8 @@ from utils.reporting import sentinelone_metrics
 from utils.services import sentinelone_pull as sentinelone
 from utils.services.http import RetryPolicy
 from utils.services.sentinelone_client import SentinelOneClient, SentinelOneError, SiteForbidden, SiteNotFound, TokenRefused
+from utils.sources import sentinelone as sentinelone_source
+from utils.sources import sentinelone_command
 
 TOKEN = "s1-test-token-5b9e2d7a41"
 CLIENT = "101"
@@ -69,7 +71,7 @@ def test_pull_writes_the_raw_file_and_every_metric_matches(home, s1_sim, monkeyp
     data, site_id = build_site_data()
     simulator = s1_sim(data)
     configure(home, simulator.url, monkeypatch, site_id)
-    assert sentinelone.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 0
+    assert sentinelone_command.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 0
 
     raw = json.loads(raw_path(home).read_text(encoding="utf-8"))
     assert (raw["schema_version"], raw["source"]) == (1, "sentinelone")
@@ -102,7 +104,7 @@ def test_site_option_overrides_the_settings_and_the_token_file_works(home, s1_si
     token_file = home / "sentinelone_token.txt"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
     token_file.chmod(0o600)
-    assert sentinelone.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE, "--site", site_id]) == 0
+    assert sentinelone_command.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE, "--site", site_id]) == 0
     assert json.loads(raw_path(home).read_text(encoding="utf-8"))["client"]["site_id"] == site_id
 
 
@@ -180,7 +182,7 @@ def test_a_page_cursor_that_is_an_object_is_one_line_exit_1_not_a_crash(home, s1
     assert "page cursor for /agents that is not text (an object)" in str(caught.value)
     assert simulator.counters()["requests"] == 1  # stopped at the first page: no loop, no guessing
     configure(home, simulator.url, monkeypatch, site_id)
-    assert sentinelone.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 1
+    assert sentinelone_command.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cursor" in err and "unexpected" not in err and not raw_path(home).exists()
 
@@ -216,7 +218,7 @@ def test_a_refused_token_is_one_line_exit_1_no_file_and_never_shows_the_token(ho
     simulator = s1_sim(data)
     wrong = "s1-expired-token-0c0ffee0c0ffee"
     configure(home, simulator.url, monkeypatch, site_id, token=wrong)
-    assert sentinelone.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 1
+    assert sentinelone_command.main([CLIENT, "--month", MONTH, "--tz", TIMEZONE]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Authentication Failed" in err and "HTTP 401" in err
     assert wrong not in err and TOKEN not in err
@@ -278,7 +280,7 @@ def test_a_refused_request_says_what_sentinelone_said(s1_sim):
 def test_an_unknown_site_fails_the_pull(home, s1_sim, monkeypatch, capsys):
     data, _ = build_site_data()
     configure(home, s1_sim(data).url, monkeypatch, site="123456789012345678")
-    assert sentinelone.main([CLIENT, "--month", MONTH]) == 1
+    assert sentinelone_command.main([CLIENT, "--month", MONTH]) == 1
     assert "site 123456789012345678 was not found" in capsys.readouterr().err and not raw_path(home).exists()
 
 
@@ -307,29 +309,29 @@ def test_check_is_one_cheap_call(s1_sim):
 ])
 def test_usage_and_settings_errors_exit_2(home, capsys, toml, args, words):
     (home / "integoreport.toml").write_text(toml, encoding="utf-8")
-    assert sentinelone.main(args) == 2
+    assert sentinelone_command.main(args) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
 
 
 def test_a_missing_token_names_both_places(home, capsys):
     (home / "integoreport.toml").write_text('[sentinelone]\nurl = "https://x.sentinelone.net"\n', encoding="utf-8")
-    assert sentinelone.main([CLIENT, "--site", "657613730168123595", "--month", MONTH]) == 2
+    assert sentinelone_command.main([CLIENT, "--site", "657613730168123595", "--month", MONTH]) == 2
     err = capsys.readouterr().err
     assert "SENTINELONE_API_TOKEN" in err and "sentinelone_token.txt" in err
 
 
 def test_the_setup_check_makes_one_call_and_says_what_it_reached(home, s1_sim, monkeypatch):
-    from utils.core.settings import load_settings
+    from tests.helpers.settings import read_settings
 
     data, site_id = build_site_data()
     simulator = s1_sim(data)
     configure(home, simulator.url, monkeypatch, site_id)
-    assert sentinelone.check(load_settings()) == f"{simulator.url}: token accepted, 2 sites visible; 1 client with a site in the settings"
+    assert sentinelone_source.check(read_settings()) == f"{simulator.url}: token accepted, 2 sites visible; 1 client with a site in the settings"
     assert simulator.counters()["requests"] == 1
     monkeypatch.setenv("SENTINELONE_API_TOKEN", "s1-wrong-token-000111")
     with pytest.raises(TokenRefused) as caught:
-        sentinelone.check(load_settings())
+        sentinelone_source.check(read_settings())
     assert "s1-wrong-token-000111" not in str(caught.value)
     (home / "integoreport.toml").write_text("", encoding="utf-8")
-    assert sentinelone.check(load_settings()) is None  # not configured: nothing to check
+    assert sentinelone_source.check(read_settings()) is None  # not configured: nothing to check

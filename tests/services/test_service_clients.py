@@ -15,14 +15,14 @@ from simulators.graph import GraphSimulator, GraphTenant
 from simulators.mailchimp import MailchimpOptions, MailchimpSimulator
 from simulators.sentinelone import SentinelOneData, SentinelOneOptions, SentinelOneSimulator
 from tests.helpers.running import SIM_KEY
-from utils.core.settings import load_settings
+from tests.helpers.settings import read_settings
 from utils.delivery import mailchimp
 from utils.monthly.checks import OK, registered_checks, run_checks
-from utils.services import freshservice_pull, ms365_pull, sentinelone_pull
 from utils.services.freshservice_client import FreshserviceClient
 from utils.services.graph_client import GraphClient
 from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, RetryPolicy
 from utils.services.sentinelone_client import SentinelOneClient
+from utils.sources import SOURCES, freshservice_command, ms365_command, sentinelone_command
 
 APP_ID, SECRET = "11111111-2222-3333-4444-555555555555", "graph-shape-secret"
 TENANT_ID, TENANT = "aaaaaaaa-0000-0000-0000-000000000002", "fabrikam.onmicrosoft.com"
@@ -75,18 +75,24 @@ def test_every_client_is_made_the_same_way(client_class):
     assert len(positional) == 3  # self, the service's URL, the secret
     for name in ("policy", "session", "timeout", "sleep"):
         assert parameters[name].kind is parameters[name].KEYWORD_ONLY, name
-    made = inspect.signature(client_class.from_settings).parameters
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[source.name for source in SOURCES])
+def test_every_source_makes_its_client_from_the_settings_the_same_way(source):
+    made = inspect.signature(source.make_client).parameters
+    assert list(made)[0] == "settings"
     assert made["for_check"].kind is made["for_check"].KEYWORD_ONLY and made["for_check"].default is False
 
 
-def test_from_settings_makes_each_client_with_the_batch_or_the_check_policy(home, services, monkeypatch):
+def test_each_source_makes_its_client_with_the_batch_or_the_check_policy(home, services, monkeypatch):
     configure(home, services, monkeypatch)
-    settings = load_settings(home)
-    for client_class in CLIENTS:
-        batch = client_class.from_settings(settings)
-        check = client_class.from_settings(settings, for_check=True)
-        assert check.policy is CHECK_POLICY and check.timeout == CHECK_TIMEOUT, client_class.__name__
-        assert batch.policy is not CHECK_POLICY and batch.policy.max_tries > CHECK_POLICY.max_tries, client_class.__name__
+    settings = read_settings(home)
+    assert [type(source.make_client(settings)) for source in SOURCES] == list(CLIENTS)
+    for source in SOURCES:
+        batch = source.make_client(settings)
+        check = source.make_client(settings, for_check=True)
+        assert check.policy is CHECK_POLICY and check.timeout == CHECK_TIMEOUT, source.name
+        assert batch.policy is not CHECK_POLICY and batch.policy.max_tries > CHECK_POLICY.max_tries, source.name
 
 
 # -- one check policy ----------------------------------------------------------------------------------
@@ -105,7 +111,7 @@ def test_every_check_gives_up_after_the_check_policys_tries(home, services, monk
     for simulator in simulators.values():
         simulator.fail_next(10, 500)
 
-    results = {result.service: result for result in run_checks(load_settings(home))}
+    results = {result.service: result for result in run_checks(read_settings(home))}
 
     for name, simulator in simulators.items():
         assert results[name].failed, name
@@ -115,7 +121,7 @@ def test_every_check_gives_up_after_the_check_policys_tries(home, services, monk
 
 def test_every_check_passes_against_the_simulators(home, services, monkeypatch):
     configure(home, services, monkeypatch)
-    results = run_checks(load_settings(home))
+    results = run_checks(read_settings(home))
     assert [(result.service, result.status) for result in results] == [(name, OK) for name in registered_checks()]
 
 
@@ -128,9 +134,9 @@ def test_the_usage_block_is_alike_in_every_raw_file(home, services, monkeypatch)
     # back-off can draw a few milliseconds, which rounds to 0.0 in the usage block).
     services["sentinelone"].fail_next(1, 503, headers=[("Retry-After", "1")])
     argv = ["--month", "2026-10", "--tz", "UTC"]
-    assert freshservice_pull.main([services["department"], *argv]) == 0
-    assert ms365_pull.main([CLIENT, *argv]) == 0
-    assert sentinelone_pull.main([CLIENT, *argv]) == 0
+    assert freshservice_command.main([services["department"], *argv]) == 0
+    assert ms365_command.main([CLIENT, *argv]) == 0
+    assert sentinelone_command.main([CLIENT, *argv]) == 0
 
     raw = {source: json.loads((home / "raw_data" / f"{source}_{number}.json").read_text(encoding="utf-8"))
            for source, number in (("freshservice", services["department"]), ("ms365", CLIENT), ("sentinelone", CLIENT))}

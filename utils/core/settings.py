@@ -37,9 +37,7 @@ from utils.core.settings_tables import (
     FreshserviceSettings,
     MailchimpSettings,
     MetricsSettings,
-    Ms365Settings,
     ReportSettings,
-    SentinelOneSettings,
     SmtpSettings,
     TableSpec,
 )
@@ -53,13 +51,12 @@ from utils.core.settings_values import (
     subject_problem,
     zone_value,
 )
-from utils.core.source_tables import SOURCE_TABLES
 from utils.core.urls import freshservice_url, is_ip, is_loopback
 
 __all__ = [
-    "CLIENT_KEYS", "DEFAULT_SUBJECT", "ENV_OVERRIDES", "KNOWN_KEYS", "SETTINGS_FILE", "ClientSettings", "DeliverySettings",
-    "FreshserviceSettings", "MailchimpSettings", "MetricsSettings", "Ms365Settings", "ReportSettings", "SentinelOneSettings",
-    "Settings", "SmtpSettings", "TableSpec", "load_settings", "parse_address", "settings_path",
+    "DEFAULT_SUBJECT", "ENV_OVERRIDES", "SETTINGS_FILE", "ClientSettings", "DeliverySettings", "FreshserviceSettings",
+    "MailchimpSettings", "MetricsSettings", "ReportSettings", "Settings", "SmtpSettings", "TableSpec", "client_keys",
+    "known_keys", "load_settings", "parse_address", "settings_path",
 ]
 
 SETTINGS_FILE = "integoreport.toml"
@@ -83,7 +80,8 @@ ENV_OVERRIDES: dict[tuple[str, str], str] = {
 }
 
 # The tables every install has and their keys; [clients.ID] tables share BASE_CLIENT_KEYS. A data
-# source's own table and client key come from its TableSpec (utils.core.source_tables for the built-in ones).
+# source's own table, secret and client key come from the TableSpec its declaration holds (utils/sources):
+# core names no source but Freshservice, the helpdesk every install has.
 BASE_KEYS: dict[str, frozenset[str]] = {
     "report": frozenset({"msp_name", "timezone", "business_hours", "proactive_tags", "show_csat_comments",
                          "logo_url", "accent_color", "contact"}),
@@ -106,9 +104,6 @@ def client_keys(tables: Sequence[TableSpec]) -> frozenset[str]:
     return BASE_CLIENT_KEYS | {spec.client_key for spec in tables if spec.client_key}
 
 
-KNOWN_KEYS = known_keys(SOURCE_TABLES)
-CLIENT_KEYS = client_keys(SOURCE_TABLES)
-
 log = logging.getLogger(__name__)
 
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
@@ -122,8 +117,6 @@ class Settings:
     path: Path  # the settings file (it may not exist)
     report: ReportSettings = field(default_factory=ReportSettings)
     freshservice: FreshserviceSettings = field(default_factory=FreshserviceSettings)
-    ms365: Ms365Settings | None = None
-    sentinelone: SentinelOneSettings | None = None
     delivery: DeliverySettings | None = None
     clients: Mapping[str, ClientSettings] = field(default_factory=dict)
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # each source table's checked values, by name
@@ -137,6 +130,10 @@ class Settings:
     def with_freshservice_url(self, url: str) -> Settings:
         """These settings with the helpdesk given on the command line (--url wins over every setting)."""
         return replace(self, freshservice=replace(self.freshservice, url=freshservice_url(url)))
+
+    def table(self, name: str) -> Mapping[str, Any] | None:
+        """A source's [name] table as read (each key checked by its TableSpec), or None when it is not configured."""
+        return self.tables.get(name)
 
     def client(self, client_id: str) -> ClientSettings:
         """The client's settings, or the defaults when it has no [clients.ID] table."""
@@ -152,12 +149,12 @@ def settings_path(home: Path) -> Path:
 
 
 def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None,
-                  tables: Sequence[TableSpec] = SOURCE_TABLES) -> Settings:
+                  tables: Sequence[TableSpec] = ()) -> Settings:
     """Read `<home>/integoreport.toml` (optional), apply the environment overrides, validate everything.
 
-    `tables` are the data sources' own tables (by default the built-in [ms365] and [sentinelone]):
-    their checked values land in `Settings.tables[name]`, each client's value of their client key in
-    `ClientSettings.source_ids[name]`.
+    `tables` are the data sources' own tables (`utils.sources.settings_tables()`; none: only the tables
+    every install has, and a source's [table] in the file is an unknown setting): their checked values
+    land in `Settings.table(name)`, each client's value of their client key in `ClientSettings.source_id(name)`.
     """
     env = os.environ if env is None else env
     home = home_dir(env) if home is None else home
@@ -196,10 +193,7 @@ class _SettingsReader(TableReader):
         report = self.report()
         freshservice = self.freshservice()
         tables = {spec.table: values for spec in self.specs if (values := self.source_table(spec)) is not None}
-        ms365, sentinelone = tables.get("ms365"), tables.get("sentinelone")
         return Settings(home=self.home, path=self.path, report=report, freshservice=freshservice,
-                        ms365=Ms365Settings(**ms365) if ms365 is not None else None,
-                        sentinelone=SentinelOneSettings(**sentinelone) if sentinelone is not None else None,
                         delivery=self.delivery(), clients=clients, tables=tables,
                         timezone=report.timezone or machine_timezone(), env=self.env)
 
@@ -356,10 +350,8 @@ class _SettingsReader(TableReader):
                 warn_once(f"{self.path}{f':{line}' if line else ''}: [clients.{client_id}] is not in companies_list.json "
                           "(a typo, or a client that has gone?)", log)
             table = f"clients.{client_id}"
-            ids = self.source_ids(table)
             clients[client_id] = ClientSettings(client_id=client_id, to=self.addresses(table, "to"), cc=self.addresses(table, "cc"),
-                                                ms365_tenant=ids.get("ms365"), sentinelone_site=ids.get("sentinelone"),
-                                                send=self.flag(table, "send", True), source_ids=ids)
+                                                send=self.flag(table, "send", True), source_ids=self.source_ids(table))
         return clients
 
 

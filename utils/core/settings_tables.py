@@ -16,8 +16,6 @@ from utils.core.settings_values import parse_business_hours
 DEFAULT_MSP_NAME = "Your IT team"
 DEFAULT_SUBJECT = "{client}: IT service report for {month}"
 DEFAULT_PROACTIVE_TAGS = ("proactive", "maintenance")
-DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 DEFAULT_MAILCHIMP_URL = "https://mandrillapp.com/api/1.0"
 DEFAULT_RATE_RESERVE = 0.10  # share of X-Ratelimit-Total left for the account's other integrations
 DEFAULT_RATE_WINDOW = 60.0  # Freshservice budgets credits per minute; a compressed-time simulator says otherwise
@@ -75,22 +73,6 @@ class FreshserviceSettings:
 
 
 @dataclass(frozen=True)
-class Ms365Settings:
-    """The Microsoft 365 app registration: [ms365]. Secret: MS365_CLIENT_SECRET or ms365_secret.txt."""
-
-    app_id: str
-    login_url: str = DEFAULT_LOGIN_URL
-    graph_url: str = DEFAULT_GRAPH_URL
-
-
-@dataclass(frozen=True)
-class SentinelOneSettings:
-    """The SentinelOne console: [sentinelone]. Token: SENTINELONE_API_TOKEN or sentinelone_token.txt."""
-
-    url: str
-
-
-@dataclass(frozen=True)
 class SmtpSettings:
     """[delivery.smtp]. Password: SMTP_PASSWORD or smtp_password.txt."""
 
@@ -127,21 +109,28 @@ class ClientSettings:
     client_id: str
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
-    ms365_tenant: str | None = None
-    sentinelone_site: str | None = None
     send: bool = True
     source_ids: Mapping[str, Any] = field(default_factory=dict)  # each source's value of its client_key, by its table
+
+    def source_id(self, table: str) -> str:
+        """The client's own id at the source whose settings table is `table` (its value of the client key), '' when none."""
+        return str(self.source_ids.get(table) or "").strip()
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A source's [table] in integoreport.toml, its secret and its key in [clients.ID]."""
+    """A source's [table] in integoreport.toml, its secret and its key in [clients.ID].
 
-    table: str  # e.g. "ms365"
+    Core names no optional data source: each declaration (utils/sources) holds its own spec, and a
+    script hands every declared spec to `load_settings(home, tables=...)`. Only Freshservice, the
+    helpdesk every install has, is core's own ([freshservice], FreshserviceSettings).
+    """
+
+    table: str  # its [table] in integoreport.toml
     keys: Mapping[str, Callable[[Any], Any]]  # key -> check: returns the value to keep, raises ValueError(reason)
     required: frozenset[str] = frozenset()
     env: Mapping[str, str] = field(default_factory=dict)  # key -> environment variable that wins over the file
     secret: SecretSpec | None = None
-    client_key: str | None = None  # e.g. "ms365_tenant"
+    client_key: str | None = None  # its key in [clients.ID], the client's own id at the source
     client_check: Callable[[Any], Any] | None = None  # the per-client value's check, as for `keys`
     examples: Mapping[str, str] = field(default_factory=dict)  # key -> what a missing required key's error suggests

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from utils.core.errors import ConfigError
-from utils.core.urls import is_loopback
+from utils.core.urls import checked_url, is_loopback
 
 SUBJECT_FIELDS = frozenset({"client", "month", "msp"})
 ENV_BUSINESS_HOURS = "INTEGOREPORT_BUSINESS_HOURS"
@@ -36,6 +36,11 @@ def text_value(value: Any, one_line: bool = True) -> str:
     if not value:
         raise ValueError("is empty")
     return value
+
+
+def url_value(value: Any) -> str:
+    """A service address, as a TableSpec check: a string, a full https:// URL (http:// only to a loopback host), no credentials."""
+    return checked_url(text_value(value))
 
 
 def parse_address(text: str) -> str:

@@ -26,7 +26,7 @@ from utils.monthly.isolation import each_client
 from utils.monthly.state import MonthlyRun, RunSummary
 from utils.reporting.history import has_month, history_for_raw, months_before, store_history
 from utils.reporting.metrics import compute_report_data
-from utils.sources import attention_rules, report_sections
+from utils.sources import attention_rules, report_sections, settings_tables
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def backfill(run: MonthlyRun, months: int, client_ids: Sequence[str] | None = No
              refresh_clients: bool = False) -> BackfillSummary:
     """Store the metrics of the `months` months before `run.period` for every selected client (see the module docstring)."""
     summary = BackfillSummary()
-    report_settings = run.report_settings or load_settings(run.home).report  # as the report's own build reads them
+    report_settings = run.report_settings or load_settings(run.home, tables=settings_tables()).report  # as the report's own build reads them
     primary = run.primary
     counters = primary.client().counters
     credits_before, requests_before = counters.credits, counters.requests

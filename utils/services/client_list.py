@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from utils.core.cli import build_parser, run_main
 from utils.core.config import COMPANIES_FILE, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ForbiddenError, NotFoundError
 from utils.core.files import write_json_atomic
-from utils.core.settings import load_settings
+from utils.core.settings import TableSpec, load_settings
 from utils.services.freshservice_client import FreshserviceClient, client_from_settings
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,8 @@ def refresh_companies_list(client: FreshserviceClient, home: Path) -> tuple[list
     return clients, write_companies_list(home, clients)
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def run(args: argparse.Namespace, tables: Sequence[TableSpec] = ()) -> int:
+    settings = load_settings(tables=tables)
     if args.url:
         settings = settings.with_freshservice_url(args.url)
     ensure_writable_dir(settings.home)
@@ -87,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, tables: Sequence[TableSpec] = ()) -> int:
+    """The command; `tables`: the declared sources' settings tables (utils.sources.settings_tables()), so the
+    whole settings file is checked as every script checks it."""
     parser = build_parser("List the helpdesk's clients (departments, companies or client workspaces) into companies_list.json.")
-    return run_main(parser, run, argv)
+    return run_main(parser, lambda args: run(args, tables), argv)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError, DataError
 from utils.core.files import is_valid_id, read_json, write_json_atomic
 from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
-from utils.core.settings import load_settings
+from utils.core.settings import TableSpec, load_settings
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
 from utils.services.freshservice_assets import fetch_devices
@@ -147,8 +148,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def run(args: argparse.Namespace, tables: Sequence[TableSpec] = ()) -> int:
+    settings = load_settings(tables=tables)
     period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     if not is_valid_id(args.client_id):
         raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
@@ -172,7 +173,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, tables: Sequence[TableSpec] = ()) -> int:
+    """The command; `tables`: the declared sources' settings tables (utils.sources.settings_tables()), so the
+    whole settings file is checked as every script checks it."""
     parser = build_parser("Pull one client's month of Freshservice tickets into raw_data/freshservice_CLIENT_ID.json.")
     parser.add_argument("client_id", metavar="CLIENT_ID", help="the department, company or workspace id, from companies_list.json")
     parser.add_argument("--type", choices=ENTITY_TYPES,
@@ -185,4 +188,4 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-conversation-text", action="store_true",
                         help="keep the text of public conversations in the raw file (never of private notes); "
                              "by default raw files keep only who wrote when")
-    return run_main(parser, run, argv)
+    return run_main(parser, lambda args: run(args, tables), argv)

@@ -24,10 +24,8 @@ from urllib.parse import quote
 import requests
 
 from utils.core.cli import register_secret
-from utils.core.errors import APIError, AuthenticationError, ConfigError, ForbiddenError
-from utils.core.secrets import MS365_CLIENT_SECRET, read_secret
-from utils.core.settings import Settings
-from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, TIMEOUT, RetryPolicy, SendHooks, Usage, UsageMeter, WaitBudget, send
+from utils.core.errors import APIError, AuthenticationError, ForbiddenError
+from utils.services.http import TIMEOUT, RetryPolicy, SendHooks, Usage, UsageMeter, WaitBudget, send
 from utils.services.paging import MAX_PAGES, JsonNextLink, Page, PageGuard, Token, paginate
 
 log = logging.getLogger(__name__)
@@ -112,7 +110,8 @@ class GraphClient:
     """App-only access to Graph for many tenants with one app registration; safe to share between threads.
 
     Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)` plus its
-    own extras (the app id, the sign-in URL), or `from_settings(settings, for_check=False)`.
+    own extras (the app id, the sign-in URL); the source's declaration (utils/sources/ms365.py) makes it
+    from the [ms365] table and the secret.
     """
 
     def __init__(self, graph_url: str, secret: str, *, app_id: str, login_url: str = LOGIN_URL,
@@ -136,18 +135,6 @@ class GraphClient:
         self._lock = threading.Lock()
         self.usage = UsageMeter()  # per tenant, token requests and retries included
         self.tokens_fetched: dict[str, int] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, for_check: bool = False, env: Mapping[str, str] | None = None,
-                      **options: Any) -> GraphClient:
-        """The [ms365] app with its secret (MS365_CLIENT_SECRET or ms365_secret.txt); ConfigError when either
-        is missing. `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
-        if settings.ms365 is None:
-            raise ConfigError(f"Microsoft 365 is not configured: add an [ms365] table with app_id to {settings.path}")
-        secret = read_secret(settings.home, MS365_CLIENT_SECRET, settings.env if env is None else env)
-        if for_check:
-            options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
-        return cls(settings.ms365.graph_url, secret, app_id=settings.ms365.app_id, login_url=settings.ms365.login_url, **options)
 
     # ---- tokens
 

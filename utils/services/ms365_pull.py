@@ -2,8 +2,8 @@
 
     python data_pullers/ms365.py CLIENT_ID [--month YYYY-MM] [--tz ZONE] [--tenant TENANT]
 
-Reads the client's `ms365_tenant` and the `[ms365]` app settings from integoreport.toml (the secret
-from MS365_CLIENT_SECRET or ms365_secret.txt), gets one app-only token for the tenant and reads, one
+Given a GraphClient (made by utils/sources/ms365.py from the `[ms365]` table and its secret; that
+module also runs the command) and the client's tenant, gets one app-only token for the tenant and reads, one
 call per endpoint for a tenant under 120 users: the Secure Score history (newest first, stopping
 once it reaches the day before the month), the control profiles, the subscribed SKUs, the users
 with their sign-in activity, and the MFA registration details. A part the tenant does not allow
@@ -12,18 +12,13 @@ with their sign-in activity, and the MFA registration details. A part the tenant
 
 from __future__ import annotations
 
-import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from utils.core import clock
-from utils.core.cli import build_parser, run_main
-from utils.core.config import RAW_DIR, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ConfigError
-from utils.core.files import is_valid_id, write_json_atomic
-from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
-from utils.core.settings import Settings, load_settings
+from utils.core.period import Period
 from utils.services import raw_file
 from utils.services.graph_client import AppCredentialsRefused, GraphClient, GraphError, NotPremium, PermissionDenied, TenantRefused
 from utils.services.http import usage_block
@@ -146,17 +141,12 @@ def pull_client_month(graph: GraphClient, client_id: str, tenant: str, period: P
     }
 
 
-def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
-    """`pull_info.py --check`: a token for every configured tenant; None when [ms365] is not set.
+def check(graph: GraphClient, tenants: Mapping[str, str]) -> str:
+    """`pull_info.py --check`: a token for every configured tenant ({client id: tenant}); what it reached.
 
-    Returns what it reached. Every tenant is asked, and one error names each that refused, with its
-    AADSTS code and what to do: an AppCredentialsRefused when the app itself was refused (its
-    secret), else a TenantRefused.
+    Every tenant is asked, and one error names each that refused, with its AADSTS code and what to
+    do: an AppCredentialsRefused when the app itself was refused (its secret), else a TenantRefused.
     """
-    if settings.ms365 is None:
-        return None
-    graph = graph or GraphClient.from_settings(settings, for_check=True)  # the one check policy: answers in seconds
-    tenants = {client_id: entry.ms365_tenant.strip() for client_id, entry in settings.clients.items() if entry.ms365_tenant}
     refused: dict[str, TenantRefused] = {}
     for client_id, tenant in sorted(tenants.items()):
         try:
@@ -164,8 +154,8 @@ def check(settings: Settings, graph: GraphClient | None = None) -> str | None:
         except TenantRefused as exc:
             refused[client_id] = exc
     if refused:
-        raise _check_failure(settings.ms365.app_id, len(tenants), refused)
-    return f"Microsoft 365 app {settings.ms365.app_id}: a token for each of the {len(tenants)} configured tenants"
+        raise _check_failure(graph.app_id, len(tenants), refused)
+    return f"Microsoft 365 app {graph.app_id}: a token for each of the {len(tenants)} configured tenants"
 
 
 def _check_failure(app_id: str, total: int, refused: dict[str, TenantRefused]) -> TenantRefused:
@@ -185,32 +175,3 @@ def _check_failure(app_id: str, total: int, refused: dict[str, TenantRefused]) -
 def raw_data_path(home: Path, client_id: str) -> Path:
     """raw_data/ms365_<ID>.json; a DataError for an id that is not all digits (it names a file)."""
     return raw_file.raw_data_path(home, SOURCE, client_id)
-
-
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    if not is_valid_id(args.client_id):
-        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
-    tenant = (args.tenant or settings.client(args.client_id).ms365_tenant or "").strip()
-    if not tenant:
-        raise ConfigError(f"client {args.client_id} has no Microsoft 365 tenant: set ms365_tenant in "
-                          f"[clients.{args.client_id}] of {settings.path} or pass --tenant")
-    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
-    graph = GraphClient.from_settings(settings)
-    ensure_writable_dir(settings.home / RAW_DIR, private=True)
-    document = pull_client_month(graph, args.client_id, tenant, period)
-    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
-    log.info("Microsoft 365, client %s (tenant %s), %s: %d requests%s; wrote %s", args.client_id, tenant, period.label,
-             document["requests"], describe_unavailable(document["unavailable"]), path)
-    return EXIT_OK
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser("Pull one client's Microsoft 365 Secure Score, licences, users and MFA into raw_data/ms365_CLIENT_ID.json.",
-                          network=False)
-    parser.add_argument("client_id", help="the client's id (its Freshservice department or company id)")
-    add_period_arguments(parser, "the month to report on")
-    parser.add_argument("--tz", help="the report time zone (default: [report] timezone, $REPORT_TIMEZONE or the machine's)")
-    parser.add_argument("--tenant", help="the tenant (GUID or name.onmicrosoft.com) instead of the client's ms365_tenant")
-    return run_main(parser, run, argv)
-

@@ -18,10 +18,8 @@ from typing import Any
 import requests
 
 from utils.core.cli import register_secret
-from utils.core.errors import APIError, AuthenticationError, ConfigError, ForbiddenError, NotFoundError
-from utils.core.secrets import SENTINELONE_API_TOKEN, read_secret
-from utils.core.settings import Settings
-from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT, TIMEOUT, RetryPolicy, Usage, UsageMeter, WaitBudget, send
+from utils.core.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError
+from utils.services.http import TIMEOUT, RetryPolicy, Usage, UsageMeter, WaitBudget, send
 from utils.services.paging import MAX_PAGES, Cursor, Page, PageGuard, Token, paginate
 
 SERVICE = "SentinelOne"
@@ -61,8 +59,8 @@ def api_time(moment: datetime) -> str:
 class SentinelOneClient:
     """Read-only access to one SentinelOne console; safe to share between threads.
 
-    Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)`, or
-    `from_settings(settings, for_check=False)`.
+    Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)`; the source's declaration (utils/sources/sentinelone.py)
+    makes it from the [sentinelone] table and the token.
     """
 
     def __init__(self, console_url: str, token: str, *, policy: RetryPolicy | None = None,
@@ -79,19 +77,6 @@ class SentinelOneClient:
         self.max_pages = max_pages
         self.wait_budget = WaitBudget(SERVICE, WAIT_BUDGET)
         self.usage = UsageMeter()  # per site id, retries included
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, for_check: bool = False, env: Mapping[str, str] | None = None,
-                      **options: Any) -> SentinelOneClient:
-        """The [sentinelone] console with its token (SENTINELONE_API_TOKEN or sentinelone_token.txt); ConfigError
-        when either is missing. `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
-        if settings.sentinelone is None:
-            raise ConfigError(f'SentinelOne is not configured: add a [sentinelone] table with url = '
-                              f'"https://<console>.sentinelone.net" to {settings.path}')
-        token = read_secret(settings.home, SENTINELONE_API_TOKEN, settings.env if env is None else env)
-        if for_check:
-            options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
-        return cls(settings.sentinelone.url, token, **options)
 
     # ---- one request
 

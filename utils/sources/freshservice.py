@@ -31,9 +31,11 @@ class AccountMonth:
     workers: int = DEFAULT_WORKERS
 
 
-def make_client(settings: Settings) -> FreshserviceClient:
-    """The run's Freshservice client: the helpdesk URL from the settings, the key from FRESHSERVICE_API_KEY or token.txt."""
-    return FreshserviceClient.from_settings(settings)
+def make_client(settings: Settings, *, for_check: bool = False) -> FreshserviceClient:
+    """The run's Freshservice client: the helpdesk URL from the settings, the key from FRESHSERVICE_API_KEY or token.txt.
+
+    `for_check`: the one check policy and timeout."""
+    return FreshserviceClient.from_settings(settings, for_check=for_check)
 
 
 def prepare(client: FreshserviceClient, clients: Sequence[Mapping[str, Any]], period: Period, workers: int) -> AccountMonth:
@@ -86,7 +88,7 @@ def pull(month: AccountMonth, settings: Settings, client_id: str, period: Period
 def check(settings: Settings) -> str:
     """One department read: proves the helpdesk URL and the API key for 1 credit."""
     # A ConfigError naming the file and FRESHSERVICE_URL when unset; the one check policy (answers in seconds).
-    client = FreshserviceClient.from_settings(settings, for_check=True)
+    client = make_client(settings, for_check=True)
     client.get_json("departments", {"per_page": 1})
     return f"{client.base_url}: API key accepted (read one department)"
 
@@ -94,7 +96,9 @@ def check(settings: Settings) -> str:
 FRESHSERVICE = Source(
     name="freshservice",
     title="Freshservice",
-    settings=None,  # [freshservice] and FRESHSERVICE_API_KEY: every install has them, so the reader knows them itself
+    # [freshservice] url and FRESHSERVICE_API_KEY: every install has them (without the helpdesk there is no
+    # report), so core's settings reader knows them itself, typed (settings.freshservice) for its client.
+    settings=None,
     client_field=None,
     enabled=lambda settings: True,
     make_client=make_client,

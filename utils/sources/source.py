@@ -15,6 +15,7 @@ from utils.core.errors import AuthenticationError, ConfigError, IntegoError, Wai
 from utils.core.period import Period
 from utils.core.settings import Settings, TableSpec
 from utils.reporting.section import AttentionRule, ReportSection
+from utils.services.http import CHECK_POLICY, CHECK_TIMEOUT
 
 # (the run's client entries from companies_list.json, the period or a backfill's span, workers) -> what `pull` receives
 Prepare = Callable[[Any, Sequence[Mapping[str, Any]], Period, int], Any]
@@ -26,10 +27,12 @@ class Source:
 
     name: str  # raw_data/<name>_<CLIENT_ID>.json, the index's and the log's name for it
     title: str  # how people read its name: "Microsoft 365"
-    settings: TableSpec | None  # its [table] in integoreport.toml and its secret; None: it has none
+    settings: TableSpec | None  # its [table] in integoreport.toml, its secret, its client key; None: it has none
     client_field: str | None  # its key in [clients.ID] ("ms365_tenant"); None: every client has it (Freshservice)
     enabled: Callable[[Settings], bool]  # do the settings configure it at all (its [table] is there)
-    make_client: Callable[[Settings], Any]  # the service's client for a run (one per run, shared by its clients)
+    # The service's client for a run (one per run, shared by its clients), made from its table and secret;
+    # the built-in ones also take `for_check=True` for the one check policy (`client_options`).
+    make_client: Callable[[Settings], Any]
     pull: Callable[[Any, Settings, str, Period], dict]  # (client, settings, client id, period) -> the raw document
     check: Callable[[Settings], str | None]  # one cheap call: what it reached, None when not configured; raises when refused
     report: ReportSection | None  # its section of the report; None: it feeds the main body (Freshservice)
@@ -37,17 +40,19 @@ class Source:
     required: bool = False  # without it there is no report: its failure fails the client, its refused key stops the run
     prepare: Prepare | None = None  # once per run before any pull (Freshservice: its account context and shared sweep)
     demo: str | None = None  # the module of its demo service (simulators.demo_<name>), started by `pull_info.py --demo`
+    shown: Callable[[Settings], str] | None = None  # its settings in a few words (or "not configured"), for the web settings page
 
     def client_value(self, settings: Settings, client_id: str) -> str:
         """The client's own id at this source (its tenant, its site), '' when it has none."""
         if self.client_field is None:
             return str(client_id)
-        entry = settings.client(client_id)
-        # The reader keeps each source's per-client value by its table; settings built in code may name the field.
-        value = entry.source_ids.get(self.settings.table) if self.settings is not None else None
-        if value is None:
-            value = getattr(entry, self.client_field, None)
-        return str(value or "").strip()
+        # The reader keeps each source's per-client value under its table's name.
+        return settings.client(client_id).source_id(self.settings.table if self.settings is not None else self.name)
+
+
+def client_options(for_check: bool) -> dict[str, Any]:
+    """A service client's keyword options: for `--check`, the one check policy and timeout (it answers in seconds)."""
+    return {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT} if for_check else {}
 
 
 class Connected:
@@ -86,8 +91,6 @@ class Connected:
         """One client's month: the raw document for raw_data/<name>_<ID>.json."""
         service = self._prepared if self._prepared is not None else self.client()
         return self.source.pull(service, self.settings, str(client_id), period)
-
-
 
 
 def stopping_error(exc: BaseException) -> IntegoError | None:

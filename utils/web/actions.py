@@ -23,6 +23,7 @@ from utils.core.period import report_period
 from utils.monthly.run_lock import RunLock
 from utils.services import client_list
 from utils.services.freshservice_client import FreshserviceClient
+from utils.sources.freshservice_command import list_clients_main
 from utils.web.jobs import Job, JobRunner
 
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -121,7 +122,7 @@ def start_check(runner: JobRunner) -> Job:
 
 def start_client_refresh(runner: JobRunner, demo: bool, home: Path) -> Job:
     """Refresh companies_list.json from Freshservice (the demo's simulated account in the demo)."""
-    work: Callable[[], int] = (lambda: refresh_demo_clients(home)) if demo else (lambda: client_list.main([]))
+    work: Callable[[], int] = (lambda: refresh_demo_clients(home)) if demo else (lambda: list_clients_main([]))
     return runner.start("clients", "Client list refresh", work)
 
 

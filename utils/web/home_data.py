@@ -17,16 +17,13 @@ from typing import Any
 from utils.core.config import COMPANIES_FILE, REPORTS_DIR
 from utils.core.errors import DataError
 from utils.core.files import is_valid_id, read_json, read_regular_bytes
-from utils.core.secrets import FRESHSERVICE_API_KEY, MAILCHIMP_KEY, MS365_CLIENT_SECRET, SENTINELONE_API_TOKEN, SMTP_PASSWORD
+from utils.core.secrets import FRESHSERVICE_API_KEY, MAILCHIMP_KEY, SMTP_PASSWORD, SecretSpec
 from utils.core.settings import Settings
 from utils.delivery.outbound import OUTBOX_DIR, BuiltReport, find_reports, read_outcomes
 from utils.reporting.month_index import previous_records
+from utils.sources import declared_sources
 
 MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
-# Each secret: what it is, the environment variable, the file in the home (from the one table of secrets).
-SECRETS = tuple((spec.what[0].upper() + spec.what[1:], spec.env_var, spec.file_name)
-                for spec in (FRESHSERVICE_API_KEY, MS365_CLIENT_SECRET, SENTINELONE_API_TOKEN, SMTP_PASSWORD, MAILCHIMP_KEY))
-SOURCE_NAMES = {"freshservice": "Freshservice", "ms365": "Microsoft 365", "sentinelone": "SentinelOne"}  # the index's step names
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8",
                  ".json": "application/json", ".eml": "message/rfc822"}
 
@@ -88,15 +85,15 @@ def report_of(home: Path, month: str, client_id: str) -> BuiltReport | None:
     return find_reports(month_folder(home, month)).get(client_id)
 
 
+def source_titles() -> dict[str, str]:
+    """Each declared source's title by its name (the index's step names)."""
+    return {source.name: source.title for source in declared_sources()}
+
+
 def client_sources(settings: Settings, client_id: str, demo: bool = False) -> tuple[str, ...]:
-    """The data sources a run pulls for the client: Freshservice, and the others its settings configure."""
-    own = settings.client(client_id)
-    sources = ["Freshservice"]
-    if demo or (settings.ms365 is not None and own.ms365_tenant):
-        sources.append("Microsoft 365")
-    if demo or (settings.sentinelone is not None and own.sentinelone_site):
-        sources.append("SentinelOne")
-    return tuple(sources)
+    """The data sources a run pulls for the client: the required one (Freshservice), and the others its settings configure."""
+    return tuple(source.title for source in declared_sources()
+                 if source.required or demo or (source.enabled(settings) and source.client_value(settings, client_id)))
 
 
 def client_rows(home: Path, settings: Settings, demo: bool = False) -> list[ClientRow]:
@@ -139,10 +136,17 @@ def read_served_file(home: Path, path: Path) -> bytes:
     return read_regular_bytes(path, "report")  # never through a symbolic link
 
 
+def secret_specs() -> tuple[SecretSpec, ...]:
+    """Every secret: Freshservice's key, each declared source's own (from its settings table), then delivery's."""
+    own = tuple(source.settings.secret for source in declared_sources() if source.settings is not None and source.settings.secret)
+    return (FRESHSERVICE_API_KEY, *own, SMTP_PASSWORD, MAILCHIMP_KEY)
+
+
 def secret_sources(home: Path) -> list[tuple[str, str]]:
     """(what, where it is set) for every secret; the values are never read here, only whether they exist."""
     shown = []
-    for what, variable, file_name in SECRETS:
+    for spec in secret_specs():
+        what, variable, file_name = spec.what[0].upper() + spec.what[1:], spec.env_var, spec.file_name
         if os.environ.get(variable, "").strip():
             where = f"set in the environment ({variable})"
         elif (home / file_name).is_file() and (home / file_name).stat().st_size > 0:
@@ -160,8 +164,7 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
             ("home", str(settings.home)),
             ("Freshservice", settings.freshservice_url or "not set"),
             ("MSP name", report.msp_name), ("time zone", report.timezone or "the machine's"),
-            ("Microsoft 365", f"app {settings.ms365.app_id}" if settings.ms365 else "not configured"),
-            ("SentinelOne", settings.sentinelone.url if settings.sentinelone else "not configured")]
+            *((source.title, source.shown(settings)) for source in declared_sources() if source.shown is not None)]
     if delivery is None:
         rows.append(("delivery", "not configured ([delivery] in integoreport.toml)"))
     else:

@@ -12,6 +12,7 @@ from typing import Any
 
 from utils.core.errors import IntegoError
 from utils.core.settings import load_settings
+from utils.sources import settings_tables
 from utils.web import home_data
 from utils.web.jobs import Job
 
@@ -23,7 +24,7 @@ def client_progress(home: Path, job: Job, lines: list[str], demo: bool) -> list[
         clients = [client for client in clients if client["id"] in job.client_ids]
     indexed = {str(row["client"]["id"]): row for row in home_data.month_rows(home, job.month)} if job.month and not job.running else {}
     try:
-        settings = load_settings(home)
+        settings = load_settings(home, tables=settings_tables())
     except IntegoError:
         settings = None
     rows: list[dict[str, Any]] = []
@@ -57,7 +58,8 @@ def _from_lines(client: dict, lines: list[str]) -> tuple[str, str | None]:
 
 
 def _source_state(name: str, client_state: str, failed: dict[str, str]) -> str:
+    titles = home_data.source_titles()
     for key, reason in failed.items():
-        if home_data.SOURCE_NAMES.get(key, key) == name:
+        if titles.get(key, key) == name:
             return f"failed: {reason}"
     return {"done": "ok", "failed": "-", "running": "...", "waiting": "", "not reached": ""}[client_state]

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from utils.core.errors import IntegoError
 from utils.core.period import resolve_timezone
 from utils.core.settings import Settings, load_settings
+from utils.sources import settings_tables
 from utils.web import actions, home_data
 from utils.web.auth import new_token, password_fingerprint, verify_password
 from utils.web.jobs import Busy, Job, Refused
@@ -22,7 +23,7 @@ blueprint = Blueprint("main", __name__)
 def settings_or_error() -> tuple[Settings | None, str | None]:
     """The home's settings, or the settings reader's own one-line error for the page to show."""
     try:
-        return load_settings(state().home), None
+        return load_settings(state().home, tables=settings_tables()), None
     except IntegoError as exc:
         return None, str(exc)
 

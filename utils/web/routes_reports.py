@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from utils.core.errors import DataError, IntegoError
 from utils.core.settings import Settings, load_settings
 from utils.delivery.outbound import DONE_OUTCOMES, build_message, check_addresses, read_outcomes
+from utils.sources import settings_tables
 from utils.web import actions, home_data
 from utils.web.jobs import Busy
 from utils.web.state import state
@@ -131,7 +132,7 @@ def send_plan(month: str, client_id: str, mode: str, test_to: str | None) -> dic
     """What a send would do, in the page's words: the subject, every recipient, or why nothing would be sent."""
     home = state().home
     try:
-        settings: Settings | None = load_settings(home)
+        settings: Settings | None = load_settings(home, tables=settings_tables())
     except IntegoError as exc:
         return {"problem": str(exc)}
     assert settings is not None
