@@ -16,7 +16,7 @@ from pathlib import Path
 from utils.core.errors import DataError
 from utils.core.files import read_json
 from utils.core.period import period_from_block
-from utils.core.settings import ReportSettings, load_settings  # noqa: F401  (ReportSettings re-exported)
+from utils.core.settings import ReportSettings
 from utils.reporting.history import History
 from utils.reporting.metrics import check_raw, compute_report_data
 from utils.reporting.metrics_types import Metrics
@@ -60,10 +60,10 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     utils.reporting.sources.load_source_files); `source_failures` says why a source could not be pulled
     this month; `history` the client's earlier months as stored (utils.reporting.history.load_history).
     `sections` and `attention` are the declared sources' report sections and rules (none: today's).
-    Without `settings`, they are read from integoreport.toml and the environment (utils.core.settings).
+    Without `settings`, the defaults (the scripts pass what integoreport.toml and the environment say).
     The metrics returned are exactly what the report shows: `--json` and the history store them as they are.
     """
-    settings = settings or load_settings().report
+    settings = settings or ReportSettings()
     sections = tuple(sections)
     result = compute_report_data(raw, settings.metrics, csat_comment_text=settings.show_csat_comments, history=history,
                                  extra_raw=extra_raw, sections=sections, attention=attention)
