@@ -13,9 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from utils.reporting.report_wording import period_words
 from utils.reporting.section import AttentionRule, count_at, one_of
 
-NOTHING_TEXT = "Nothing needs your attention this month."
+
+def nothing_text(period: Mapping[str, Any] | None = None) -> str:
+    """The list's one line when nothing needs attention, in the period's words ("this quarter")."""
+    return f"Nothing needs your attention {period_words(period)['this']}."
+
+
+NOTHING_TEXT = nothing_text()  # a month's
 
 # Ranks leave room between kinds, so a new source's rule slots in without renumbering: lower is more urgent.
 FRESHSERVICE_ATTENTION = (
@@ -31,6 +38,6 @@ FRESHSERVICE_ATTENTION = (
 )
 
 
-def attention_view(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def attention_view(items: Sequence[Mapping[str, Any]], period: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the report's "Needs your attention" section shows: the metrics' sentences, as they are."""
-    return {"lines": [str(item["text"]) for item in items], "nothing": NOTHING_TEXT if not items else ""}
+    return {"lines": [str(item["text"]) for item in items], "nothing": nothing_text(period) if not items else ""}

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from utils.core.lookup import count_or_none, dig
 from utils.reporting.ms365_view import INACTIVE_DAYS, _pct, _points, context  # noqa: F401  (context: the section's, re-exported)
+from utils.reporting.report_wording import period_words
 from utils.reporting.section import AttentionRule, ReportSection, count_at, one_of
 from utils.services.tickets import parse_timestamp
 
@@ -233,7 +234,8 @@ def summary(section: Mapping[str, Any]) -> str | None:
     if end is not None:
         text = f"Your Microsoft 365 Secure Score is {_points(end['score'])} of {_points(end['max'])} ({_pct(end['rate'])})"
         if change is not None:
-            text += ", unchanged over the month" if change == 0 else f", {'up' if change > 0 else 'down'} {_points(abs(change))} points over the month"
+            over = f"over {period_words(section.get('report_period'))['the']}"
+            text += f", unchanged {over}" if change == 0 else f", {'up' if change > 0 else 'down'} {_points(abs(change))} points {over}"
         parts.append(text)
     mfa = section["mfa"]
     if mfa["eligible"]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from utils.reporting.report_format import format_pct
+from utils.reporting.report_wording import period_words
 
 INACTIVE_DAYS = 30
 COMPARISON_LABELS = {"AllTenants": "All Microsoft 365 organisations", "TotalSeats": "Organisations of your size",
@@ -124,7 +125,7 @@ def context(section: Mapping[str, Any]) -> dict:
                                        for basis, value in (score["comparative"] or {}).items() if isinstance(value, (int, float))],
                           chart=_daily_columns(score["daily"] or []))
     elif score_view["reason"] is None:
-        score_view["reason"] = "No Secure Score was recorded for this month."
+        score_view["reason"] = f"No Secure Score was recorded for {period_words(section.get('report_period'))['this']}."
     actions = [{"title": action["title"], "category": action["category"] or "", "gap": "+" + _points(action["gap"]),
                 "impact": action["user_impact"] or "n/a"} for action in section["improvement_actions"] or []]
     licenses = section["licenses"]

@@ -18,6 +18,7 @@ from utils.reporting.quarterly_status import area_statuses, recommendations, rec
 from utils.reporting.report_format import format_count, format_duration, format_hours, format_pct, month_name
 
 QUARTERLY_TEMPLATE = "quarterly_review_template.html"
+QUARTERLY_TEXT_TEMPLATE = "quarterly_review_template.txt"  # the review's plain-text part, whatever HTML template it has
 
 # (label, path into a stored metrics JSON, formatter, whether it adds up over months)
 FIGURES: tuple[tuple[str, tuple[str, ...], Callable[[Any], str], bool], ...] = (

@@ -20,7 +20,7 @@ from utils.core.settings import ReportSettings
 from utils.reporting.history import History
 from utils.reporting.metrics import check_raw, compute_report_data
 from utils.reporting.metrics_types import Metrics
-from utils.reporting.quarterly_view import QUARTERLY_TEMPLATE, review_context
+from utils.reporting.quarterly_view import QUARTERLY_TEMPLATE, QUARTERLY_TEXT_TEMPLATE, review_context
 from utils.reporting.report_format import (  # noqa: F401  (re-exported: callers import the formatters from here too)
     NBSP,
     bar_widths,
@@ -72,11 +72,13 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     if sentences:
         context["summary"].append(" ".join(sentences))
     period = period_from_block(result.metrics["period"])
+    text_template = TEXT_TEMPLATE
     if not period.is_month:  # a quarter or range: the quarterly review, unless another template was asked for
         context["review"] = review_context(result.metrics, raw, history or {}, period)
         template = QUARTERLY_TEMPLATE if template == DEFAULT_TEMPLATE else template
+        text_template = QUARTERLY_TEXT_TEMPLATE
     html = inline_css(compact_html(render_template(template, context, sections=sections)))
-    text = render_template(TEXT_TEMPLATE, context, html=False, sections=sections)
+    text = render_template(text_template, context, html=False, sections=sections)
     return html, text, result.metrics
 
 

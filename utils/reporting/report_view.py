@@ -60,6 +60,7 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
         "client_name": metrics["client"]["name"],
         "month": period["label"],
         "period_text": wording.period_text(period),
+        "period_words": wording.period_words(period),  # "this month", "this quarter": templates/README.md lists them
         "empty": empty,
         "summary": wording.summary_paragraphs(metrics, details),
         "preheader": wording.preheader(metrics),
@@ -73,7 +74,7 @@ def build_context(metrics: Metrics, details: ReportDetails, settings: ReportSett
         "csat": _csat(metrics, details, settings),
         "backlog": _backlog(metrics, details),
         "recent": _recent(metrics),
-        "attention": attention_view(metrics["attention"]),
+        "attention": attention_view(metrics["attention"], period),
         # The other sources' sections and notes: build_outputs fills them from the sections it is handed.
         "source_sections": [],
         "source_notes": [],

@@ -6,7 +6,9 @@ two versions cannot disagree. The numbers inside come from `utils.reporting.repo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from utils.reporting.history_view import tile_changes
 from utils.reporting.metrics_types import Metrics, PeriodInfo, ReportDetails, Requester, TrendEntry
@@ -40,14 +42,27 @@ def period_text(period: PeriodInfo) -> str:
     return f"{start:%B} {start.day} to {last_day:%B} {last_day.day}, {last_day.year} ({zone_label(period['timezone'])} time)"
 
 
-def change(current: int | None, before: int | None, month: str) -> dict | None:
-    """A tile's comparison with the month before: an arrow and '2 vs Sep (10)'; None when either is unknown."""
-    if current is None or before is None:
-        return None
-    diff = current - before
-    if diff == 0:
-        return {"arrow": "=", "text": f"same as {month[:3]}"}
-    return {"arrow": "▲" if diff > 0 else "▼", "text": f"{abs(diff):,} vs {month[:3]} ({before:,})"}
+# A range's month count in words ("these four months"); a range is 2 to 12 whole months.
+_COUNT_WORDS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def period_words(period: Mapping[str, Any] | None) -> dict[str, str]:
+    """How running text names the report's period, by its kind: every "this month" of the report, the sections
+    and the templates (as `period_words`) comes from here. A period without a kind (stored before issue 19) is a month.
+
+    noun "month" / "quarter" / "period"; this "this month" / "this quarter" / "these four months" (said as "this
+    month" is); the "the month" / "the quarter" / "these four months"; at_end "at month end" / "at quarter end" /
+    "at the end of October 2026"; start "the start of the month" / "the start of July 2026"; next "next month" /
+    "next quarter" / "the next four months".
+    """
+    kind = str((period or {}).get("kind") or "month")
+    if kind in ("month", "quarter") or period is None:
+        return {"noun": kind, "this": f"this {kind}", "the": f"the {kind}", "at_end": f"at {kind} end",
+                "start": f"the start of the {kind}", "next": f"next {kind}"}
+    first, last = datetime.fromisoformat(period["start"]), datetime.fromisoformat(period["end"]) - timedelta(days=1)
+    count = _COUNT_WORDS[min(max((last.year - first.year) * 12 + last.month - first.month + 1, 1), 12)]
+    return {"noun": "period", "this": f"these {count} months", "the": f"these {count} months",
+            "at_end": f"at the end of {last:%B %Y}", "start": f"the start of {first:%B %Y}", "next": f"the next {count} months"}
 
 
 def summary_paragraphs(metrics: Metrics, details: ReportDetails) -> list[str]:
@@ -245,20 +260,23 @@ def work_notes(metrics: Metrics, details: ReportDetails) -> list[dict]:
 
 def definitions(metrics: Metrics, details: ReportDetails, show_comments: bool) -> list[str]:
     """'How these numbers are counted': each number in one plain sentence for the client."""
-    zone = zone_label(metrics["period"]["timezone"])
+    period = metrics["period"]
+    zone, words = zone_label(period["timezone"]), period_words(period)
+    noun, first, last = words["noun"], datetime.fromisoformat(period["start"]), datetime.fromisoformat(period["end"]) - timedelta(days=1)
+    span = "the 1st to midnight on the last day" if noun == "month" else f"{first:%B} 1 to midnight on the last day of {last:%B}"
     return [
-        f"The month runs from midnight on the 1st to midnight on the last day, {zone} time.",
-        "New tickets were created in the month; resolved tickets were resolved in it, whenever they were opened; "
-        "open tickets were created before the month ended and not resolved by then.",
+        f"The {noun} runs from midnight on {span}, {zone} time.",
+        f"New tickets were created in the {noun}; resolved tickets were resolved in it, whenever they were opened; "
+        f"open tickets were created before the {noun} ended and not resolved by then.",
         "First reply: time from a ticket's creation to our first response. Time to resolve: from creation to resolution. "
         "The median is the middle value (half were faster); '90% within' is the time nine in ten stayed under.",
         "On time: replies and resolutions within the target set in Freshservice. An open ticket past its resolution target "
-        "counts as missed each month until it is closed; tickets still within their target at month end are not counted.",
+        f"counts as missed each {noun} until it is closed; tickets still within their target {words['at_end']} are not counted.",
         "First contact: resolved with at most one reply from us and never reopened.",
-        "Satisfaction: survey responses sent in the month. Positive means at least 75% of the possible score "
+        f"Satisfaction: survey responses sent in the {noun}. Positive means at least 75% of the possible score "
         "(or the top ratings when there is no score); negative means 50% or less. "
         + ("Comments are quoted as written." if show_comments else "Comments are counted, not quoted."),
-        "Hours of work: time logged on the tickets, counted in the month the work was done.",
+        f"Hours of work: time logged on the tickets, counted in the {noun} the work was done.",
         f"Outside business hours: created outside {details['business_hours']}, {zone} time. "
         f"Proactive: tickets tagged {', '.join(details['proactive_tags']) or '(no tags set)'} or marked as proactive.",
         "Waiting for you: open tickets whose status is Pending or waiting on the customer.",

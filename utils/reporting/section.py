@@ -15,6 +15,7 @@ from typing import Any
 from utils.core.errors import DataError
 from utils.core.lookup import count_or_none, dig
 from utils.reporting.metrics_types import AttentionItem
+from utils.reporting.report_wording import period_words
 
 STOCK_SECTIONS = "sections"  # templates/sections/<name>.html and .txt
 SECTION_PREFIX = "section-"  # a section with its own template folder is loaded as section-<name>/<name>.html
@@ -94,18 +95,24 @@ def compute_sections(sections: Sequence[ReportSection], extra_raw: Mapping[str, 
 
 def section_views(sections: Sequence[ReportSection], metrics: Mapping[str, Any],
                   failures: Mapping[str, str] | None = None) -> tuple[list[dict], list[str], list[str]]:
-    """(sections for the templates, summary sentences, notes on sources that could not be read)."""
+    """(sections for the templates, summary sentences, notes on sources that could not be read).
+
+    A section's `context` and `summary` see its figures plus `report_period`, the report's period block, so that
+    they word the period as the report does (report_wording.period_words: "this month", "this quarter").
+    """
     views: list[dict] = []
     sentences: list[str] = []
     notes: list[str] = []
+    period = metrics.get("period")
     for section in sections:
         figures = metrics.get(section.key)
         if figures is not None:
+            figures = {**figures, "report_period": period} if period is not None else figures
             views.append({"name": section.name, "title": section.title, "template": section_template(section),
                           "view": section.context(figures)})
             sentence = section.summary(figures)
             if sentence:
                 sentences.append(sentence)
         elif failures and section.name in failures:
-            notes.append(f"The {section.title} data could not be read this month: {failures[section.name]}")
+            notes.append(f"The {section.title} data could not be read {period_words(period)['this']}: {failures[section.name]}")
     return views, sentences, notes

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from utils.reporting.report_wording import period_words
 from utils.reporting.section import AttentionRule, ReportSection, count_at, one_of
 from utils.services.tickets import parse_timestamp
 
@@ -200,9 +201,9 @@ def context(section: dict) -> dict:
     threats, agents, licenses = section["threats"], section["agents"], section["licenses"]
     zone = section.get("timezone") or "UTC"
     as_of = _date(section["as_of"], zone)
-    created = threats["created"]
+    created, this_period = threats["created"], period_words(section.get("report_period"))["this"]
     tiles = [
-        {"label": "Threats detected", "value": _count(created), "note": "this month"},
+        {"label": "Threats detected", "value": _count(created), "note": this_period},
         {"label": "Stopped", "value": _count(threats["mitigated"]), "note": "killed or quarantined"},
         {"label": "Auto-closed", "value": _count(threats["auto_resolved"]), "note": "no one had to step in"},
         {"label": "Open now", "value": _count(threats["open_now"]), "note": f"as of {_date(section['as_of'], zone, False)}"},
@@ -230,11 +231,11 @@ def context(section: dict) -> dict:
     verdicts = {VERDICT_LABELS.get(key, key): value for key, value in threats["by_verdict"].items()}
     return {
         "as_of": as_of,
-        "lead": (f"Threats SentinelOne detected on your endpoints this month, and the state of your "
+        "lead": (f"Threats SentinelOne detected on your endpoints {this_period}, and the state of your "
                  f"{_plural(agents['total'], 'protected endpoint')} as of {as_of}."),
         "tiles": tiles,
         "created": created,
-        "mitigation_line": _mitigation_line(threats),
+        "mitigation_line": _mitigation_line(threats, this_period),
         "attention": attention,
         "classification_rows": _rows(threats["by_classification"]),
         "confidence_line": ", ".join(f"{CONFIDENCE_LABELS.get(key, key)} {_count(value)}" for key, value in threats["by_confidence"].items()),
@@ -261,10 +262,10 @@ def _license_text(licenses: Mapping[str, Any]) -> str:
     return f"{_count(licenses['active'])} of {_count(licenses['total'])} licences in use"
 
 
-def _mitigation_line(threats: dict) -> str:
+def _mitigation_line(threats: dict, this_period: str) -> str:
     created = threats["created"]
     if not created:
-        return "No threats were detected this month."
+        return f"No threats were detected {this_period}."
     parts = [f"{_count(threats['mitigated'])} stopped"]
     if threats["benign"]:
         parts.append(f"{_count(threats['benign'])} marked harmless after review")
@@ -278,14 +279,14 @@ def summary(section: dict) -> str | None:
     """The executive summary's sentence: threats stopped and anything still open."""
     threats, agents = section["threats"], section["agents"]
     created, open_now = threats["created"], threats["open_now"]
-    endpoints = _plural(agents["total"], "protected endpoint")
+    endpoints, this_period = _plural(agents["total"], "protected endpoint"), period_words(section.get("report_period"))["this"]
     if created:
-        first = f"SentinelOne detected {_plural(created, 'threat')} on your endpoints this month and stopped {_count(threats['mitigated'])}"
+        first = f"SentinelOne detected {_plural(created, 'threat')} on your endpoints {this_period} and stopped {_count(threats['mitigated'])}"
         if threats["auto_resolved"]:
             first += f" ({_count(threats['auto_resolved'])} handled automatically)"
         first += "."
     else:
-        first = f"SentinelOne found no threats on your {endpoints} this month."
+        first = f"SentinelOne found no threats on your {endpoints} {this_period}."
     if open_now:
         second = f" {_plural(open_now, 'threat is', 'threats are')} still open and being dealt with."
     elif agents["total"] and not any(agents[key] for key, _, _ in HYGIENE_LINES):
