@@ -64,7 +64,7 @@ def prepare_shared_step(context: AccountContext, period: Period, multiple_client
             raise stop from None
         # Tried once per run: the reports go out with ids for names and built-in labels, and say so.
         reason = one_line(exc)
-        context.warnings.append(f"agent names and custom status labels are not available this month ({reason})")
+        context.warnings.append(f"agent names and custom status labels are not available in this report ({reason})")
         log.warning("agent names and custom status labels could not be read (%s); the reports say so", reason)
     if not multiple_clients:
         return
