@@ -16,7 +16,11 @@ through some path that does not touch the ticket, or a requester renamed, which 
 requester embed shows) is not seen again for the rest of the run. A run lasts minutes, so that is
 what a pull a few minutes earlier would have read anyway; the next run reads everything afresh.
 
-A ticket without an `updated_at` is never remembered: it is read every time. Conversations are kept
+A ticket without an `updated_at` is never remembered: it is read every time. Each period still puts
+its records together from its own discovery and sweep, so a file comes out byte for byte as without
+the memo; that is also why a view is read where a period completes a ticket by a view while the
+earlier periods had it from the sweep (the list's record lacks fields the view has), its
+conversations, time entries and survey answer being reused all the same. Conversations are kept
 per `keep_conversation_text` (a list read without text never serves a pull that wants the text).
 Every reader gets a deep copy and every writer stores one: later code mutates the records (the
 survey probes set `csat`), and two periods' documents must never share a list.
