@@ -58,7 +58,7 @@ class TicketMemo:
     def __init__(self) -> None:
         self._entries: dict[MemoKey, TicketReads] = {}
         self._lock = threading.Lock()
-        self.reused = 0  # tickets whose details came from the memo, for the debug log and the tests
+        self.reused = 0  # tickets whose details came from the memo (the tests read it)
 
     def __len__(self) -> int:
         with self._lock:
