@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -72,12 +70,12 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
     public conversations (never of private notes). Its `usage` and `api_usage` are what this pull
     cost (`AccountContext.usage_since_last_pull`), not the run's running totals.
     """
-    started = time.monotonic()
+    context.start_pull()
     try:
         document = _pull_document(context, client_id, period, entity_type, workers, now or clock.now(), progress_level,
                                   keep_conversation_text)
     finally:
-        spent = replace(context.usage_since_last_pull(), started=started)  # a failed pull's cost goes in no file
+        spent = context.usage_since_last_pull()  # a failed pull's cost goes in no file
     document["api_usage"] = spent.as_dict()  # the older block, kept for its readers; `usage` is the shared shape
     document["usage"] = spent.usage()
     return document
