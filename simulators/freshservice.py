@@ -12,6 +12,11 @@ all off by default (`SimulatorSettings`):
 - `csat_without_feedback`: an answered survey leaves no feedback conversation (`source: 5`) in the
   conversation list or the view's embed; the answer is only at /tickets/{id}/csat_response.
 
+Between two pulls a test may change the account through the simulator (never by editing the
+Account while it serves): `log_time(ticket_id, "0:30")` logs time on a ticket now, which moves its
+`updated_at` as Freshservice does. `requested_paths()` lists every request's path and query since
+the start or the last `reset_counters()`, however many (`last_requests` keeps the last 200).
+
 Standard library only:
 
 Editions (`SimulatorSettings.edition`): "classic" (the default) keeps clients as departments.
@@ -177,6 +182,7 @@ class Simulator(LoopbackServer):
         self._arrivals = 0
         self._counters = self._empty_counters()
         self._clock_offset = 0.0
+        self._paths: list[str] = []
 
     def _clock(self) -> float:
         return time.monotonic() + self._clock_offset
@@ -198,6 +204,18 @@ class Simulator(LoopbackServer):
         with self._lock:
             self._forced_status.extend([status] * count)
 
+    def log_time(self, ticket_id: int, time_spent: str, **fields: Any) -> dict:
+        """Log time on a ticket while serving, as an agent would between two pulls: by default logged and
+        executed at the account's now, so the ticket's updated_at moves there. Returns the time entry."""
+        with self._lock:
+            moment = fields.pop("created_at", None) or self.account.now
+            return self.account.add_time_entry(ticket_id, time_spent, created_at=moment, **{"executed_at": moment, **fields})
+
+    def requested_paths(self) -> list[str]:
+        """Every request's path and query since the start or the last reset_counters(), oldest first."""
+        with self._lock:
+            return list(self._paths)
+
     @property
     def windows_started(self) -> int:
         """How many rate-limit windows have begun so far."""
@@ -214,6 +232,7 @@ class Simulator(LoopbackServer):
         with self._lock:
             self._counters = self._empty_counters()
             self._last_requests.clear()
+            self._paths.clear()
 
     @staticmethod
     def _empty_counters() -> dict:
@@ -230,6 +249,7 @@ class Simulator(LoopbackServer):
         method = handler.command
         with self._lock:
             self._last_requests.append((method, handler.path, dict(handler.headers.items())))
+            self._paths.append(handler.path)
         split = urlsplit(handler.path)
         path = split.path.rstrip("/") or "/"
         pairs = parse_qsl(split.query, keep_blank_values=True)

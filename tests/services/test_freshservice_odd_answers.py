@@ -188,8 +188,10 @@ def test_once_surveys_are_known_to_leave_no_hint_later_clients_skip_the_probes(s
     simulator = start_simulator(account, csat_without_feedback=True)
     context = AccountContext(FreshserviceClient(simulator.url, SIM_KEY, policy=freshservice_policy(backoff_base=0.01)))
     pull(simulator, ours, context)
-    document = pull(simulator, theirs, context)  # the usage counters are the run's, as in a batch
+    document = pull(simulator, theirs, context)  # one context, as in a batch
     assert {t["id"]: (t["csat"] or {}).get("overall_rating") for t in document["tickets"]} == {
         **{t["id"]: None for t in later[:-1]}, later[-1]["id"]: 102}
-    assert document["api_usage"]["csat_probes"] == 1  # the first client's only
-    assert document["api_usage"]["csat_requests"] == 2 + 4
+    # The raw file counts its own pull (every ticket asked, no probe); the run's counters hold both clients'.
+    assert document["api_usage"]["csat_probes"] == 0 and document["api_usage"]["csat_requests"] == 4
+    assert context.client.counters.csat_probes == 1  # the first client's only
+    assert context.client.counters.csat_requests == 2 + 4

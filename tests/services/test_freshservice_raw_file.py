@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from build_report import main as build_report_main
 from simulators.freshservice import Simulator, SimulatorSettings
 from simulators.freshservice_data import Account
+from tests.helpers.batch import small_account
 from tests.helpers.running import SIM_KEY
 from utils.services.freshservice_pull import CONVERSATION_KEYS
 from utils.services.freshservice_pull import main as pull_main
@@ -107,3 +109,23 @@ def test_ticket_deleted_during_the_pull_is_skipped_with_a_warning(account_with_o
                               "--json", str(metrics_file), "-q"]) == 0
     assert warning in json.loads(metrics_file.read_text())["warnings"]
 
+
+
+def test_each_raw_file_of_a_batch_records_what_its_own_pull_cost(start_simulator, home, run_pull_info):
+    account, (acme, beta, _quiet) = small_account()
+    # The client list is on disk, so every request of the run is one of the two pulls' (or their shared step's).
+    (home / "companies_list.json").write_text(json.dumps([{"id": d["id"], "name": d["name"], "entity_type": "department"}
+                                                          for d in account.departments.values()]))
+    simulator = start_simulator(account)
+    result = run_pull_info(simulator, "--client", str(acme), "--client", str(beta), "--no-build")
+    assert result.returncode == 0, result.stderr
+    usage = [json.loads((home / "raw_data" / f"freshservice_{client_id}.json").read_text())["usage"] for client_id in (acme, beta)]
+    served = simulator.counters()
+    # The summary line still gives the run's total, and the files' usage adds up to it.
+    total = re.search(r"(\d+) tickets, (\d+) credits \([0-9.]+ a ticket\) in (\d+) requests", result.stderr)
+    assert total is not None and (int(total[2]), int(total[3])) == (served["credits"], served["requests"])
+    assert sum(block["requests"] for block in usage) == served["requests"]
+    assert sum(block["credits"] for block in usage) == served["credits"]
+    # The first file carries the batch's shared step (reference data, departments, sweep); the second only its own pull.
+    assert 0 < usage[1]["requests"] < usage[0]["requests"] and usage[1]["requests"] < served["requests"]
+    assert all(block["seconds_total"] >= 0 and block["retries"] == block["rate_limited"] == 0 for block in usage)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,8 @@ from typing import TypeVar
 
 from utils.core.errors import APIError, ForbiddenError, ValidationFailed
 from utils.core.period import Period
-from utils.services.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient
+from utils.services.freshservice_client import FILTER_PAGE_CAP, FILTER_PAGE_SIZE, LIST_PAGE_SIZE, FreshserviceClient, UsageCounters
+from utils.services.freshservice_memo import TicketMemo
 from utils.services.tickets import SOURCE_LABELS, STATUS_LABELS, parse_timestamp
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,35 @@ class AccountContext:
     workspaces: dict[str, dict] = field(default_factory=dict)
     _loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _usage_mark: UsageCounters = field(init=False, repr=False)  # the client's counters when this context's last pull ended
+    _usage_of: UsageCounters = field(init=False, repr=False)  # the counters object that copy was taken of
+    _pull_started: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._usage_mark, self._usage_of = self.client.counters_now(), self.client.counters
+        self._pull_started = time.monotonic()
+
+    @property
+    def details(self) -> TicketMemo:
+        """What the run has read of each ticket version (utils/services/freshservice_memo.py). The run's client holds
+        it: a run makes one context per batch (the backfill, the quarter, the month) but one client."""
+        return self.client.ticket_memo
+
+    def start_pull(self) -> None:
+        """A pull begins: its usage's `seconds_total` counts from now."""
+        self._pull_started = time.monotonic()
+
+    def usage_since_last_pull(self) -> UsageCounters:
+        """What the client spent since this context's previous pull ended, or since the context was made for the
+        first pull: so a batch's shared step (reference data, the sweep, the open tickets) is counted in its first
+        client's file, and a sweep made during a pull in that pull's. Timed from `start_pull`; starts the next count."""
+        now, counters = self.client.counters_now(), self.client.counters
+        # pull_info.py's demo gives the client fresh counters between its parts: then all of them count.
+        earlier = self._usage_mark if self._usage_of is counters else UsageCounters()
+        self._usage_mark, self._usage_of = now, counters
+        spent = now.minus(earlier)
+        spent.started = self._pull_started  # seconds_total: the pull's own wall time, not the shared step's
+        return spent
 
     def load_reference_data(self) -> None:
         """Ticket form fields (custom status and source labels) and agents' names, once."""

@@ -2,7 +2,10 @@
 
 It owns authentication, timeouts, rate-limit pacing shared by all threads of a run
 (utils/services/freshservice_pacing.py, on top of the shared retry policy in utils/services/http.py),
-paging through utils/services/paging.py, typed errors, and the per-run counters that land in the raw data.
+paging through utils/services/paging.py, typed errors, the per-run counters that land in the raw data,
+and the run's memo of what was read of each ticket (utils/services/freshservice_memo.py): the client
+is the one object a whole run shares, while each batch of the run (the backfill, the quarter, the
+month) makes its own AccountContext.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +28,7 @@ from utils.core.errors import APIError, AuthenticationError, ForbiddenError, Not
 from utils.core.secrets import load_api_key
 from utils.core.settings import Settings
 from utils.core.urls import freshservice_url
+from utils.services.freshservice_memo import TicketMemo
 from utils.services.freshservice_pacing import RateLimiter, int_header
 from utils.services.http import (
     CHECK_POLICY,
@@ -66,6 +70,14 @@ class UsageCounters(Usage):
     @property
     def seconds_waited(self) -> float:
         return self.waited_seconds
+
+    def minus(self, earlier: Usage) -> UsageCounters:
+        """What was spent since `earlier` (a copy of the same counters), timed from when `earlier` was taken."""
+        spent = super().minus(earlier)
+        base = earlier if isinstance(earlier, UsageCounters) else UsageCounters()
+        return UsageCounters(spent.requests, spent.retries, spent.rate_limited, spent.waited_seconds,
+                             credits=self.credits - base.credits, csat_requests=self.csat_requests - base.csat_requests,
+                             csat_probes=self.csat_probes - base.csat_probes, started=base.started)
 
     def usage(self) -> dict[str, Any]:
         """The raw file's `usage` block (utils.services.http.usage_block) with Freshservice's extras."""
@@ -128,6 +140,7 @@ class FreshserviceClient:
         self.wait_budget = WaitBudget(SERVICE, WAIT_BUDGET, clock=self.limiter.clock)
         self.counters = counters or UsageCounters()
         self._counter_lock = threading.Lock()
+        self.ticket_memo = TicketMemo()  # shared with the in_workspace copies, like the counters
         self._shared_session = session
         self._local = threading.local()
         self.filter_params: dict[str, Any] = {}
@@ -166,6 +179,11 @@ class FreshserviceClient:
             session.auth = (self._api_key, "X")
             session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         return session
+
+    def counters_now(self) -> UsageCounters:
+        """A copy of the run's counters as they stand, its clock starting now (`later.minus(copy)`: what was spent since)."""
+        with self._counter_lock:
+            return replace(self.counters, started=time.monotonic())
 
     def count(self, **increments: float) -> None:
         """Add to the run's counters what only the caller knows, such as why a request was sent."""

@@ -19,6 +19,7 @@ from utils.core.errors import APIError, NotFoundError
 from utils.core.period import Period
 from utils.services.freshservice_account import RESOLVED_STATUSES, AccountContext
 from utils.services.freshservice_client import FreshserviceClient
+from utils.services.freshservice_memo import TicketReads, memo_key
 from utils.services.tickets import PRIORITY_LABELS, resolved_time
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,16 @@ def fetch_csat(client: FreshserviceClient, ticket_id: int, probe: bool = False) 
     return body.get("csat_response") if isinstance(body, dict) else None
 
 
+def survey_answer(context: AccountContext, ticket: dict, probe: bool = False) -> dict | None:
+    """`fetch_csat` once per ticket version a run: an earlier period's answer (a 404 too) is reused."""
+    key = memo_key(ticket["id"], ticket.get("updated_at"))
+    known = context.details.recall(key)
+    if not known.csat_read:
+        known = TicketReads(csat_read=True, csat=fetch_csat(context.client, ticket["id"], probe))
+        context.details.remember(key, known)
+    return known.csat
+
+
 def fetch_unhinted_csat(context: AccountContext, tickets: list[dict], period: Period, workers: int) -> None:
     """Survey answers that left no feedback conversation, into the tickets' `csat`.
 
@@ -75,7 +86,7 @@ def fetch_unhinted_csat(context: AccountContext, tickets: list[dict], period: Pe
         resolved_in_period = sorted((t for t in unanswered if period.contains(resolved_time(t))), key=lambda t: resolved_time(t) or period.end)
         for ticket in resolved_in_period[:CSAT_PROBES]:
             asked.add(ticket["id"])
-            ticket["csat"] = fetch_csat(context.client, ticket["id"], probe=True)
+            ticket["csat"] = survey_answer(context, ticket, probe=True)
             if ticket["csat"] is not None:
                 log.info("survey answers leave no feedback conversation on this helpdesk; asking every resolved ticket")
                 context.surveys_leave_feedback = False
@@ -84,7 +95,7 @@ def fetch_unhinted_csat(context: AccountContext, tickets: list[dict], period: Pe
         return
     rest = [ticket for ticket in unanswered if ticket["id"] not in asked]
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="csat") as pool:
-        for ticket, csat in zip(rest, pool.map(lambda t: fetch_csat(context.client, t["id"]), rest), strict=True):
+        for ticket, csat in zip(rest, pool.map(lambda t: survey_answer(context, t), rest), strict=True):
             ticket["csat"] = csat
 
 
@@ -136,36 +147,60 @@ def _fetch_ticket_details(context: AccountContext, ticket: dict, side_pool: Thre
                           keep_conversation_text: bool) -> dict:
     client = context.client
     ticket_id = ticket["id"]
-    time_entries = side_pool.submit(fetch_time_entries, client, ticket_id) if side_pool else None
     swept = context.sweep.get(ticket_id)
+    # Read once per ticket version a run (freshservice_memo.py says why that is safe): what an earlier
+    # period of the run read of this version is reused; the record is still put together here, from this
+    # period's discovery and sweep, so it comes out exactly as a fresh read would.
+    key = memo_key(ticket_id, (swept or ticket).get("updated_at"))
+    known = context.details.recall(key)
+    reused = known.time_entries is not None and keep_conversation_text in known.conversations
+    time_entries = side_pool.submit(fetch_time_entries, client, ticket_id) if side_pool and known.time_entries is None else None
     embedded: list[dict] | None = None
     if swept is not None:
         record = {**ticket, **swept}
     else:
-        viewed = fetch_ticket_view(context, ticket_id)
-        embedded = viewed.pop("conversations", None)
-        record = {**ticket, **viewed}
-    if embedded is not None and len(embedded) < EMBEDDED_CONVERSATIONS_MAX:
-        conversations = embedded  # the embed held them all: no conversations call needed
-    else:
-        conversations = list(client.paginate(f"tickets/{ticket_id}/conversations", "conversations"))
-    record["conversations"] = [conversation_metadata(c, keep_conversation_text)
-                                for c in sorted(conversations, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
-                                if isinstance(c, dict)]
-    for key in TICKET_TEXT_KEYS:
-        record.pop(key, None)
-    record["time_entries"] = time_entries.result() if time_entries else fetch_time_entries(client, ticket_id)
-    record["csat"] = fetch_csat(client, ticket_id) if has_feedback(record) else None
+        if known.view is None:
+            known.view = fetch_ticket_view(context, ticket_id)
+            embedded = known.view.pop("conversations", None)
+            for text_key in TICKET_TEXT_KEYS:
+                known.view.pop(text_key, None)  # popped from the record below all the same; the memo keeps no text
+        record = {**ticket, **known.view}
+    if keep_conversation_text not in known.conversations:
+        if embedded is not None and len(embedded) < EMBEDDED_CONVERSATIONS_MAX:
+            conversations = embedded  # the embed held them all: no conversations call needed
+        else:
+            conversations = list(client.paginate(f"tickets/{ticket_id}/conversations", "conversations"))
+        known.conversations[keep_conversation_text] = [
+            conversation_metadata(c, keep_conversation_text)
+            for c in sorted(conversations, key=lambda c: (c.get("created_at") or "", c.get("id") or 0)) if isinstance(c, dict)]
+    record["conversations"] = known.conversations[keep_conversation_text]
+    for text_key in TICKET_TEXT_KEYS:
+        record.pop(text_key, None)
+    if known.time_entries is None:
+        known.time_entries = time_entries.result() if time_entries else fetch_time_entries(client, ticket_id)
+    record["time_entries"] = known.time_entries
+    if has_feedback(record) and not known.csat_read:
+        known.csat_read, known.csat = True, fetch_csat(client, ticket_id)
+    record["csat"] = known.csat if has_feedback(record) else None
+    complete_record(context, record, tags_refused=swept is not None and context.list_tags_refused)
+    if record.get("updated_at") == (swept or ticket).get("updated_at"):  # else it changed while being read: not remembered
+        context.details.remember(key, known)
+    if reused:
+        context.details.count_reuse()
+    return record
+
+
+def complete_record(context: AccountContext, record: dict, tags_refused: bool) -> None:
+    """The keys every ticket of a raw file has: stats, tags, the requester's name, the codes' labels."""
     record.setdefault("stats", None)
     # A swept ticket has no tags where the account refuses include=tags on the list: unknown, not none.
-    record.setdefault("tags", None if swept is not None and context.list_tags_refused else [])
+    record.setdefault("tags", None if tags_refused else [])
     requester = record.get("requester")
     record["requester"] = ({"id": requester.get("id"), "name": requester.get("name"), "email": requester.get("email")}
                            if isinstance(requester, dict) else None)
     record["status_text"] = _coded(context.status_labels, record.get("status"), "Status")
     record["priority_text"] = _coded(PRIORITY_LABELS, record.get("priority"), "Priority")
     record["source_text"] = _coded(context.source_labels, record.get("source"), "Source")
-    return record
 
 
 class Progress:

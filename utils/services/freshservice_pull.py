@@ -68,10 +68,23 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
 
     Progress shows as a live line on a terminal, else as log lines at `progress_level`. The
     document keeps no conversation or description text; `keep_conversation_text` keeps that of
-    public conversations (never of private notes).
+    public conversations (never of private notes). Its `usage` and `api_usage` are what this pull
+    cost (`AccountContext.usage_since_last_pull`), not the run's running totals.
     """
+    context.start_pull()
+    try:
+        document = _pull_document(context, client_id, period, entity_type, workers, now or clock.now(), progress_level,
+                                  keep_conversation_text)
+    finally:
+        spent = context.usage_since_last_pull()  # a failed pull's cost goes in no file
+    document["api_usage"] = spent.as_dict()  # the older block, kept for its readers; `usage` is the shared shape
+    document["usage"] = spent.usage()
+    return document
+
+
+def _pull_document(context: AccountContext, client_id: str, period: Period, entity_type: str, workers: int,
+                   now: datetime, progress_level: int, keep_conversation_text: bool) -> dict:
     client = context.client
-    now = now or clock.now()
     if (entity_type == "workspace") != (context.edition == MSP):
         raise DataError(f"client {client_id} is a {entity_type}, but this run reads a "
                           f"{'Freshservice for MSPs' if context.edition == MSP else 'classic'} account (see companies_list.json)")
@@ -98,7 +111,7 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
                         "include=tags on the ticket list (400), so proactive tickets may be undercounted")
     # A period's review shows the client's devices; a month's report does not, so a month spends no credits on them.
     devices = fetch_devices(client, client_record["id"], warnings) if not period.is_month and entity_type == "department" else None
-    document = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "source": "freshservice",
         "generated_at": clock.now().isoformat(timespec="seconds"),
@@ -111,10 +124,7 @@ def pull_client_month(context: AccountContext, client_id: str, period: Period, e
         "agents": dict(sorted(context.agents.items())),
         "warnings": warnings,
         **({"devices": devices} if devices else {}),  # none kept, or an empty list: the review shows nothing
-        "api_usage": client.counters.as_dict(),  # the older block, kept for its readers; `usage` is the shared shape
-        "usage": client.counters.usage(),
     }
-    return document
 
 
 def raw_data_path(home: Path, client_id: str) -> Path:
