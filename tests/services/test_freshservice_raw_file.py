@@ -102,7 +102,7 @@ def test_ticket_deleted_during_the_pull_is_skipped_with_a_warning(account_with_o
         assert pull_to_home(simulator, client_id, monkeypatch) == 0
     raw = json.loads(raw_text(home, client_id))
     assert [t["id"] for t in raw["tickets"]] == [kept_id]
-    warning = f"ticket {victim} was deleted while the month was being read (404); it is left out"
+    warning = f"ticket {victim} was deleted while its period was being read (404); it is left out"
     assert warning in raw["warnings"]
     metrics_file = tmp_path / "metrics.json"
     assert build_report_main([str(home / "raw_data" / f"freshservice_{client_id}.json"), "--out", str(tmp_path / "r.html"),

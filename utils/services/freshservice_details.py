@@ -108,7 +108,7 @@ class TicketGone(NotFoundError):
     """A ticket found by the discovery answered 404 when its details were read: deleted meanwhile."""
 
     def __init__(self, ticket_id: Any):
-        super().__init__(f"ticket {ticket_id} was deleted while the month was being read (404); it is left out",
+        super().__init__(f"ticket {ticket_id} was deleted while its period was being read (404); it is left out",
                          404, f"/api/v2/tickets/{ticket_id}")
         self.ticket_id = ticket_id
 
