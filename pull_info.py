@@ -149,8 +149,8 @@ def report_summary(summary: RunSummary, index_path: Path | None, client: Freshse
     done = [o for o in summary.outcomes if not o.error]
     usage = client.counters.as_dict()
     tickets = sum(o.tickets for o in done)
-    log.info("%s: %d clients done, %d failed; %d tickets, %d credits (%.2f a ticket) in %d requests, %d rate-limit waits, %.1f s",
-             period.label, len(done), len(summary.failed), tickets, usage["credits"], usage["credits"] / tickets if tickets else 0,
+    log.info("%s: %d client%s done, %d failed; %d tickets, %d credits (%.2f a ticket) in %d requests, %d rate-limit waits, %.1f s",
+             period.label, len(done), "" if len(done) == 1 else "s", len(summary.failed), tickets, usage["credits"], usage["credits"] / tickets if tickets else 0,
              usage["requests"], usage["rate_limited"], time.monotonic() - started)
     for outcome in summary.failed:
         log.info("  failed: %s (%s): %s", outcome.client.get("name"), outcome.client.get("id"), outcome.error)

@@ -62,7 +62,7 @@ def test_demo_batch_of_every_client_leaves_a_real_home_untouched(demo_run):
     assert summary is not None and int(summary.group(1)) > 500
     assert int(summary.group(2)) <= 3 * int(summary.group(1))
     log_files = list((demo_home / "logs").glob("pull_info-*.log"))
-    assert len(log_files) == 1 and "clients done" in log_files[0].read_text()
+    assert len(log_files) == 1 and " done, 0 failed" in log_files[0].read_text()
 
 
 def test_failing_client_is_marked_and_the_others_complete(start_simulator, home):

@@ -55,7 +55,7 @@ def test_a_duplicate_client_is_pulled_once(start_simulator, home, run_pull_info)
     result = run_pull_info(simulator, "--client", str(acme), "--client", str(acme))
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("Acme Law: 5 tickets") == 1
-    assert "1 clients done, 0 failed" in result.stderr
+    assert "1 client done, 0 failed" in result.stderr
     assert (home / "reports" / MONTH / "index.html").read_text().count("Acme Law") == 1
 
 
