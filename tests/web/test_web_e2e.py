@@ -131,8 +131,6 @@ def test_sign_in_make_a_report_view_it_on_a_phone_send_it_once(page, served, smt
     expect(page.locator("h1")).to_contain_text(f"Reports for 1 client, {previous_month('UTC')}")
     assert "exit code 0" in wait_for_job(page, RUN_TIMEOUT_MS)
     expect(page.locator("#progress tr.done")).to_contain_text(CLIENT_NAME)
-    if os.environ.get("WEB_RUN_SCREENSHOT"):  # docs/img/run-page.png is made this way
-        page.screenshot(path=os.environ["WEB_RUN_SCREENSHOT"], full_page=False)
     page.click("text=open the report")
 
     page.set_viewport_size({"width": 390, "height": 844})
