@@ -43,7 +43,7 @@ log = logging.getLogger("build_report")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = build_parser("Build a client's monthly HTML email report from a raw Freshservice data file (no network).", network=False)
+    parser = build_parser("Build a client's monthly HTML email report from a raw Freshservice data file (no network).")
     parser.add_argument("raw", nargs="?", metavar="RAW_JSON", help="raw data file (default: the newest raw_data/freshservice_*.json in the home)")
     parser.add_argument("--out", metavar="PATH", help=f"where to write the HTML report (default: {OUTPUT_REPORT} in the home)")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics JSON here")

@@ -41,7 +41,7 @@ THREADS = 8  # page requests; the jobs run in their own threads
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = build_parser("The internal web interface: clients, reports, sending and the setup check, in a browser.", network=False)
+    parser = build_parser("The internal web interface: clients, reports, sending and the setup check, in a browser.")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"the address to listen on (default {DEFAULT_HOST}; "
                                                              "any other needs a password: --set-password)")
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"the port (default {DEFAULT_PORT})")

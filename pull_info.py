@@ -46,6 +46,7 @@ from utils.reporting.history import TREND_MONTHS
 from utils.services.freshservice_client import FreshserviceClient, UsageCounters
 from utils.services.freshservice_pull import DEFAULT_WORKERS, positive_int
 from utils.sources import settings_tables
+from utils.sources.freshservice import add_url_argument, with_url
 from utils.sources.source import Connected
 
 log = logging.getLogger("pull_info")
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     period = period_of(args, resolve_timezone(args.tz, settings.timezone))
     if not args.demo:
         if args.url:  # --url beats FRESHSERVICE_URL, which beats the settings file
-            settings = settings.with_freshservice_url(args.url)
+            settings = with_url(settings, args.url)
         sources = connect(settings)  # the Freshservice URL and key are checked here, before the first request
         deliver = send_after_build(settings, home, period, args.client) if args.send and not args.no_build else None
         return run_with_sources(args, home, period, settings, report_settings, sources, deliver=deliver)
@@ -77,7 +78,7 @@ def check_services(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         raise ConfigError("--check tries your own settings and services; run it without --demo")
     if args.url:
-        settings = settings.with_freshservice_url(args.url)
+        settings = with_url(settings, args.url)
     results = run_checks(settings)
     print(format_table(results))
     return checks_exit_code(results)
@@ -176,6 +177,7 @@ def build_pull_info_parser() -> argparse.ArgumentParser:
     parser = build_parser("Pull every client's month from Freshservice and build their reports (what cron runs monthly).",
                           exit_codes=EXIT_CODES_HELP.replace("1 a runtime failure (API, data, file)",
                                                              "1 a client or data source failed, or another runtime failure"))
+    add_url_argument(parser)
     add_period_arguments(parser)
     parser.add_argument("--client", action="append", metavar="ID", type=client_id,
                         help="only this client (repeatable); default: every client")

@@ -35,7 +35,7 @@ log = logging.getLogger("send_reports")
 
 def make_parser() -> argparse.ArgumentParser:
     parser = build_parser("Email each client its built report for the month (SMTP or Mailchimp Transactional), never twice.",
-                          network=False, exit_codes=EXIT_CODES_HELP.replace(
+                          exit_codes=EXIT_CODES_HELP.replace(
                               "1 a runtime failure (API, data, file)", "1 any client's email partial, failed or unknown (or another runtime failure)"))
     add_period_arguments(parser)
     parser.add_argument("--client", action="append", metavar="ID", default=[], type=client_id, help="only this client (repeatable)")

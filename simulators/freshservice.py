@@ -77,7 +77,7 @@ from simulators.freshservice_data import (
 from simulators.freshservice_query import QueryError, compile_filter_query
 from utils.core.settings import SETTINGS_FILE, Settings
 from utils.services.freshservice_client import FreshserviceClient
-from utils.sources.freshservice import FRESHSERVICE
+from utils.sources.freshservice import FRESHSERVICE, with_url
 from utils.sources.source import Connected
 
 # --------------------------------------------------------------------------- server
@@ -765,7 +765,7 @@ def start_demo_source(home: Path) -> tuple[Simulator, Connected]:
     simulator = Simulator(account=build_demo_account(), settings=SimulatorSettings(api_key=DEMO_KEY, rate_limit_total=DEMO_CREDITS_PER_MINUTE))
     url = simulator.start()
     client = FreshserviceClient(url, DEMO_KEY)
-    return simulator, Connected(FRESHSERVICE, Settings(home=home, path=home / SETTINGS_FILE).with_freshservice_url(url), client)
+    return simulator, Connected(FRESHSERVICE, with_url(Settings(home=home, path=home / SETTINGS_FILE), url), client)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,10 +13,10 @@ from tests.helpers.running import finishes
 from tests.helpers.settings import read_settings
 from utils.core.cli import redact
 from utils.core.errors import ConfigError
-from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, load_api_key, read_secret
+from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, read_secret
 from utils.core.settings import ClientSettings, client_keys, known_keys, load_settings, parse_address
-from utils.services.freshservice_client import client_from_settings
 from utils.sources import settings_tables
+from utils.sources.freshservice import freshservice_settings, load_api_key, make_client, with_url
 from utils.sources.sentinelone import SENTINELONE_API_TOKEN
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def settings_error(home: Path, text: str, env: dict[str, str] | None = None) -> 
 def test_no_file_gives_the_defaults(home):
     settings = read_settings(home, {})
     assert settings.report.msp_name == "Your IT team"
-    assert settings.report.timezone is None and settings.freshservice_url is None
+    assert settings.report.timezone is None and freshservice_settings(settings).url is None
     assert settings.table("ms365") is None and settings.table("sentinelone") is None and settings.delivery is None
     assert settings.client("42") == ClientSettings("42")
 
@@ -98,7 +98,7 @@ def test_the_issue_example_reads_every_key(home):
     assert settings.report.proactive_tags == ("proactive", "maintenance")
     assert settings.report.accent_color == "#1F6FEB"
     assert settings.report.logo_url == "https://acme.example/logo.png"
-    assert settings.freshservice_url == "https://acme.freshservice.com"
+    assert freshservice_settings(settings).url == "https://acme.freshservice.com"
     assert (settings.table("ms365") or {}).get("graph_url") == "https://graph.microsoft.com"
     assert (settings.table("sentinelone") or {}).get("url") == "https://usea1-partners.sentinelone.net"
     delivery = settings.delivery
@@ -311,11 +311,11 @@ def test_environment_wins_over_the_file(home):
     assert settings.report.business_hours == "Mon-Sat 07:00-19:00"
     assert settings.report.proactive_tags == ("vip", "patching")
     assert settings.report.accent_color == "#000000"
-    assert settings.freshservice_url == "https://other.freshservice.com"
+    assert freshservice_settings(settings).url == "https://other.freshservice.com"
     key = {"FRESHSERVICE_API_KEY": "k-123456"}
-    assert client_from_settings(read_settings(home, key)).base_url == "https://acme.freshservice.com"
-    assert client_from_settings(read_settings(home, {**key, "FRESHSERVICE_URL": "other"})).base_url == "https://other.freshservice.com"
-    assert client_from_settings(read_settings(home, {**key, "FRESHSERVICE_URL": "other"}).with_freshservice_url("third")).base_url == \
+    assert make_client(read_settings(home, key)).base_url == "https://acme.freshservice.com"
+    assert make_client(read_settings(home, {**key, "FRESHSERVICE_URL": "other"})).base_url == "https://other.freshservice.com"
+    assert make_client(with_url(read_settings(home, {**key, "FRESHSERVICE_URL": "other"}), "third")).base_url == \
         "https://third.freshservice.com"
 
 
@@ -431,8 +431,8 @@ def test_build_report_takes_the_report_settings_from_the_file_and_the_environmen
 def test_a_settings_error_stops_every_script_with_exit_2_before_any_work(home, capsys):
     import build_report
     import pull_info
-    from utils.services import client_list as client_manager
-    from utils.services import freshservice_pull as freshservice
+    from utils import client_manager
+    from utils.sources import freshservice_command as freshservice
 
     write_settings(home, '[report]\nmsp_name = "Acme IT"\nmsp_nmae = "typo"\n')
     for main, argv in [(pull_info.main, []), (build_report.main, []), (freshservice.main, ["21"]), (client_manager.main, [])]:
@@ -481,8 +481,8 @@ def test_the_metrics_settings_come_from_the_same_reader(home):
 
 
 def test_the_freshservice_pacing_is_read_with_the_settings(home):
-    settings = read_settings(home, {"FRESHSERVICE_RATE_WINDOW": "2.5", "FRESHSERVICE_RATE_RESERVE": "20%"})
-    assert (settings.freshservice.rate_window, settings.freshservice.rate_reserve) == (2.5, 0.20)
+    helpdesk = freshservice_settings(read_settings(home, {"FRESHSERVICE_RATE_WINDOW": "2.5", "FRESHSERVICE_RATE_RESERVE": "20%"}))
+    assert (helpdesk.rate_window, helpdesk.rate_reserve) == (2.5, 0.20)
     with pytest.raises(ConfigError, match="FRESHSERVICE_RATE_WINDOW"):
         read_settings(home, {"FRESHSERVICE_RATE_WINDOW": "soon"})
 
@@ -497,7 +497,8 @@ def test_every_secret_error_names_the_place_from_the_one_table(home):
     from utils.core.secrets import SECRETS
 
     own = {spec.table: spec.secret for spec in settings_tables() if spec.secret}
-    assert set(own) == {"ms365", "sentinelone"}  # each declared source's secret, from its own TableSpec
+    assert set(own) == {"freshservice", "ms365", "sentinelone"}  # each declared source's secret, from its own TableSpec
+    assert not set(own) & set(SECRETS)  # core's table holds delivery's secrets only
     for table, spec in {**SECRETS, **own}.items():
         message = settings_error(home, f'[{table}]\nsecret_value_key = "abc-secret"\n')
         assert f"set {spec.env_var} or put it in {home / spec.file_name}" in message, (table, message)

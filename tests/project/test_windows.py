@@ -163,7 +163,7 @@ def test_no_readable_by_others_warning_where_modes_are_not_access_control(as_on_
     token = home / "token.txt"
     token.write_text("file-key-123")
     token.chmod(0o644)
-    script = ("import logging, sys\nfrom pathlib import Path\nfrom utils.core.secrets import load_api_key\n"
+    script = ("import logging, sys\nfrom pathlib import Path\nfrom utils.sources.freshservice import load_api_key\n"
               "logging.basicConfig()\nprint(load_api_key(Path(sys.argv[1]), {}) == 'file-key-123')")
     result = as_on_windows("-c", script, str(home))
     assert result.stdout.strip() == "True", result.stderr

@@ -11,7 +11,7 @@ import pytest
 
 from simulators.freshservice_data import Account
 from tests.helpers.running import SIM_KEY, run_script
-from utils.services import client_list as client_manager
+from utils import client_manager
 
 
 def small_account(departments: int = 3, tickets: int = 0) -> Account:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from utils.services.freshservice_pull import main as pull_main
+from utils.sources.freshservice_command import main as pull_main
 
 
 def test_key_that_cannot_go_in_a_header_is_a_settings_error(home, monkeypatch, capsys):

@@ -16,8 +16,8 @@ import pytest
 from simulators.freshservice_data import Account
 from tests.helpers.batch import MONTH, small_account
 from tests.helpers.running import SIM_KEY
-from utils.services import client_list as client_manager
-from utils.services.freshservice_pull import main as puller_main
+from utils import client_manager
+from utils.sources.freshservice_command import main as puller_main
 
 # The calls that answer for the primary workspace only unless they name one (freshservice-api.md Part 1).
 SCOPED_PATHS = ("/api/v2/tickets", "/api/v2/tickets/filter", "/api/v2/departments", "/api/v2/ticket_form_fields")

@@ -10,11 +10,12 @@ import pytest
 from simulators.freshservice_data import Account
 from tests.helpers.batch import MONTH, batch_env
 from tests.helpers.running import SIM_KEY, run_script
+from tests.helpers.settings import read_settings
 from tests.helpers.timing import SkippedTime
 from utils.core.errors import ConfigError
-from utils.core.settings import load_settings
-from utils.services.freshservice_client import FreshserviceClient, client_from_settings
-from utils.services.freshservice_pull import main as pull_main
+from utils.services.freshservice_client import FreshserviceClient
+from utils.sources.freshservice import make_client
+from utils.sources.freshservice_command import main as pull_main
 
 NOW = "2026-11-26T12:00:00+00:00"
 
@@ -54,8 +55,8 @@ def test_tight_budget_with_faults_gives_the_unlimited_pull(start_simulator, home
 
 def test_window_setting_reaches_the_client(home, monkeypatch):
     env = {"FRESHSERVICE_URL": "http://127.0.0.1:9", "FRESHSERVICE_API_KEY": "k-123456"}
-    assert client_from_settings(load_settings(home, env)).limiter.window_seconds == 60
-    client = client_from_settings(load_settings(home, {**env, "FRESHSERVICE_RATE_WINDOW": "2.5"}))
+    assert make_client(read_settings(home, env)).limiter.window_seconds == 60
+    client = make_client(read_settings(home, {**env, "FRESHSERVICE_RATE_WINDOW": "2.5"}))
     assert client.limiter.window_seconds == 2.5 and client.policy.max_wait == 5.0
 
 
@@ -63,7 +64,7 @@ def test_window_setting_reaches_the_client(home, monkeypatch):
 def test_nonsense_window_is_a_settings_error(home, value):
     env = {"FRESHSERVICE_URL": "http://127.0.0.1:9", "FRESHSERVICE_API_KEY": "k-123456", "FRESHSERVICE_RATE_WINDOW": value}
     with pytest.raises(ConfigError, match="FRESHSERVICE_RATE_WINDOW"):
-        load_settings(home, env)
+        read_settings(home, env)
 
 
 def test_an_hourly_plans_retry_after_of_half_an_hour_is_waited_in_full_once(start_simulator, caplog):

@@ -19,7 +19,7 @@ from utils.core.errors import ConfigError
 from utils.core.period import report_period, resolve_timezone
 from utils.services.freshservice_client import FreshserviceClient, freshservice_policy
 from utils.services.freshservice_pull import AccountContext, pull_client_month
-from utils.services.freshservice_pull import main as puller_main
+from utils.sources.freshservice_command import main as puller_main
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OCTOBER_UTC = report_period("2026-10", "UTC", NOW)

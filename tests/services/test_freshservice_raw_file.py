@@ -15,7 +15,7 @@ from simulators.freshservice_data import Account
 from tests.helpers.batch import small_account
 from tests.helpers.running import SIM_KEY
 from utils.services.freshservice_pull import CONVERSATION_KEYS
-from utils.services.freshservice_pull import main as pull_main
+from utils.sources.freshservice_command import main as pull_main
 
 NOW = "2026-11-26T12:00:00+00:00"
 

@@ -66,14 +66,12 @@ EXIT_CODES_HELP = ("exit codes: 0 ok; 1 a runtime failure (API, data, file); 2 a
                    "130 interrupted (Ctrl-C); 143 SIGTERM; 129 SIGHUP")
 
 
-def build_parser(description: str, network: bool = True, exit_codes: str = EXIT_CODES_HELP) -> argparse.ArgumentParser:
-    """An argument parser with -v/--verbose, -q/--quiet, --debug and, for network scripts, --url; --help ends with the exit codes."""
+def build_parser(description: str, exit_codes: str = EXIT_CODES_HELP) -> argparse.ArgumentParser:
+    """An argument parser with -v/--verbose, -q/--quiet and --debug; --help ends with the exit codes."""
     parser = argparse.ArgumentParser(description=description, epilog=exit_codes)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    if network:
-        parser.add_argument("--url", help="the Freshservice helpdesk (acme, acme.freshservice.com or https://...); default $FRESHSERVICE_URL")
     return parser
 
 

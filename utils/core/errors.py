@@ -48,7 +48,7 @@ class ForbiddenError(APIError):
 
 
 class ValidationFailed(APIError):
-    """400 naming the request fields it refused (Freshservice's `errors[].field`)."""
+    """400 naming the request fields it refused (the body's `errors[].field`), so a caller can retry without them."""
 
     def __init__(self, message: str, status: int | None = None, path: str | None = None, fields: tuple[str, ...] = ()):
         super().__init__(message, status, path)

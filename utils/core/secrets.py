@@ -31,14 +31,12 @@ class SecretSpec:
     what: str  # for messages: "SMTP password"
 
 
-FRESHSERVICE_API_KEY = SecretSpec("FRESHSERVICE_API_KEY", "token.txt", "Freshservice API key")
 SMTP_PASSWORD = SecretSpec("SMTP_PASSWORD", "smtp_password.txt", "SMTP password")
 MAILCHIMP_KEY = SecretSpec("MAILCHIMP_TRANSACTIONAL_KEY", "mailchimp_key.txt", "Mailchimp Transactional key")
 
 # The settings table each secret belongs to: where the "secrets never go in the file" error sends it.
 # A data source's own secret is in its TableSpec (utils/sources), which the settings reader adds to these.
 SECRETS: dict[str, SecretSpec] = {
-    "freshservice": FRESHSERVICE_API_KEY,
     "delivery.smtp": SMTP_PASSWORD,
     "delivery.mailchimp": MAILCHIMP_KEY,
 }
@@ -75,18 +73,6 @@ def read_secret(home: Path, spec: SecretSpec, env: Mapping[str, str] | None = No
         _warn_if_readable_by_others(path)
     register_secret(value)
     return value
-
-
-def load_api_key(home: Path, env: Mapping[str, str] | None = None) -> str:
-    """The Freshservice API key, read as every secret is, and checked to fit in an HTTP header."""
-    key = read_secret(home, FRESHSERVICE_API_KEY, env)
-    try:
-        key.encode("latin-1")
-    except UnicodeEncodeError as exc:
-        # HTTP headers carry Latin-1 only; requests would fail deep inside with an encoding error.
-        raise ConfigError(f"the Freshservice API key has a character that cannot be sent (position {exc.start + 1}); "
-                          f"copy the key again into {FRESHSERVICE_API_KEY.env_var} or {home / FRESHSERVICE_API_KEY.file_name}") from None
-    return key
 
 
 def _warn_if_readable_by_others(path: Path) -> None:

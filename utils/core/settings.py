@@ -5,7 +5,7 @@
 or a bad address stops the run before any network call: unknown keys, wrong types and bad values are
 a `ConfigError` (exit 2) naming the file, the line and the key (or the environment variable). Secrets
 never live in the file: `read_secret` (utils.core.secrets) takes them from an environment variable,
-else from a file of their own in the home (the `token.txt` rule).
+else from a file of their own in the home.
 """
 
 from __future__ import annotations
@@ -29,12 +29,9 @@ from utils.core.settings_reader import TableReader
 from utils.core.settings_tables import (
     DEFAULT_MAILCHIMP_URL,
     DEFAULT_MSP_NAME,
-    DEFAULT_RATE_RESERVE,
-    DEFAULT_RATE_WINDOW,
     DEFAULT_SUBJECT,
     ClientSettings,
     DeliverySettings,
-    FreshserviceSettings,
     MailchimpSettings,
     MetricsSettings,
     ReportSettings,
@@ -45,28 +42,24 @@ from utils.core.settings_values import (
     color_value,
     hours_value,
     parse_address,
-    parse_reserve,
-    parse_window,
     same_value,
     subject_problem,
     zone_value,
 )
-from utils.core.urls import freshservice_url, is_ip, is_loopback
+from utils.core.urls import is_ip, is_loopback
 
 __all__ = [
-    "DEFAULT_SUBJECT", "ENV_OVERRIDES", "SETTINGS_FILE", "ClientSettings", "DeliverySettings", "FreshserviceSettings",
-    "MailchimpSettings", "MetricsSettings", "ReportSettings", "Settings", "SmtpSettings", "TableSpec", "client_keys",
-    "known_keys", "load_settings", "parse_address", "settings_path",
+    "DEFAULT_SUBJECT", "ENV_OVERRIDES", "SETTINGS_FILE", "ClientSettings", "DeliverySettings", "MailchimpSettings",
+    "MetricsSettings", "ReportSettings", "Settings", "SmtpSettings", "TableSpec", "client_keys", "known_keys",
+    "load_settings", "parse_address", "settings_path",
 ]
 
 SETTINGS_FILE = "integoreport.toml"
 DELIVERY_METHODS = ("smtp", "mailchimp", "outbox")
 SMTP_SECURITY = ("starttls", "tls", "none")
 SMTP_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-ENV_RATE_RESERVE = "FRESHSERVICE_RATE_RESERVE"  # environment only: pacing a simulator or a shared account
-ENV_RATE_WINDOW = "FRESHSERVICE_RATE_WINDOW"
 
-# Environment variables that win over the file's [report] and [freshservice] keys.
+# Environment variables that win over the file's [report] keys (a source's own are in its TableSpec).
 ENV_OVERRIDES: dict[tuple[str, str], str] = {
     ("report", "msp_name"): "INTEGOREPORT_MSP_NAME",
     ("report", "timezone"): "REPORT_TIMEZONE",
@@ -76,16 +69,14 @@ ENV_OVERRIDES: dict[tuple[str, str], str] = {
     ("report", "logo_url"): "INTEGOREPORT_LOGO_URL",
     ("report", "accent_color"): "INTEGOREPORT_ACCENT_COLOR",
     ("report", "contact"): "INTEGOREPORT_CONTACT",
-    ("freshservice", "url"): "FRESHSERVICE_URL",
 }
 
 # The tables every install has and their keys; [clients.ID] tables share BASE_CLIENT_KEYS. A data
 # source's own table, secret and client key come from the TableSpec its declaration holds (utils/sources):
-# core names no source but Freshservice, the helpdesk every install has.
+# core names no source.
 BASE_KEYS: dict[str, frozenset[str]] = {
     "report": frozenset({"msp_name", "timezone", "business_hours", "proactive_tags", "show_csat_comments",
                          "logo_url", "accent_color", "contact"}),
-    "freshservice": frozenset({"url"}),
     "delivery": frozenset({"method", "from", "reply_to", "subject", "bcc", "smtp", "mailchimp"}),
     "delivery.smtp": frozenset({"host", "port", "security", "username"}),
     "delivery.mailchimp": frozenset({"url"}),
@@ -96,7 +87,7 @@ BASE_CLIENT_KEYS = frozenset({"to", "cc", "send"})
 
 def known_keys(tables: Sequence[TableSpec]) -> dict[str, frozenset[str]]:
     """Every table and its keys, with these sources' tables."""
-    return {**BASE_KEYS, **{spec.table: frozenset(spec.keys) for spec in tables}}
+    return {**BASE_KEYS, **{spec.table: frozenset(spec.keys) - spec.env_only for spec in tables}}
 
 
 def client_keys(tables: Sequence[TableSpec]) -> frozenset[str]:
@@ -116,20 +107,15 @@ class Settings:
     home: Path
     path: Path  # the settings file (it may not exist)
     report: ReportSettings = field(default_factory=ReportSettings)
-    freshservice: FreshserviceSettings = field(default_factory=FreshserviceSettings)
     delivery: DeliverySettings | None = None
     clients: Mapping[str, ClientSettings] = field(default_factory=dict)
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # each source table's checked values, by name
     timezone: str = field(default_factory=machine_timezone)  # the report zone: [report] timezone, else the machine's
     env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)  # where the secrets are looked up
 
-    @property
-    def freshservice_url(self) -> str | None:
-        return self.freshservice.url
-
-    def with_freshservice_url(self, url: str) -> Settings:
-        """These settings with the helpdesk given on the command line (--url wins over every setting)."""
-        return replace(self, freshservice=replace(self.freshservice, url=freshservice_url(url)))
+    def with_table(self, name: str, **values: Any) -> Settings:
+        """These settings with some of a source's [name] values replaced (a command-line flag wins over every setting)."""
+        return replace(self, tables={**self.tables, name: {**(self.tables.get(name) or {}), **values}})
 
     def table(self, name: str) -> Mapping[str, Any] | None:
         """A source's [name] table as read (each key checked by its TableSpec), or None when it is not configured."""
@@ -191,10 +177,8 @@ class _SettingsReader(TableReader):
         self.check_keys()
         clients = self.clients()
         report = self.report()
-        freshservice = self.freshservice()
         tables = {spec.table: values for spec in self.specs if (values := self.source_table(spec)) is not None}
-        return Settings(home=self.home, path=self.path, report=report, freshservice=freshservice,
-                        delivery=self.delivery(), clients=clients, tables=tables,
+        return Settings(home=self.home, path=self.path, report=report, delivery=self.delivery(), clients=clients, tables=tables,
                         timezone=report.timezone or machine_timezone(), env=self.env)
 
     def check_keys(self) -> None:
@@ -254,11 +238,6 @@ class _SettingsReader(TableReader):
             show_csat_comments=self.flag("report", "show_csat_comments", False),
         )
 
-    def freshservice(self) -> FreshserviceSettings:
-        return FreshserviceSettings(url=self.checked("freshservice", "url", lambda text: freshservice_url(text, what="")),
-                                    rate_reserve=parse_reserve(self.env.get(ENV_RATE_RESERVE), DEFAULT_RATE_RESERVE),
-                                    rate_window=parse_window(self.env.get(ENV_RATE_WINDOW), DEFAULT_RATE_WINDOW))
-
     def source_table(self, spec: TableSpec) -> dict[str, Any] | None:
         """A source's [table], each present key passed through its check; None when the table is not there."""
         overridden = any(self.env.get(variable, "").strip() for variable in spec.env.values())
@@ -270,10 +249,16 @@ class _SettingsReader(TableReader):
                 raise self.error((spec.table,), f"needs {key} = {example}", table=True)
         values = {}
         for key, check in spec.keys.items():
-            raw, keys, variable = self.value(spec.table, key)
+            raw, keys, variable = self.env_only_value(spec, key) if key in spec.env_only else self.value(spec.table, key)
             if raw is not None:
                 values[key] = self.passed(raw, check, keys, variable)
         return values
+
+    def env_only_value(self, spec: TableSpec, key: str) -> tuple[str | None, tuple[str, ...], str | None]:
+        """An environment-only key's text as set (its check strips it, and shows it as given), None when unset or blank."""
+        variable = spec.env[key]
+        raw = self.env.get(variable)
+        return (raw if raw is not None and raw.strip() else None), (spec.table, key), variable
 
     def source_ids(self, table: str) -> dict[str, Any]:
         """A [clients.ID] table's values of the sources' client keys, checked, by the source's table name."""

@@ -17,8 +17,6 @@ DEFAULT_MSP_NAME = "Your IT team"
 DEFAULT_SUBJECT = "{client}: IT service report for {month}"
 DEFAULT_PROACTIVE_TAGS = ("proactive", "maintenance")
 DEFAULT_MAILCHIMP_URL = "https://mandrillapp.com/api/1.0"
-DEFAULT_RATE_RESERVE = 0.10  # share of X-Ratelimit-Total left for the account's other integrations
-DEFAULT_RATE_WINDOW = 60.0  # Freshservice budgets credits per minute; a compressed-time simulator says otherwise
 
 
 @dataclass(frozen=True)
@@ -61,15 +59,6 @@ class ReportSettings:
             return MetricsSettings(proactive_tags=self.proactive_tags)
         days, start, end = parse_business_hours(self.business_hours)
         return MetricsSettings(business_days=days, business_start=start, business_end=end, proactive_tags=self.proactive_tags)
-
-
-@dataclass(frozen=True)
-class FreshserviceSettings:
-    """The helpdesk: [freshservice] url, and the rate pacing. Key: FRESHSERVICE_API_KEY or token.txt."""
-
-    url: str | None = None  # normalised, e.g. https://acme.freshservice.com; None: not set (a pull says so)
-    rate_reserve: float = DEFAULT_RATE_RESERVE
-    rate_window: float = DEFAULT_RATE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -121,15 +110,15 @@ class ClientSettings:
 class TableSpec:
     """A source's [table] in integoreport.toml, its secret and its key in [clients.ID].
 
-    Core names no optional data source: each declaration (utils/sources) holds its own spec, and a
-    script hands every declared spec to `load_settings(home, tables=...)`. Only Freshservice, the
-    helpdesk every install has, is core's own ([freshservice], FreshserviceSettings).
+    Core names no data source: each declaration (utils/sources) holds its own spec, and a script hands
+    every declared spec to `load_settings(home, tables=...)`.
     """
 
     table: str  # its [table] in integoreport.toml
     keys: Mapping[str, Callable[[Any], Any]]  # key -> check: returns the value to keep, raises ValueError(reason)
     required: frozenset[str] = frozenset()
     env: Mapping[str, str] = field(default_factory=dict)  # key -> environment variable that wins over the file
+    env_only: frozenset[str] = frozenset()  # keys read from their `env` variable alone, never from the file
     secret: SecretSpec | None = None
     client_key: str | None = None  # its key in [clients.ID], the client's own id at the source
     client_check: Callable[[Any], Any] | None = None  # the per-client value's check, as for `keys`

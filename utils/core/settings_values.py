@@ -6,7 +6,6 @@ Pure functions with no knowledge of the settings' layout; `utils.core.settings` 
 
 from __future__ import annotations
 
-import math
 import re
 import string
 import tomllib
@@ -157,34 +156,6 @@ def parse_business_hours(text: str) -> tuple[frozenset[int], time, time]:
     if end <= start:
         raise error
     return frozenset(days), start, end
-
-
-def parse_reserve(value: str | None, default: float) -> float:
-    """The Freshservice rate-limit reserve (FRESHSERVICE_RATE_RESERVE) as a share of the budget, from '0.1' or '10%'."""
-    if value is None or not value.strip():
-        return default
-    text = value.strip()
-    try:
-        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise ConfigError(f"FRESHSERVICE_RATE_RESERVE must be a share such as 0.1 or 10%, not {value!r}") from None
-    if not 0 <= share < 1:
-        raise ConfigError(f"FRESHSERVICE_RATE_RESERVE must be between 0 and 1 (or 0% and 99%), not {value!r}")
-    return share
-
-
-def parse_window(value: str | None, default: float) -> float:
-    """The Freshservice rate-limit window in seconds (FRESHSERVICE_RATE_WINDOW), more than 0 and at most an hour."""
-    if value is None or not value.strip():
-        return default
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
-        raise ConfigError(f"FRESHSERVICE_RATE_WINDOW must be the rate-limit window in seconds (more than 0, at most 3600), "
-                          f"not {value!r}")
-    return seconds
 
 
 # Line numbers: tomllib gives none, so scan the text for table headers and keys.

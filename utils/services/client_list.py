@@ -2,21 +2,19 @@
 or the client workspaces of the Freshservice for MSPs edition).
 
     python utils/client_manager.py [--url URL]
+
+The command itself (its --url, the settings, the client) is utils/sources/freshservice_command.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
-from utils.core.cli import build_parser, run_main
-from utils.core.config import COMPANIES_FILE, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ForbiddenError, NotFoundError
+from utils.core.config import COMPANIES_FILE
+from utils.core.errors import ForbiddenError, NotFoundError
 from utils.core.files import write_json_atomic
-from utils.core.settings import TableSpec, load_settings
-from utils.services.freshservice_client import FreshserviceClient, client_from_settings
+from utils.services.freshservice_client import FreshserviceClient
 
 log = logging.getLogger(__name__)
 
@@ -76,21 +74,9 @@ def refresh_companies_list(client: FreshserviceClient, home: Path) -> tuple[list
     return clients, write_companies_list(home, clients)
 
 
-def run(args: argparse.Namespace, tables: Sequence[TableSpec] = ()) -> int:
-    settings = load_settings(tables=tables)
-    if args.url:
-        settings = settings.with_freshservice_url(args.url)
-    ensure_writable_dir(settings.home)
-    client = client_from_settings(settings)
-    clients, path = refresh_companies_list(client, settings.home)
+def refresh_and_report(client: FreshserviceClient, home: Path) -> Path:
+    """The command's work (utils/client_manager.py): the clients fetched and written, with one line saying what was found."""
+    clients, path = refresh_companies_list(client, home)
     kind = {"company": "companies", "department": "departments", "workspace": "workspaces"}[clients[0]["entity_type"]] if clients else "clients"
     log.info("Found %d clients (%s); wrote %s", len(clients), kind, path)
-    return EXIT_OK
-
-
-def main(argv: list[str] | None = None, tables: Sequence[TableSpec] = ()) -> int:
-    """The command; `tables`: the declared sources' settings tables (utils.sources.settings_tables()), so the
-    whole settings file is checked as every script checks it."""
-    parser = build_parser("List the helpdesk's clients (departments, companies or client workspaces) into companies_list.json.")
-    return run_main(parser, lambda args: run(args, tables), argv)
-
+    return path

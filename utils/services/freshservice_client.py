@@ -25,14 +25,9 @@ import requests
 
 from utils.core.cli import redact, register_secret
 from utils.core.errors import APIError, AuthenticationError, ForbiddenError, NotFoundError, ValidationFailed
-from utils.core.secrets import load_api_key
-from utils.core.settings import Settings
-from utils.core.urls import freshservice_url
 from utils.services.freshservice_memo import TicketMemo
 from utils.services.freshservice_pacing import RateLimiter, int_header
 from utils.services.http import (
-    CHECK_POLICY,
-    CHECK_TIMEOUT,
     TIMEOUT,
     RetryPolicy,
     SendHooks,
@@ -110,7 +105,7 @@ class FreshserviceClient:
     """A read-only Freshservice API v2 client; safe to share between worker threads.
 
     Made like every service client: `(base_url, secret, *, policy, session, timeout, sleep)` plus its
-    own extras, or `from_settings(settings, for_check=False)`. Without a `policy` it uses
+    own extras (the pacing); the run's is made by its source's `make_client`. Without a `policy` it uses
     `freshservice_policy` for the pacing window; without a `session`, each thread gets its own.
     """
 
@@ -144,18 +139,6 @@ class FreshserviceClient:
         self._shared_session = session
         self._local = threading.local()
         self.filter_params: dict[str, Any] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, for_check: bool = False, api_key: str | None = None,
-                      **options: Any) -> FreshserviceClient:
-        """The helpdesk of `settings` ([freshservice] URL and rate pacing) with its API key (FRESHSERVICE_API_KEY
-        or token.txt, unless given); `for_check`: the one check policy and timeout (utils.services.http.CHECK_POLICY)."""
-        url = freshservice_url(settings.freshservice.url)  # a ConfigError naming the file and FRESHSERVICE_URL when unset
-        key = api_key if api_key is not None else load_api_key(settings.home, settings.env)
-        options.setdefault("rate_window_seconds", settings.freshservice.rate_window)
-        if for_check:
-            options = {"policy": CHECK_POLICY, "timeout": CHECK_TIMEOUT, **options}
-        return cls(url, key, rate_reserve=settings.freshservice.rate_reserve, **options)
 
     def in_workspace(self, workspace_id: int) -> FreshserviceClient:
         """This client, sharing its sessions, pacing and counters, whose ticket filters carry `workspace_id`.
@@ -365,7 +348,3 @@ def _typed_error(response: requests.Response, path: str) -> APIError:
         return ValidationFailed(f"Freshservice answered 400 for {path}: {message}", status, path, fields)
     return APIError(f"Freshservice answered {status} for {path}: {message}", status, path)
 
-
-def client_from_settings(settings: Settings, api_key: str | None = None, **options: Any) -> FreshserviceClient:
-    """`FreshserviceClient.from_settings`, for callers that name the function."""
-    return FreshserviceClient.from_settings(settings, api_key=api_key, **options)

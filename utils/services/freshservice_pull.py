@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from utils.core import clock
-from utils.core.cli import build_parser, run_main
 from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
-from utils.core.errors import EXIT_OK, ConfigError, DataError
-from utils.core.files import is_valid_id, read_json, write_json_atomic
-from utils.core.period import Period, add_period_arguments, period_of, resolve_timezone
-from utils.core.settings import TableSpec, load_settings
+from utils.core.errors import ConfigError, DataError
+from utils.core.files import read_json, write_json_atomic
+from utils.core.period import Period
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext
 from utils.services.freshservice_assets import fetch_devices
@@ -51,8 +48,8 @@ from utils.services.freshservice_discovery import (
 from utils.services.tickets import parse_timestamp
 
 # The names callers import from this module since before the split (the batch, the backfill, tests).
-__all__ = ["CONVERSATION_KEYS", "CSAT_PROBES", "DEFAULT_WORKERS", "AccountContext", "edition_of", "main", "positive_int",
-           "pull_client_month", "raw_data_path"]
+__all__ = ["CONVERSATION_KEYS", "CSAT_PROBES", "DEFAULT_WORKERS", "ENTITY_TYPES", "AccountContext", "edition_of",
+           "positive_int", "pull_client_month", "pull_into_raw_file", "raw_data_path"]
 
 log = logging.getLogger(__name__)
 
@@ -158,44 +155,21 @@ def positive_int(text: str) -> int:
     return value
 
 
-def run(args: argparse.Namespace, tables: Sequence[TableSpec] = ()) -> int:
-    settings = load_settings(tables=tables)
-    period = period_of(args, resolve_timezone(args.tz, settings.timezone))
-    if not is_valid_id(args.client_id):
-        raise ConfigError(f"client id must be a number, not {args.client_id!r} (see companies_list.json)")
-    if args.url:
-        settings = settings.with_freshservice_url(args.url)
-    client = FreshserviceClient.from_settings(settings)
-    ensure_writable_dir(settings.home / RAW_DIR, private=True)
-    entity_type = args.type or listed_entity_type(settings.home, args.client_id)
-    if entity_type == "workspace" and args.client_id == MSP_WORKSPACE_ID:
+def pull_into_raw_file(client: FreshserviceClient, home: Path, client_id: str, period: Period, entity_type: str | None = None,
+                       workers: int = DEFAULT_WORKERS, keep_conversation_text: bool = False) -> Path:
+    """One client's month by hand (data_pullers/freshservice.py): pulled into raw_data/freshservice_<ID>.json, with
+    one line of what it cost and its warnings. `entity_type`: as companies_list.json says when None."""
+    ensure_writable_dir(home / RAW_DIR, private=True)
+    entity_type = entity_type or listed_entity_type(home, client_id)
+    if entity_type == "workspace" and client_id == MSP_WORKSPACE_ID:
         raise ConfigError(MSP_WORKSPACE_REFUSED)
     context = AccountContext(client, edition=MSP if entity_type == "workspace" else CLASSIC)
-    document = pull_client_month(context, args.client_id, period, entity_type, args.workers,
-                                 keep_conversation_text=args.keep_conversation_text)
-    path = write_json_atomic(raw_data_path(settings.home, args.client_id), document, private=True)
+    document = pull_client_month(context, client_id, period, entity_type, workers, keep_conversation_text=keep_conversation_text)
+    path = write_json_atomic(raw_data_path(home, client_id), document, private=True)
     usage = document["api_usage"]
     count = len(document["tickets"])
     log.info("%s, %s: %d ticket%s, %d credits in %d requests, %.1f s; wrote %s", document["client"]["name"], period.label,
              count, "" if count == 1 else "s", usage["credits"], usage["requests"], usage["seconds_total"], path)
     for warning in document["warnings"]:
         log.warning(warning)
-    return EXIT_OK
-
-
-def main(argv: list[str] | None = None, tables: Sequence[TableSpec] = ()) -> int:
-    """The command; `tables`: the declared sources' settings tables (utils.sources.settings_tables()), so the
-    whole settings file is checked as every script checks it."""
-    parser = build_parser("Pull one client's month of Freshservice tickets into raw_data/freshservice_CLIENT_ID.json.")
-    parser.add_argument("client_id", metavar="CLIENT_ID", help="the department, company or workspace id, from companies_list.json")
-    parser.add_argument("--type", choices=ENTITY_TYPES,
-                        help="what the id names (default: as companies_list.json says, else department); "
-                             "workspace: a client of the Freshservice for MSPs edition")
-    add_period_arguments(parser, "the month to pull")
-    parser.add_argument("--tz", help="the report time zone, an IANA name (default: [report] timezone or $REPORT_TIMEZONE, else the machine's zone)")
-    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS,
-                        help=f"tickets fetched at once (default {DEFAULT_WORKERS}); 1 sends one request at a time")
-    parser.add_argument("--keep-conversation-text", action="store_true",
-                        help="keep the text of public conversations in the raw file (never of private notes); "
-                             "by default raw files keep only who wrote when")
-    return run_main(parser, lambda args: run(args, tables), argv)
+    return path

@@ -40,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser("Pull one client's SentinelOne threats and endpoints into raw_data/sentinelone_CLIENT_ID.json.",
-                          network=False)
+    parser = build_parser("Pull one client's SentinelOne threats and endpoints into raw_data/sentinelone_CLIENT_ID.json.")
     parser.add_argument("client_id", metavar="CLIENT_ID", help="the client's id (its Freshservice department or company id)")
     add_period_arguments(parser, "the month to report on")
     parser.add_argument("--tz", help="the report time zone (default: [report] timezone, $REPORT_TIMEZONE or the machine's)")

@@ -138,4 +138,4 @@ def refresh_demo_clients(home: Path) -> int:
         print(f"Found {len(clients)} clients; wrote {path}")
         return EXIT_OK
 
-    return run_main(build_parser("The demo's client list.", network=False), body, [])
+    return run_main(build_parser("The demo's client list."), body, [])

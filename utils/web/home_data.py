@@ -17,7 +17,7 @@ from typing import Any
 from utils.core.config import COMPANIES_FILE, REPORTS_DIR
 from utils.core.errors import DataError
 from utils.core.files import is_valid_id, read_json, read_regular_bytes
-from utils.core.secrets import FRESHSERVICE_API_KEY, MAILCHIMP_KEY, SMTP_PASSWORD, SecretSpec
+from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, SecretSpec
 from utils.core.settings import Settings
 from utils.delivery.outbound import OUTBOX_DIR, BuiltReport, find_reports, read_outcomes
 from utils.reporting.month_index import previous_records
@@ -137,9 +137,9 @@ def read_served_file(home: Path, path: Path) -> bytes:
 
 
 def secret_specs() -> tuple[SecretSpec, ...]:
-    """Every secret: Freshservice's key, each declared source's own (from its settings table), then delivery's."""
+    """Every secret: each declared source's own (from its settings table), in the declared order, then delivery's."""
     own = tuple(source.settings.secret for source in declared_sources() if source.settings is not None and source.settings.secret)
-    return (FRESHSERVICE_API_KEY, *own, SMTP_PASSWORD, MAILCHIMP_KEY)
+    return (*own, SMTP_PASSWORD, MAILCHIMP_KEY)
 
 
 def secret_sources(home: Path) -> list[tuple[str, str]]:
@@ -160,11 +160,13 @@ def secret_sources(home: Path) -> list[tuple[str, str]]:
 def settings_rows(settings: Settings) -> list[tuple[str, str]]:
     """The settings worth seeing, as (name, value) text; none of them is a secret."""
     report, delivery = settings.report, settings.delivery
+    # The required source (the helpdesk, the report's main body) comes first, the optional ones after the report's own.
+    shown = [(source.required, source.title, source.shown(settings)) for source in declared_sources() if source.shown is not None]
     rows = [("settings file", str(settings.path) + ("" if settings.path.exists() else " (not found: defaults)")),
             ("home", str(settings.home)),
-            ("Freshservice", settings.freshservice_url or "not set"),
+            *((title, text) for required, title, text in shown if required),
             ("MSP name", report.msp_name), ("time zone", report.timezone or "the machine's"),
-            *((source.title, source.shown(settings)) for source in declared_sources() if source.shown is not None)]
+            *((title, text) for required, title, text in shown if not required)]
     if delivery is None:
         rows.append(("delivery", "not configured ([delivery] in integoreport.toml)"))
     else:

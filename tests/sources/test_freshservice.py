@@ -1,4 +1,4 @@
-"""Configuration: the Freshservice URL's forms, the API key's two places, the home, the reserve setting."""
+"""Freshservice's settings, declared in its source: the URL's forms, the API key's two places, the home, the reserve setting."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import logging
 
 import pytest
 
+from tests.helpers.settings import read_settings
 from utils.core.errors import ConfigError
-from utils.core.secrets import load_api_key
-from utils.core.settings import load_settings
-from utils.core.urls import freshservice_url
-from utils.services.freshservice_client import client_from_settings
+from utils.sources.freshservice import freshservice_settings, freshservice_url, load_api_key, make_client, with_url
 
 
 @pytest.mark.parametrize("given, expected", [
@@ -78,14 +76,14 @@ def test_token_readable_by_others_warns_once(tmp_path, caplog):
 def test_url_flag_beats_environment_and_home_defaults_to_env(home, monkeypatch):
     monkeypatch.setenv("FRESHSERVICE_URL", "envdesk")
     monkeypatch.setenv("FRESHSERVICE_API_KEY", "k-123456")
-    assert client_from_settings(load_settings()).base_url == "https://envdesk.freshservice.com"
-    assert client_from_settings(load_settings().with_freshservice_url("flagdesk")).base_url == "https://flagdesk.freshservice.com"
-    assert load_settings().home == home
+    assert make_client(read_settings()).base_url == "https://envdesk.freshservice.com"
+    assert make_client(with_url(read_settings(), "flagdesk")).base_url == "https://flagdesk.freshservice.com"
+    assert read_settings().home == home
 
 
 def test_reserve_setting(home):
     def reserve(value: str | None) -> float:
-        return load_settings(home, {} if value is None else {"FRESHSERVICE_RATE_RESERVE": value}).freshservice.rate_reserve
+        return freshservice_settings(read_settings(home, {} if value is None else {"FRESHSERVICE_RATE_RESERVE": value})).rate_reserve
 
     assert reserve(None) == 0.10
     assert reserve("25%") == 0.25
