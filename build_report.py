@@ -27,16 +27,16 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from utils.core.cli import build_parser, run_main
-from utils.core.config import OUTPUT_REPORT, RAW_DIR, REPORTS_DIR, home_dir
 from utils.core.errors import ConfigError
 from utils.core.files import write_json_atomic, write_text_atomic
+from utils.core.home import OUTPUT_REPORT, RAW_DIR, REPORTS_DIR, home_dir
 from utils.core.period import add_period_arguments, period_of
 from utils.core.settings import load_settings
 from utils.delivery.sent_copy import rebuild_notice
 from utils.reporting.email_checks import check_template, print_findings
 from utils.reporting.history import history_for_raw, raw_month, store_history
 from utils.reporting.report import DEFAULT_TEMPLATE, build_outputs, load_raw, newest_raw_file
-from utils.reporting.sources import load_source_files
+from utils.reporting.source_files import load_source_files
 from utils.sources import attention_rules, report_sections, settings_tables
 
 log = logging.getLogger("build_report")

@@ -28,8 +28,8 @@ import waitress
 
 import pull_info
 from utils.core.cli import build_parser, run_main
-from utils.core.config import ENV_HOME, ensure_writable_dir, home_dir
 from utils.core.errors import EXIT_OK, ConfigError
+from utils.core.home import ENV_HOME, ensure_writable_dir, home_dir
 from utils.core.urls import is_loopback
 from utils.web.app import create_app
 from utils.web.auth import set_password, stored_password_hash

@@ -28,9 +28,9 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from utils.core.cli import EXIT_CODES_HELP, build_parser, clean_text, run_main
-from utils.core.config import PROJECT_ROOT, ensure_writable_dir, home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
+from utils.core.home import PROJECT_ROOT, ensure_writable_dir, home_dir
 from utils.core.period import Period, add_period_arguments, parse_period, period_of, resolve_timezone
 from utils.core.settings import ReportSettings, Settings, load_settings
 from utils.monthly.backfill import MAX_BACKFILL_MONTHS, backfill, check_backfill_options

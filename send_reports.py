@@ -21,9 +21,9 @@ if __name__ == "__main__":  # run as `python path/to/script.py` from any folder:
     sys.path[0] = str(Path(__file__).resolve().parent)
 
 from utils.core.cli import EXIT_CODES_HELP, build_parser, run_main
-from utils.core.config import home_dir
 from utils.core.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
+from utils.core.home import home_dir
 from utils.core.period import add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.delivery.outbound import Options, check_addresses, deliver_month, make_sender

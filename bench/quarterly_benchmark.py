@@ -30,7 +30,7 @@ from utils.reporting.email_checks import check_html, check_template  # noqa: E40
 from utils.reporting.email_rules import ERROR  # noqa: E402
 from utils.reporting.history import history_for_raw  # noqa: E402
 from utils.reporting.report import build_outputs, load_raw  # noqa: E402
-from utils.reporting.sources import load_source_files  # noqa: E402
+from utils.reporting.source_files import load_source_files  # noqa: E402
 from utils.sources import attention_rules, report_sections  # noqa: E402
 
 TARGET_SECONDS = 1.5

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from utils.core.config import COMPANIES_FILE, home_dir
 from utils.core.errors import ConfigError, DataError
 from utils.core.files import NotARegularFile, read_regular_text
+from utils.core.home import COMPANIES_FILE, home_dir
 from utils.core.period import machine_timezone
 from utils.core.secrets import SECRETS, SecretSpec, looks_secret, read_secret, warn_once
 from utils.core.settings_reader import TableReader

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from utils.core.cli import clean_text
-from utils.core.config import REPORTS_DIR
 from utils.core.errors import ConfigError, DataError
 from utils.core.files import write_json_atomic
+from utils.core.home import REPORTS_DIR
 from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, read_secret
 from utils.core.settings import DeliverySettings, MailchimpSettings, Settings
 from utils.delivery.mailchimp import MailchimpSender

@@ -33,9 +33,9 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from utils.core.config import RAW_DIR, ensure_writable_dir
 from utils.core.errors import ConfigError, DataError
 from utils.core.files import safe_child, write_json_atomic, write_text_atomic
+from utils.core.home import RAW_DIR, ensure_writable_dir
 from utils.delivery.sent_copy import rebuild_notice
 from utils.monthly.clients import load_clients, select_clients
 from utils.monthly.index import write_index
@@ -44,7 +44,7 @@ from utils.monthly.raw_files import archive_leftovers, write_raw_file
 from utils.monthly.state import ClientOutcome, MonthlyRun, RunSummary
 from utils.reporting.history import history_for_raw, store_history
 from utils.reporting.report import build_outputs
-from utils.reporting.sources import load_source_files
+from utils.reporting.source_files import load_source_files
 from utils.sources import attention_rules, report_sections
 from utils.sources.source import Connected
 

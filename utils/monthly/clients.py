@@ -7,9 +7,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from utils.core.config import COMPANIES_FILE
 from utils.core.errors import DataError
 from utils.core.files import is_valid_id, read_json
+from utils.core.home import COMPANIES_FILE
 from utils.monthly.state import ClientOutcome, RunSummary
 from utils.services.client_list import refresh_companies_list
 from utils.services.freshservice_client import FreshserviceClient

@@ -9,9 +9,9 @@ import re
 import shutil
 from pathlib import Path
 
-from utils.core.config import RAW_DIR
 from utils.core.errors import DataError
 from utils.core.files import make_private_dir, read_json, safe_child, write_json_atomic
+from utils.core.home import RAW_DIR
 from utils.core.period import period_from_block, period_kind
 
 RAW_FILE_NAME = re.compile(r"^[a-z0-9]+_([0-9]+)\.json$")  # raw_data/<source>_<CLIENT_ID>.json

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from utils.core.config import REPORTS_DIR
+from utils.core.home import REPORTS_DIR
 from utils.core.period import Period
 from utils.core.settings import DEFAULT_SUBJECT, ClientSettings, DeliverySettings, Settings
 from utils.delivery.mailchimp import MailchimpSender

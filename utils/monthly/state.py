@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from utils.core.config import REPORTS_DIR
+from utils.core.home import REPORTS_DIR
 from utils.core.period import Period
 from utils.core.settings import ReportSettings, Settings
 from utils.services.freshservice_pull import DEFAULT_WORKERS

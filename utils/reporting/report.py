@@ -57,7 +57,7 @@ def build_outputs(raw: dict, template: str | Path = DEFAULT_TEMPLATE, settings: 
     """The inlined HTML email, its plain-text version and the metrics JSON for one raw data dictionary.
 
     `extra_raw` holds the other sources' raw files for the same client and month ({section name: raw},
-    utils.reporting.sources.load_source_files); `source_failures` says why a source could not be pulled
+    utils.reporting.source_files.load_source_files); `source_failures` says why a source could not be pulled
     this month; `history` the client's earlier months as stored (utils.reporting.history.load_history).
     `sections` and `attention` are the declared sources' report sections and rules (none: today's).
     Without `settings`, the defaults (the scripts pass what integoreport.toml and the environment say).

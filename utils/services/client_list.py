@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from utils.core.config import COMPANIES_FILE
 from utils.core.errors import ForbiddenError, NotFoundError
 from utils.core.files import write_json_atomic
+from utils.core.home import COMPANIES_FILE
 from utils.services.freshservice_client import FreshserviceClient
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from datetime import datetime
 from pathlib import Path
 
 from utils.core import clock
-from utils.core.config import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.errors import ConfigError, DataError
 from utils.core.files import read_json, write_json_atomic
+from utils.core.home import COMPANIES_FILE, RAW_DIR, ensure_writable_dir
 from utils.core.period import Period
 from utils.services import raw_file
 from utils.services.freshservice_account import CLASSIC, MSP, AccountContext

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from utils.core.config import RAW_DIR
 from utils.core.errors import DataError
 from utils.core.files import is_valid_id, safe_child
+from utils.core.home import RAW_DIR
 
 
 def raw_data_path(home: Path, source: str, client_id: str) -> Path:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 
 from utils.core.cli import build_parser, run_main
-from utils.core.config import ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError
 from utils.core.files import is_valid_id
+from utils.core.home import ensure_writable_dir
 from utils.core.period import add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.services import client_list

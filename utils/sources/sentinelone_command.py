@@ -13,9 +13,9 @@ import argparse
 import logging
 
 from utils.core.cli import build_parser, run_main
-from utils.core.config import RAW_DIR, ensure_writable_dir
 from utils.core.errors import EXIT_OK, ConfigError
 from utils.core.files import is_valid_id, write_json_atomic
+from utils.core.home import RAW_DIR, ensure_writable_dir
 from utils.core.period import add_period_arguments, period_of, resolve_timezone
 from utils.core.settings import load_settings
 from utils.services import sentinelone_pull

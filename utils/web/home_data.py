@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from utils.core.config import COMPANIES_FILE, REPORTS_DIR
 from utils.core.errors import DataError
 from utils.core.files import is_valid_id, read_json, read_regular_bytes
+from utils.core.home import COMPANIES_FILE, REPORTS_DIR
 from utils.core.secrets import MAILCHIMP_KEY, SMTP_PASSWORD, SecretSpec
 from utils.core.settings import Settings
 from utils.delivery.outbound import OUTBOX_DIR, BuiltReport, find_reports, read_outcomes
