@@ -130,6 +130,25 @@ def test_sighup_is_handled_like_ctrl_c(start_simulator, home, run_pull_info, mon
     assert "Acme Law" in index and "Beta Dental" in index and "stopped" in index and "Quiet Co" not in index
 
 
+def test_under_nohup_a_hangup_leaves_the_run_going(start_simulator, home, run_pull_info, monkeypatch, own_signal_handlers):
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does before it starts the script
+    account, (acme, beta, quiet) = small_account()
+    simulator = start_simulator(account)
+
+    def hang_up_at_the_second_client(client_id: str, period: Period) -> dict:
+        if client_id == str(beta):
+            os.kill(os.getpid(), signal.SIGHUP)  # the terminal nohup was started from is closed
+        return {"period": period.as_dict()}
+
+    monkeypatch.setattr("utils.sources.SOURCES", (*SOURCES, plain_source("probe", hang_up_at_the_second_client)))
+    result = run_pull_info(simulator)
+    assert result.returncode == 0, result.stderr
+    assert "SIGHUP" not in result.stderr
+    for client_id in (acme, beta, quiet):
+        assert (home / "raw_data" / f"freshservice_{client_id}.json").exists()
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # still ignored, as it was
+
+
 def test_the_termination_handlers_are_put_back_as_they_were(own_signal_handlers):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with pytest.raises(Terminated), termination_as_interrupt():

@@ -44,7 +44,8 @@ class Terminated(KeyboardInterrupt):
 
 @contextmanager
 def termination_as_interrupt() -> Iterator[None]:
-    """While the block runs, SIGTERM and SIGHUP raise `Terminated`, so the clean-up Ctrl-C gets runs for them too."""
+    """While the block runs, SIGTERM and SIGHUP raise `Terminated`, so the clean-up Ctrl-C gets runs for them too
+    (unless the process was started ignoring one, as under nohup: that one stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set signal handlers
         return
@@ -54,7 +55,10 @@ def termination_as_interrupt() -> Iterator[None]:
             signal.signal(number, signal.SIG_IGN)
         raise Terminated(signum)
 
-    previous = {number: signal.signal(number, stop) for number in TERMINATION_SIGNALS}
+    # A signal the process was started ignoring stays ignored: `nohup python pull_info.py` asks that a
+    # closed terminal (SIGHUP) leave the run going, and nohup says so by setting SIGHUP to SIG_IGN.
+    handled = [number for number in TERMINATION_SIGNALS if signal.getsignal(number) is not signal.SIG_IGN]
+    previous = {number: signal.signal(number, stop) for number in handled}
     try:
         yield
     finally:
