@@ -229,3 +229,15 @@ def test_section_renders_in_html_and_text_with_its_reasons_and_the_summary():
     assert "as of November 2, 2026" in html and "{{" not in html
     assert "MICROSOFT 365" in text and "Microsoft 365 Business Premium: 10 bought, 9 in use, 1 spare" in text
     assert "Not available: needs Entra ID P1 or P2." in text
+
+
+def test_without_a_score_from_before_the_period_the_section_says_so_in_words():
+    from tests.helpers.reports import build_outputs, raw_file, ticket
+
+    # The first daily score is from the 20th: Microsoft keeps about 90 days, so a period pulled late has no start.
+    ms365 = raw(secure_scores=[score(f"2026-10-{day:02d}T12:00:00Z", 40.0 + day) for day in range(31, 19, -1)])
+    html, text, metrics = build_outputs(raw_file([ticket(1, "2026-10-03T10:00:00Z")]), extra_raw={"ms365": ms365})
+    assert metrics["m365"]["secure_score"]["change"] is None and metrics["m365"]["secure_score"]["end"]["score"] == 71.0
+    for part in (html, " ".join(text.split())):
+        assert "from before the start of the month to compare with (Microsoft keeps about 90 days of them)" in part
+        assert "n/a points" not in part and "the month (n/a)" not in part

@@ -89,7 +89,7 @@ def test_every_demo_review_speaks_of_its_quarter_and_the_months_report_of_its_mo
         assert "The quarter runs from midnight on July 1" in html and "this quarter" in html + text
     busiest = demo_folder(demo_run, "2026-Q3") / "harrow-vance-llp-21000351601.html"
     words = visible_text(busiest.read_text(encoding="utf-8"))
-    for phrase in ("Secure Score at quarter end", "since the start of the quarter", "Daily Secure Score this quarter",
+    for phrase in ("Secure Score at quarter end", "the start of the quarter", "Daily Secure Score this quarter",
                    "detected on your endpoints this quarter", "the daily scores rebuild the quarter"):
         assert phrase in words
     # The month's report keeps its month's words, in both parts.

@@ -121,6 +121,7 @@ def context(section: Mapping[str, Any]) -> dict:
         score_view.update(now=_points(end["score"]), max=_points(end["max"]), rate=_pct(end["rate"]),
                           start=_points(start["score"]) if start else "n/a",
                           change=_signed(score["change"]) if score["change"] is not None else "n/a",
+                          compared=score["change"] is not None,
                           comparisons=[{"label": COMPARISON_LABELS.get(basis, basis), "value": _points(value)}
                                        for basis, value in (score["comparative"] or {}).items() if isinstance(value, (int, float))],
                           chart=_daily_columns(score["daily"] or []))
