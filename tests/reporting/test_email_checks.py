@@ -43,14 +43,17 @@ def run_check(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def copy_of_stock(folder: Path, old: str = "", new: str = "", name: str = "my_template.html") -> Path:
     """The stock template copied elsewhere (its parts stay in templates/), with `old` replaced by `new` once.
 
-    Where `old` sits in the shared head (templates/parts/head.html: the style rules), that part is
-    copied beside the copy and edited there, as a restyler would (the copy's own parts come first).
+    Where `old` sits in a part the stock template includes (the style rules in parts/head.html, the
+    heading in parts/header.html, ...), that part is copied beside the copy and edited there, as a
+    restyler would (the copy's own parts come first).
     """
     path = folder / name
     path.write_text(STOCK.read_text(encoding="utf-8"), encoding="utf-8")
     if old:
-        in_head = old in (TEMPLATES_DIR / "parts" / "head.html").read_text(encoding="utf-8")
-        edited, source = (edited_file(path), TEMPLATES_DIR / "parts" / "head.html") if in_head else (path, path)
+        edited, source = path, path
+        if old not in STOCK.read_text(encoding="utf-8"):
+            source = next(part for part in sorted((TEMPLATES_DIR / "parts").glob("*.html")) if old in part.read_text(encoding="utf-8"))
+            edited = folder / "parts" / source.name
         text = source.read_text(encoding="utf-8")
         assert text.count(old) == 1, old
         edited.parent.mkdir(exist_ok=True)
